@@ -1,0 +1,55 @@
+"""The generated constants are current with ../shared/data and hold the facts the code relies on."""
+
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from pokerl_fast import constants as C
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason=f"reference data {DATA} is absent; the generator cannot be rerun here")
+def test_generated_files_are_up_to_date():
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_constants.py"), "--check"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_known_addresses():
+    assert C.CUR_MAP == 0xD35E
+    assert C.JOY_IGNORE == 0xCD6B
+    assert C.PLAYER_FACING == 0xC109
+    assert C.EVENT_FLAGS == 0xD747
+    assert C.WRAM["wCurMap"] == C.CUR_MAP
+    for name in ("CUR_MAP", "X_COORD", "Y_COORD", "JOY_IGNORE", "OBTAINED_BADGES", "PARTY_COUNT"):
+        assert 0xC000 <= getattr(C, name) < 0xE000, name
+
+
+def test_maps_and_events():
+    assert len(C.MAPS) > 200
+    assert C.MAP_IDS["REDS_HOUSE_2F"] == 38
+    assert len(set(m[0] for m in C.MAPS)) == len(C.MAPS), "duplicate map ids"
+    assert C.REQUIRED_EVENTS, "no required events"
+    missing = [name for name in C.REQUIRED_EVENTS if name not in C.EVENT_FLAGS_BY_NAME]
+    assert missing == []
+    end = C.EVENT_FLAGS + C.EVENT_FLAGS_BYTES
+    for name, (addr, bit) in C.EVENT_FLAGS_BY_NAME.items():
+        assert C.EVENT_FLAGS <= addr < end and 0 <= bit < 8, name
+
+
+def test_every_map_rect_inside_kanto():
+    outside = [m[1] for m in C.MAPS
+               if not (0 <= m[2] and 0 <= m[3] and m[2] + m[4] <= C.KANTO_WIDTH and m[3] + m[5] <= C.KANTO_HEIGHT)]
+    assert outside == []
+    assert all(m[4] > 0 and m[5] > 0 for m in C.MAPS)
+
+
+def test_header_matches_python():
+    text = (ROOT / "csrc" / "red_constants.h").read_text()
+    assert f"constexpr uint16_t CUR_MAP = 0x{C.CUR_MAP:04X};" in text
+    assert f"constexpr int NUM_REQUIRED_EVENTS = {len(C.REQUIRED_EVENTS)};" in text
+    assert f"constexpr int KANTO_WIDTH = {C.KANTO_WIDTH};" in text
