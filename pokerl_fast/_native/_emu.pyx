@@ -1,0 +1,285 @@
+# distutils: language = c++
+"""Zero-copy bridge to PyBoy 2.8.1: memory pointers, a GIL-free frame loop, fast save states.
+
+PyBoy ships its .pxd files, so we cimport its Motherboard and drive it directly:
+- WRAM/HRAM/VRAM/OAM/screen are plain C buffers whose addresses never change (ticks and
+  load_state write into them in place), so native kernels read them through raw pointers.
+- ``run_frames`` presses a button by writing the joypad latch, ticks frames with the GIL
+  released, and can end a step early when the game is ready for input (checked on RAM
+  every frame, no Python call).
+- Save/load state goes through a C byte buffer instead of BytesIO (PyBoy's generic path
+  wraps every byte in a Python call).
+
+Everything here is private; pokerl_fast.env is the public face.
+"""
+
+from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING, PyBytes_GET_SIZE
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t, uintptr_t
+from libc.stdlib cimport malloc, realloc, free
+from libc.string cimport memcpy
+
+from pyboy.pyboy cimport PyBoy
+from pyboy.core.mb cimport Motherboard
+from pyboy.utils cimport IntIOInterface
+
+cdef extern from "ram.h" namespace "pokerl" nogil:
+    bint ready_for_input(const uint8_t* wram)
+
+import pyboy as _pyboy_module
+
+PYBOY_VERSION = "2.8.1"
+if getattr(_pyboy_module, "__version__", PYBOY_VERSION) != PYBOY_VERSION:
+    raise ImportError(
+        f"pokerl_fast needs pyboy=={PYBOY_VERSION} (found {_pyboy_module.__version__}); "
+        f"run: pip install pyboy=={PYBOY_VERSION} and rebuild pokerl_fast"
+    )
+
+WRAM_SIZE = 0x2000        # 0xC000-0xDFFF on DMG hardware
+SCREEN_SHAPE = (144, 160, 4)
+
+# Joypad latch bits (PyBoy's Interaction: active low, P10..P13).
+# index: (directional mask, standard mask)
+BUTTONS = {
+    "right": (0x1, 0x0), "left": (0x2, 0x0), "up": (0x4, 0x0), "down": (0x8, 0x0),
+    "a": (0x0, 0x1), "b": (0x0, 0x2), "select": (0x0, 0x4), "start": (0x0, 0x8),
+}
+DEF INTR_JOYPAD = 0x10
+
+
+cdef class StateBuffer(IntIOInterface):
+    """A growable C byte buffer that PyBoy's save_state/load_state write into and read from."""
+    cdef uint8_t* data
+    cdef int64_t size, capacity, pos
+
+    def __cinit__(self, *args):
+        self.capacity = 1 << 16
+        self.data = <uint8_t*> malloc(self.capacity)
+        if self.data == NULL:
+            raise MemoryError()
+        self.size = 0
+        self.pos = 0
+
+    def __init__(self, *args):
+        pass
+
+    def __dealloc__(self):
+        free(self.data)
+
+    cdef int _reserve(self, int64_t n) except -1:
+        cdef uint8_t* grown
+        if n <= self.capacity:
+            return 0
+        while self.capacity < n:
+            self.capacity *= 2
+        grown = <uint8_t*> realloc(self.data, self.capacity)
+        if grown == NULL:
+            raise MemoryError()
+        self.data = grown
+        return 0
+
+    cpdef int64_t write(self, uint8_t byte) except -1:
+        if self.pos >= self.capacity:
+            self._reserve(self.pos + 1)
+        self.data[self.pos] = byte
+        self.pos += 1
+        if self.pos > self.size:
+            self.size = self.pos
+        return 1
+
+    cpdef uint8_t read(self) except? -1:
+        if self.pos >= self.size:
+            raise EOFError("save state is truncated")
+        self.pos += 1
+        return self.data[self.pos - 1]
+
+    cpdef int seek(self, int64_t pos) except -1:
+        self.pos = pos
+        return 0
+
+    cpdef int flush(self) except -1:
+        return 0
+
+    cpdef int64_t tell(self) except -1:
+        return self.pos
+
+    cdef void clear(self):
+        self.size = 0
+        self.pos = 0
+
+    cdef int load_bytes(self, bytes state) except -1:
+        cdef int64_t n = PyBytes_GET_SIZE(state)
+        self._reserve(n)
+        memcpy(self.data, PyBytes_AS_STRING(state), n)
+        self.size = n
+        self.pos = 0
+        return 0
+
+    cdef bytes to_bytes(self):
+        return PyBytes_FromStringAndSize(<char*> self.data, self.size)
+
+
+cdef class Emulator:
+    """One PyBoy instance seen from native code.
+
+    Construct it from a running ``pyboy.PyBoy`` (DMG mode, sound off). The object keeps the
+    PyBoy alive and exposes stable buffer addresses for the native kernels.
+    """
+    cdef readonly object pyboy
+    cdef PyBoy _pb
+    cdef Motherboard mb
+    cdef uint8_t* wram
+    cdef uint32_t* screen
+    cdef StateBuffer buf
+    cdef readonly uint64_t frames
+
+    def __cinit__(self, pyboy):
+        if not isinstance(pyboy, PyBoy):
+            raise TypeError("Emulator needs a pyboy.PyBoy instance")
+        self.pyboy = pyboy
+        self._pb = <PyBoy> pyboy
+        self.mb = self._pb.mb
+        if self.mb.cgb:
+            raise ValueError("the emulator runs in CGB mode; construct PyBoy with cgb=False")
+        if self.mb.ram.internal_ram0.shape[0] < WRAM_SIZE:
+            raise ValueError("unexpected WRAM size; is this pyboy 2.8.1?")
+        self.wram = &self.mb.ram.internal_ram0[0]
+        self.screen = &self._pb.screen.raw_buffer[0, 0]
+        self.buf = StateBuffer()
+        self.frames = 0
+
+    @property
+    def wram_address(self):
+        """Address of 8 KiB WRAM (Game Boy 0xC000-0xDFFF); stable for the emulator's life."""
+        return <uintptr_t> self.wram
+
+    @property
+    def screen_address(self):
+        """Address of the 144x160 RGBA screen buffer (4 bytes per pixel); stable."""
+        return <uintptr_t> self.screen
+
+    def wram_view(self):
+        """A zero-copy uint8 memoryview of WRAM."""
+        return <uint8_t[:WRAM_SIZE]> self.wram
+
+    def hram_view(self):
+        """A zero-copy memoryview of HRAM (0xFF80-0xFFFE)."""
+        return <uint8_t[:0x7F]> &self.mb.ram.internal_ram1[0]
+
+    def vram_view(self):
+        """A zero-copy memoryview of VRAM bank 0 (0x8000-0x9FFF)."""
+        return <uint8_t[:0x2000]> &self.mb.lcd.VRAM0[0]
+
+    def oam_view(self):
+        """A zero-copy memoryview of OAM (0xFE00-0xFE9F)."""
+        return <uint8_t[:0xA0]> &self.mb.lcd.OAM[0]
+
+    def screen_view(self):
+        """A zero-copy (144, 160, 4) RGBA view of the screen buffer."""
+        return <uint8_t[:144, :160, :4]> (<uint8_t*> self.screen)
+
+    cdef inline void _tick_frame(self, bint render) noexcept nogil:
+        # What PyBoy._tick does for one frame, minus window events, hooks and gameshark,
+        # which this project never uses.
+        self.mb.lcd.frame_done = False
+        self.mb.lcd.disable_renderer = not render
+        self.mb.sound.disable_sampling = True
+        self.mb.tick()
+        self._pb.frame_count += 1
+        self.frames += 1
+
+    cdef inline void _press(self, uint8_t dmask, uint8_t smask) noexcept nogil:
+        cdef uint8_t before_d = self.mb.interaction.directional
+        cdef uint8_t before_s = self.mb.interaction.standard
+        self.mb.interaction.directional = before_d & ~dmask
+        self.mb.interaction.standard = before_s & ~smask
+        if (before_d & dmask) or (before_s & smask):
+            self.mb.cpu.set_interruptflag(INTR_JOYPAD)
+
+    cdef inline void _release(self, uint8_t dmask, uint8_t smask) noexcept nogil:
+        self.mb.interaction.directional = self.mb.interaction.directional | dmask
+        self.mb.interaction.standard = self.mb.interaction.standard | smask
+
+    cdef int _run(self, uint8_t dmask, uint8_t smask, int hold, int min_frames,
+                  int max_frames, bint adaptive) noexcept nogil:
+        """Press, tick until max_frames (or until ready once min_frames passed), render the last frame.
+
+        Returns the number of frames ticked. In adaptive mode readiness is checked on RAM before
+        each frame; once it holds (and at least min_frames - 1 frames ran) one last frame is
+        ticked with rendering, so the observed screen is always fresh.
+        """
+        cdef int f = 0
+        cdef bint last
+        self._press(dmask, smask)
+        while f < max_frames:
+            if f == hold:
+                self._release(dmask, smask)
+            last = (f == max_frames - 1) or (
+                adaptive and f >= min_frames - 1 and f > hold and ready_for_input(self.wram))
+            self._tick_frame(last)
+            f += 1
+            if last:
+                break
+        if f <= hold:
+            self._release(dmask, smask)
+        return f
+
+    def run_frames(self, str button, int hold=8, int frames=24, int min_frames=0, bint adaptive=False):
+        """Press ``button`` (or None/"" for no press) for ``hold`` frames and tick ``frames`` frames."""
+        cdef uint8_t d = 0, s = 0
+        cdef int n
+        if button:
+            d, s = BUTTONS[button]
+        with nogil:
+            n = self._run(d, s, hold, min_frames, frames, adaptive)
+        return n
+
+    def tick(self, int frames, bint render=False):
+        """Tick without pressing anything; renders the last frame if asked."""
+        cdef int f
+        with nogil:
+            for f in range(frames):
+                self._tick_frame(render and f == frames - 1)
+
+    def save_state(self):
+        """The full emulator state as bytes (PyBoy's own format)."""
+        self.buf.clear()
+        self.mb.save_state(self.buf)
+        return self.buf.to_bytes()
+
+    def load_state(self, bytes state):
+        """Restore a state made by save_state (or by pyboy.save_state)."""
+        self.buf.load_bytes(state)
+        self.mb.load_state(self.buf)
+
+
+cdef class Batch:
+    """A fixed list of Emulators stepped together; one call per vector step (or per shard)."""
+    cdef list emulators
+    cdef readonly int n
+    cdef uint8_t[:, ::1] masks
+
+    def __init__(self, emulators, masks):
+        self.emulators = list(emulators)
+        self.n = len(self.emulators)
+        for e in self.emulators:
+            if not isinstance(e, Emulator):
+                raise TypeError("Batch holds Emulator objects")
+        self.masks = masks
+
+    def run(self, const int64_t[::1] actions, int32_t[::1] frames_out, int start, int stop,
+            int hold, int min_frames, int max_frames, bint adaptive):
+        """Step envs [start, stop): press actions[i], tick, write frames ticked into frames_out[i]."""
+        cdef int i
+        cdef int64_t a
+        cdef Emulator e
+        cdef int na = self.masks.shape[0]
+        for i in range(start, stop):
+            a = actions[i]
+            if a < 0 or a >= na:
+                raise ValueError(f"action {a} for env {i} is outside 0..{na - 1}")
+        for i in range(start, stop):
+            e = <Emulator> self.emulators[i]
+            a = actions[i]
+            with nogil:
+                frames_out[i] = e._run(self.masks[a, 0], self.masks[a, 1], hold, min_frames,
+                                       max_frames, adaptive)

@@ -1,0 +1,106 @@
+"""Environment configuration: one dataclass tree, a docstring per field.
+
+Every knob of the environment lives here; derived values are computed once in
+``EnvConfig.resolved()``. The trainer nests this inside its own config, so the same fields
+are CLI flags (``--env.frames-per-step 24``) and YAML keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+
+ACTIONS = ("down", "left", "right", "up", "a", "b", "start")
+"""The default action set: the d-pad, A, B and START (SELECT is never needed in Red)."""
+
+VALID_BUTTONS = frozenset(("down", "left", "right", "up", "a", "b", "start", "select", "noop"))
+
+
+@dataclass
+class RewardConfig:
+    """Weight of each reward term; the reward is the change of the weighted total each step."""
+
+    explore: float = 0.02
+    """Per new tile visited on the global Kanto map this episode."""
+    events: float = 0.5
+    """Per event flag bit set (relative to the episode's start state)."""
+    required_events: float = 2.0
+    """Extra weight per event that gates progress (constants.REQUIRED_EVENTS)."""
+    badges: float = 5.0
+    """Per gym badge obtained."""
+    levels: float = 0.25
+    """Per party level gained (sum of party levels)."""
+    heal: float = 0.5
+    """Per full party HP bar restored outside battle (fractions add up)."""
+    battles_won: float = 0.2
+    """Per battle left with a Pokemon still standing."""
+    items: float = 0.5
+    """Per distinct item id held in the bag this episode (key items, HMs, ...)."""
+    dex: float = 0.1
+    """Per Pokedex bit (seen + owned)."""
+    blackout: float = -1.0
+    """Per blackout (whole party fainted); negative: a penalty."""
+
+    def weights(self, term_names: tuple[str, ...]) -> list[float]:
+        """The weights in the native reward table's order; every native term must have a field."""
+        known = {f.name for f in dataclasses.fields(self)}
+        missing = [t for t in term_names if t not in known]
+        if missing:
+            raise ValueError(f"reward terms {missing} have no weight in RewardConfig; add fields for them")
+        return [float(getattr(self, t)) for t in term_names]
+
+
+@dataclass
+class EnvConfig:
+    """How each emulator is run, observed and rewarded."""
+
+    rom: str | None = None
+    """ROM path. None: $POKERL_ROM if set, else the bundled test world. A real ROM must be Pokemon Red."""
+    start_state: str | None = None
+    """Save-state file to start episodes from. None: built at run time (boot for the test world, the scripted intro for Red)."""
+    seed: int = 0
+    """Base seed; env i uses seed + i (it sets the random no-op frames after each reset)."""
+    episode_length: int = 2048
+    """Steps per episode; then the env is truncated and reset to the start state."""
+    frames_per_step: int = 24
+    """Frames emulated per step (the maximum when adaptive_steps is on)."""
+    button_hold_frames: int = 8
+    """Frames each press is held before release."""
+    adaptive_steps: bool = False
+    """End a step early, once min_frames_per_step have passed, when the game is ready for input (RAM check each frame)."""
+    min_frames_per_step: int = 12
+    """Lower bound on a step's frames when adaptive_steps is on."""
+    reset_noop_max: int = 30
+    """After a reset, each env idles a random 0..N frames (from its own seed) so envs do not move in lockstep."""
+    actions: tuple[str, ...] = ACTIONS
+    """Buttons the agent chooses from, in action-index order."""
+    num_threads: int = 0
+    """Threads that tick the emulators (the GIL is released while ticking). 0: one per CPU core, at most num_envs."""
+    reward: RewardConfig = field(default_factory=RewardConfig)
+    """Reward term weights."""
+
+    def validate(self) -> None:
+        """Raise ValueError with a one-line fix for any bad value."""
+        if self.frames_per_step < 1:
+            raise ValueError(f"frames_per_step must be >= 1 (got {self.frames_per_step})")
+        if not 0 <= self.button_hold_frames <= self.frames_per_step:
+            raise ValueError(
+                f"button_hold_frames must be in 0..frames_per_step={self.frames_per_step} (got {self.button_hold_frames})")
+        if self.adaptive_steps and not 1 <= self.min_frames_per_step <= self.frames_per_step:
+            raise ValueError(
+                f"min_frames_per_step must be in 1..frames_per_step={self.frames_per_step} (got {self.min_frames_per_step})")
+        if self.episode_length < 1:
+            raise ValueError(f"episode_length must be >= 1 (got {self.episode_length})")
+        if self.reset_noop_max < 0:
+            raise ValueError(f"reset_noop_max must be >= 0 (got {self.reset_noop_max})")
+        bad = [a for a in self.actions if a not in VALID_BUTTONS]
+        if bad or not self.actions:
+            raise ValueError(f"actions {bad or '()'} are not buttons; choose from {sorted(VALID_BUTTONS)}")
+        if self.num_threads < 0:
+            raise ValueError(f"num_threads must be >= 0 (got {self.num_threads})")
+
+    def threads_for(self, num_envs: int) -> int:
+        """Threads actually used for num_envs emulators."""
+        n = self.num_threads or (os.cpu_count() or 1)
+        return max(1, min(n, num_envs))
