@@ -1,0 +1,120 @@
+// One env = one EnvCore: pointers into Python-owned buffers first, then its state.
+// Batch owns the envs and loops over them natively; Python allocates every buffer once and binds rows.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "explore.h"
+#include "obs.h"
+#include "ram.h"
+#include "reward.h"
+
+namespace pokerl {
+
+// Per-env int32 info values, one (num_envs,) array each, exported to Python as INFO_NAMES.
+enum Info : int {
+    I_MAP, I_X, I_Y, I_BADGES, I_EVENTS, I_REQUIRED_EVENTS, I_EXPLORE, I_LEVELS, I_IN_BATTLE, NUM_INFO,
+};
+constexpr const char* INFO_NAMES[NUM_INFO] = {
+    "map", "x", "y", "badges", "events", "required_events", "explore", "levels", "in_battle",
+};
+
+struct EnvCore {
+    // Inputs (emulator memory) and output rows.
+    const uint8_t* wram = nullptr;    // 8192 bytes, 0xC000..0xDFFF
+    const uint8_t* screen = nullptr;  // 144 x 160 x 4 RGBA
+    uint8_t* obs_screen = nullptr;    // 72 x 20 packed
+    uint8_t* obs_visited = nullptr;   // 72 x 20 packed
+    float* obs_ram = nullptr;         // NUM_RAM_FEATURES
+    uint8_t* obs_map = nullptr;       // 1
+    float* reward = nullptr;          // 1
+    float* term_sums = nullptr;       // NUM_TERMS
+    int32_t* info[NUM_INFO] = {};     // 1 each
+    // State.
+    RamState ram{};
+    Exploration explore;
+    RewardState rew{};
+    bool started = false;  // false until the first reset; the first update resets implicitly
+};
+
+// Stages of update_all, runnable alone so benchmarks can time each kernel.
+enum Stage : int { S_ALL, S_DECODE, S_EXPLORE, S_REWARD, S_SCREEN, S_VISITED, S_RAM_FEATURES, NUM_STAGES };
+
+inline void write_outputs(EnvCore& e, double reward) {
+    encode_screen(e.screen, e.obs_screen);
+    encode_visited(e.explore, e.ram.map, e.ram.x, e.ram.y, e.obs_visited);
+    encode_ram_features(e.ram, e.obs_ram);
+    *e.obs_map = e.ram.map;
+    *e.reward = float(reward);
+    for (int k = 0; k < NUM_TERMS; ++k) e.term_sums[k] = float(e.rew.sums[k]);
+    const RamState& s = e.ram;
+    const int32_t values[NUM_INFO] = {s.map, s.x, s.y, s.badge_count, s.event_count, s.required_count,
+                                      int32_t(e.explore.count), s.level_sum, s.in_battle};
+    for (int k = 0; k < NUM_INFO; ++k) *e.info[k] = values[k];
+}
+
+// Starts a new episode on the env's current RAM: clears its exploration (keeping the current tile),
+// re-bases the reward, and writes fresh outputs with reward 0.
+inline void reset_env(EnvCore& e) {
+    decode_ram(e.wram, e.ram);
+    e.explore.reset();
+    e.explore.visit(e.ram.map, e.ram.x, e.ram.y);
+    reward_reset(e.rew, e.ram, e.explore.count);
+    e.started = true;
+    write_outputs(e, 0.0);
+}
+
+// One step for one env. global_counts (KANTO_HEIGHT x KANTO_WIDTH) gains one per update on the env's tile:
+// a heat map of steps spent, over all envs.
+inline void update_env(EnvCore& e, const float* weights, uint32_t* global_counts) {
+    if (!e.started) {
+        reset_env(e);
+        return;
+    }
+    decode_ram(e.wram, e.ram);
+    e.explore.visit(e.ram.map, e.ram.x, e.ram.y);
+    const int g = global_tile(e.ram.map, e.ram.x, e.ram.y);
+    if (g >= 0) ++global_counts[g];
+    const double r = reward_step(e.rew, e.ram, e.explore.count, weights);
+    write_outputs(e, r);
+}
+
+struct Batch {
+    std::vector<EnvCore> envs;
+    const float* weights = nullptr;     // NUM_TERMS, Python-owned (edits take effect on the next update)
+    uint32_t* global_counts = nullptr;  // KANTO_HEIGHT x KANTO_WIDTH, Python-owned
+
+    explicit Batch(int num_envs) : envs(num_envs) {}
+
+    void update_all() {
+        for (auto& e : envs) update_env(e, weights, global_counts);
+    }
+
+    void reset(const int64_t* ids, int64_t n) {
+        for (int64_t i = 0; i < n; ++i) reset_env(envs[ids[i]]);
+    }
+
+    // Runs one kernel over all envs (benchmarks). Stages after decode use the last decoded RAM.
+    void run_stage(int stage) {
+        for (auto& e : envs) {
+            switch (stage) {
+                case S_ALL: update_env(e, weights, global_counts); break;
+                case S_DECODE: decode_ram(e.wram, e.ram); break;
+                case S_EXPLORE: {
+                    e.explore.visit(e.ram.map, e.ram.x, e.ram.y);
+                    const int g = global_tile(e.ram.map, e.ram.x, e.ram.y);
+                    if (g >= 0) ++global_counts[g];
+                    break;
+                }
+                case S_REWARD: *e.reward = float(reward_step(e.rew, e.ram, e.explore.count, weights)); break;
+                case S_SCREEN: encode_screen(e.screen, e.obs_screen); break;
+                case S_VISITED: encode_visited(e.explore, e.ram.map, e.ram.x, e.ram.y, e.obs_visited); break;
+                case S_RAM_FEATURES: encode_ram_features(e.ram, e.obs_ram); break;
+                default: break;
+            }
+        }
+    }
+};
+
+}  // namespace pokerl

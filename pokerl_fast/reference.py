@@ -1,0 +1,285 @@
+"""Plain numpy/Python references for the native kernels (csrc/ram.h, obs.h, explore.h, reward.h, core.h).
+
+Readable and slow on purpose: tests check the native kernels against these on random and real inputs,
+and benchmarks report the native speed as a ratio against them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pokerl_fast import constants as C
+
+WRAM_BASE = 0xC000
+WRAM_SIZE = 0x2000
+DEX_SPECIES = 151
+OBS_H, OBS_W = 72, 80
+VISIT_ROWS, VISIT_COLS, VISIT_CELL = 9, 10, 8
+VISIT_PLAYER_ROW, VISIT_PLAYER_COL = 4, 4
+NUM_REQUIRED_EVENTS = len(C.REQUIRED_EVENTS)
+REQUIRED_EVENT_BITS = tuple(C.EVENT_FLAGS_BY_NAME[name] for name in C.REQUIRED_EVENTS)
+MAP_OFFSETS = {m[0]: (m[2], m[3]) for m in C.MAPS}  # map id -> (global_x, global_y)
+
+TERM_NAMES = (
+    "explore", "events", "required_events", "badges", "levels",
+    "heal", "battles_won", "items", "dex", "blackout",
+)
+INFO_NAMES = ("map", "x", "y", "badges", "events", "required_events", "explore", "levels", "in_battle")
+RAM_FEATURE_NAMES = (
+    "x", "y", "facing_down", "facing_up", "facing_left", "facing_right", "badges", "party_count",
+    "level_sum", "hp_fraction", "wild_battle", "trainer_battle", "events", "required_events",
+    "dex_owned", "dex_seen", "money", "bag_items",
+    *(f"slot_hp_{i}" for i in range(6)), *(f"slot_level_{i}" for i in range(6)),
+)
+
+
+def _byte(wram, addr: int) -> int:
+    return int(wram[addr - WRAM_BASE])
+
+
+def _bytes(wram, addr: int, n: int) -> np.ndarray:
+    return np.array(wram[addr - WRAM_BASE: addr - WRAM_BASE + n], dtype=np.uint8)
+
+
+def _popcount(arr: np.ndarray) -> int:
+    return int(np.unpackbits(np.asarray(arr, dtype=np.uint8)).sum())
+
+
+def decode_ram(wram) -> dict:
+    """The fields of csrc/ram.h RamState, from 8192 WRAM bytes."""
+    wram = np.asarray(wram, dtype=np.uint8)
+    party_count = min(_byte(wram, C.PARTY_COUNT), C.PARTY_MAX)
+    species, levels, hp, max_hp = (np.zeros(6, dt) for dt in (np.uint8, np.uint8, np.uint16, np.uint16))
+    for i in range(party_count):
+        o = i * C.PARTY_MON_STRIDE
+        species[i] = _byte(wram, C.PARTY_SPECIES + i)
+        levels[i] = _byte(wram, C.PARTY_MON1_LEVEL + o)
+        hp[i] = _byte(wram, C.PARTY_MON1_HP + o) * 256 + _byte(wram, C.PARTY_MON1_HP + o + 1)
+        max_hp[i] = _byte(wram, C.PARTY_MON1_MAX_HP + o) * 256 + _byte(wram, C.PARTY_MON1_MAX_HP + o + 1)
+
+    money = 0
+    for b in _bytes(wram, C.PLAYER_MONEY, 3):  # BCD, nibbles taken as they are
+        money = money * 100 + (int(b) >> 4) * 10 + (int(b) & 0xF)
+
+    bag_ids, bag_qty = [], []
+    for i in range(min(_byte(wram, C.NUM_BAG_ITEMS), C.BAG_MAX_ITEMS)):
+        item = _byte(wram, C.BAG_ITEMS + 2 * i)
+        if item == 0xFF:
+            break
+        bag_ids.append(item)
+        bag_qty.append(_byte(wram, C.BAG_ITEMS + 2 * i + 1))
+
+    events = _bytes(wram, C.EVENT_FLAGS, C.EVENT_FLAGS_BYTES)
+    dex_owned = _bytes(wram, C.POKEDEX_OWNED, C.POKEDEX_BYTES)
+    dex_seen = _bytes(wram, C.POKEDEX_SEEN, C.POKEDEX_BYTES)
+    badges = _byte(wram, C.OBTAINED_BADGES)
+    return {
+        "map": _byte(wram, C.CUR_MAP), "x": _byte(wram, C.X_COORD), "y": _byte(wram, C.Y_COORD),
+        "facing": _byte(wram, C.PLAYER_FACING), "badges": badges, "party_count": party_count,
+        "species": species, "levels": levels, "hp": hp, "max_hp": max_hp,
+        "in_battle": _byte(wram, C.IS_IN_BATTLE), "money": money, "num_bag_items": len(bag_ids),
+        "bag_ids": np.array(bag_ids, np.uint8), "bag_qty": np.array(bag_qty, np.uint8),
+        "events": events, "dex_owned": dex_owned, "dex_seen": dex_seen,
+        "joy_ignore": _byte(wram, C.JOY_IGNORE), "walk_counter": _byte(wram, C.WALK_COUNTER),
+        "badge_count": bin(badges).count("1"),
+        "event_count": _popcount(events),
+        "required_count": sum((_byte(wram, addr) >> bit) & 1 for addr, bit in REQUIRED_EVENT_BITS),
+        "level_sum": int(levels.sum()), "hp_sum": int(hp.astype(np.int64).sum()),
+        "max_hp_sum": int(max_hp.astype(np.int64).sum()),
+        "dex_owned_count": _popcount(dex_owned), "dex_seen_count": _popcount(dex_seen),
+    }
+
+
+def ready_for_input(wram) -> bool:
+    return _byte(wram, C.JOY_IGNORE) == 0 and _byte(wram, C.WALK_COUNTER) == 0
+
+
+def pack_shades(shades: np.ndarray) -> np.ndarray:
+    """(72, 80) shades 0..3 -> (72, 20) bytes, 4 pixels per byte, first pixel in the high bits."""
+    s = np.asarray(shades, np.uint8).reshape(OBS_H, OBS_W // 4, 4)
+    return (s[..., 0] << 6 | s[..., 1] << 4 | s[..., 2] << 2 | s[..., 3]).astype(np.uint8)
+
+
+def unpack_shades(packed: np.ndarray) -> np.ndarray:
+    """Inverse of pack_shades; works on any leading shape (..., 72, 20) -> (..., 72, 80)."""
+    p = np.asarray(packed, np.uint8)
+    s = np.stack([(p >> 6) & 3, (p >> 4) & 3, (p >> 2) & 3, p & 3], axis=-1)
+    return s.reshape(*p.shape[:-1], p.shape[-1] * 4)
+
+
+def encode_screen(rgba: np.ndarray) -> np.ndarray:
+    """(144, 160, 4) RGBA -> (72, 20) packed shades of each 2x2 block's top-left pixel."""
+    r = np.asarray(rgba, np.uint8)[::2, ::2, 0]
+    return pack_shades(3 - (r >> 6))
+
+
+def hp_fraction(d: dict) -> float:
+    if d["max_hp_sum"] <= 0:
+        return 0.0
+    return min(max(d["hp_sum"] / d["max_hp_sum"], 0.0), 1.0)
+
+
+def ram_features(d: dict) -> np.ndarray:
+    f = [d["x"] / 255.0, d["y"] / 255.0]
+    f += [1.0 if d["facing"] == 4 * k else 0.0 for k in range(4)]
+    f += [d["badge_count"] / 8.0, d["party_count"] / 6.0, d["level_sum"] / 600.0, hp_fraction(d)]
+    f += [float(d["in_battle"] == 1), float(d["in_battle"] == 2)]
+    f += [d["event_count"] / 256.0, d["required_count"] / NUM_REQUIRED_EVENTS]
+    f += [d["dex_owned_count"] / DEX_SPECIES, d["dex_seen_count"] / DEX_SPECIES]
+    f += [d["money"] / 999999.0, d["num_bag_items"] / C.BAG_MAX_ITEMS]
+    f += [min(max(int(h) / int(m), 0.0), 1.0) if m > 0 else 0.0 for h, m in zip(d["hp"], d["max_hp"])]
+    f += [int(lv) / 100.0 for lv in d["levels"]]
+    return np.array(f, np.float64).astype(np.float32)
+
+
+def global_tile(map_id: int, x: int, y: int):
+    """(gx, gy) on the Kanto map, or None when the map has no offset or the tile falls outside."""
+    if map_id not in MAP_OFFSETS:
+        return None
+    gx, gy = MAP_OFFSETS[map_id][0] + x, MAP_OFFSETS[map_id][1] + y
+    if 0 <= gx < C.KANTO_WIDTH and 0 <= gy < C.KANTO_HEIGHT:
+        return gx, gy
+    return None
+
+
+class Exploration:
+    """Visited global tiles (bool bitmap) plus a set of (map, x, y) for tiles with no global place."""
+
+    def __init__(self):
+        self.bitmap = np.zeros((C.KANTO_HEIGHT, C.KANTO_WIDTH), bool)
+        self.fallback: set[tuple[int, int, int]] = set()
+
+    @property
+    def count(self) -> int:
+        return int(self.bitmap.sum()) + len(self.fallback)
+
+    def reset(self):
+        self.bitmap[:] = False
+        self.fallback.clear()
+
+    def visit(self, map_id: int, x: int, y: int):
+        g = global_tile(map_id, x, y)
+        if g is None:
+            self.fallback.add((map_id, x, y))
+        else:
+            self.bitmap[g[1], g[0]] = True
+
+    def visited(self, map_id: int, x: int, y: int) -> bool:
+        """x, y may lie past the map's edge: on the global map that is a neighbouring map's tile."""
+        g = global_tile(map_id, x, y)
+        if g is not None:
+            return bool(self.bitmap[g[1], g[0]])
+        return (map_id, x, y) in self.fallback
+
+    def crop(self, map_id: int, x: int, y: int) -> np.ndarray:
+        """The (72, 20) packed visited mask: 9 x 10 cells of 8 x 8 pixels, player at cell (4, 4)."""
+        cells = np.zeros((VISIT_ROWS, VISIT_COLS), np.uint8)
+        for r in range(VISIT_ROWS):
+            for c in range(VISIT_COLS):
+                if self.visited(map_id, x + c - VISIT_PLAYER_COL, y + r - VISIT_PLAYER_ROW):
+                    cells[r, c] = 3
+        shades = np.kron(cells, np.ones((VISIT_CELL, VISIT_CELL), np.uint8))
+        return pack_shades(shades)
+
+
+class Reward:
+    """The reward table of csrc/reward.h: score per term, reward = sum_k w_k * delta score_k."""
+
+    def reset(self, d: dict, explore_count: int):
+        self.heal = 0.0
+        self.battles_won = 0
+        self.blackouts = 0
+        self.event_base = d["event_count"]
+        self.items_seen = set(int(i) for i in d["bag_ids"])
+        self._remember(d)
+        self.score = self.scores(d, explore_count)
+        self.sums = np.zeros(len(TERM_NAMES), np.float64)
+
+    def _remember(self, d: dict):
+        self.prev_in_battle = d["in_battle"]
+        self.prev_party_count = d["party_count"]
+        self.prev_blackout = self._blackout(d)
+        self.prev_hp_fraction = hp_fraction(d)
+
+    @staticmethod
+    def _blackout(d: dict) -> bool:
+        return d["party_count"] > 0 and d["hp_sum"] == 0
+
+    def scores(self, d: dict, explore_count: int) -> np.ndarray:
+        return np.array([
+            explore_count,
+            max(d["event_count"] - self.event_base, 0),
+            d["required_count"],
+            d["badge_count"],
+            d["level_sum"],
+            self.heal,
+            self.battles_won,
+            len(self.items_seen),
+            d["dex_seen_count"] + d["dex_owned_count"],
+            self.blackouts,
+        ], np.float64)
+
+    def step(self, d: dict, explore_count: int, weights) -> float:
+        frac = hp_fraction(d)
+        if (self.prev_in_battle == 0 and d["in_battle"] == 0 and self.prev_party_count == d["party_count"]
+                and frac > self.prev_hp_fraction):
+            self.heal += frac - self.prev_hp_fraction
+        if self.prev_in_battle != 0 and d["in_battle"] == 0 and d["hp_sum"] > 0:
+            self.battles_won += 1
+        blackout = self._blackout(d)
+        if blackout and not self.prev_blackout:
+            self.blackouts += 1
+        self.items_seen.update(int(i) for i in d["bag_ids"])
+        self._remember(d)
+        now = self.scores(d, explore_count)
+        deltas = np.asarray(weights, np.float32).astype(np.float64) * (now - self.score)
+        self.sums += deltas
+        self.score = now
+        total = 0.0
+        for v in deltas:  # same summation order as the native loop
+            total += float(v)
+        return total
+
+
+class ReferenceEnv:
+    """One env's full update, as csrc/core.h does it; returns the values Kernels writes to its buffers."""
+
+    def __init__(self, weights):
+        self.weights = np.asarray(weights, np.float32)
+        self.explore = Exploration()
+        self.reward = Reward()
+        self.started = False
+
+    def reset(self, wram, screen) -> dict:
+        self.ram = decode_ram(wram)
+        self.explore.reset()
+        self.explore.visit(self.ram["map"], self.ram["x"], self.ram["y"])
+        self.reward.reset(self.ram, self.explore.count)
+        self.started = True
+        return self.outputs(screen, 0.0)
+
+    def update(self, wram, screen, global_counts: np.ndarray) -> dict:
+        if not self.started:
+            return self.reset(wram, screen)
+        self.ram = d = decode_ram(wram)
+        self.explore.visit(d["map"], d["x"], d["y"])
+        g = global_tile(d["map"], d["x"], d["y"])
+        if g is not None:
+            global_counts[g[1], g[0]] += 1
+        r = self.reward.step(d, self.explore.count, self.weights)
+        return self.outputs(screen, r)
+
+    def outputs(self, screen, reward: float) -> dict:
+        d = self.ram
+        out = {
+            "screen": encode_screen(screen),
+            "visited": self.explore.crop(d["map"], d["x"], d["y"]),
+            "ram": ram_features(d),
+            "map_id": d["map"],
+            "reward": np.float32(reward),
+            "term_sums": self.reward.sums.astype(np.float32),
+        }
+        info = (d["map"], d["x"], d["y"], d["badge_count"], d["event_count"], d["required_count"],
+                self.explore.count, d["level_sum"], d["in_battle"])
+        out.update({"info_" + name: v for name, v in zip(INFO_NAMES, info)})
+        return out

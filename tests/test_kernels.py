@@ -1,0 +1,600 @@
+"""The native kernels (csrc/ via _kernels) agree with the plain references in pokerl_fast.reference,
+on random inputs, on hand-built edge cases, and on real PyBoy states of the test world."""
+
+import numpy as np
+import pytest
+
+from pokerl_fast import constants as C
+from pokerl_fast import reference as ref
+from pokerl_fast._native import _kernels as K
+
+COLOURS = np.array([[255, 255, 255, 255], [153, 153, 153, 255], [85, 85, 85, 255], [0, 0, 0, 255]], np.uint8)
+MAPPED = [m[0] for m in C.MAPS]
+UNMAPPED = [m for m in range(256) if m not in ref.MAP_OFFSETS]
+
+
+def at(addr):
+    return addr - 0xC000
+
+
+def random_screen(rng):
+    return COLOURS[rng.integers(0, 4, (144, 160))]
+
+
+def plausible_wram(rng):
+    """Random bytes with the fields the kernels read set to values the game could hold."""
+    w = rng.integers(0, 256, 8192, dtype=np.uint8)
+    w[at(C.CUR_MAP)] = rng.choice(MAPPED)
+    w[at(C.X_COORD)], w[at(C.Y_COORD)] = rng.integers(0, 20, 2)
+    w[at(C.PARTY_COUNT)] = rng.integers(1, 7)
+    for i in range(6):
+        o = i * C.PARTY_MON_STRIDE
+        mx = int(rng.integers(10, 300))
+        w[at(C.PARTY_MON1_MAX_HP + o): at(C.PARTY_MON1_MAX_HP + o) + 2] = (mx >> 8, mx & 0xFF)
+        hp = int(rng.integers(1, mx + 1))
+        w[at(C.PARTY_MON1_HP + o): at(C.PARTY_MON1_HP + o) + 2] = (hp >> 8, hp & 0xFF)
+        w[at(C.PARTY_MON1_LEVEL + o)] = rng.integers(2, 60)
+    w[at(C.IS_IN_BATTLE)] = 0
+    w[at(C.NUM_BAG_ITEMS)] = 3
+    w[at(C.BAG_ITEMS): at(C.BAG_ITEMS) + 7] = (4, 5, 20, 1, 11, 2, 0xFF)
+    w[at(C.EVENT_FLAGS): at(C.EVENT_FLAGS) + C.EVENT_FLAGS_BYTES] &= rng.integers(0, 256, C.EVENT_FLAGS_BYTES, dtype=np.uint8)
+    return w
+
+
+class Harness:
+    """num_envs envs whose WRAM and screens are numpy arrays we own, read by Kernels through their addresses."""
+
+    def __init__(self, num_envs, weights=None, seed=0, global_counts=None):
+        rng = np.random.default_rng(seed)
+        self.wram = np.stack([plausible_wram(rng) for _ in range(num_envs)])
+        self.screen = np.stack([random_screen(rng) for _ in range(num_envs)])
+        self.weights = np.asarray(rng.uniform(-1, 1, K.NUM_TERMS) if weights is None else weights, np.float32)
+        self.buffers = K.allocate_buffers(num_envs)
+        wptr = np.array([self.wram[i].ctypes.data for i in range(num_envs)], np.uint64)
+        sptr = np.array([self.screen[i].ctypes.data for i in range(num_envs)], np.uint64)
+        self.k = K.Kernels(num_envs, wptr, sptr, self.weights, self.buffers, global_counts)
+        self.refs = [ref.ReferenceEnv(self.weights) for _ in range(num_envs)]
+        self.ref_counts = np.zeros(K.KANTO_SHAPE, np.uint32)
+
+    def step(self):
+        self.k.update()
+        return [r.update(self.wram[i], self.screen[i], self.ref_counts) for i, r in enumerate(self.refs)]
+
+    def reset(self, ids):
+        self.k.reset(ids)
+        return {i: self.refs[i].reset(self.wram[i], self.screen[i]) for i in ids}
+
+    def assert_env_matches(self, i, expected):
+        for name, value in expected.items():
+            got = self.buffers[name][i]
+            if name == "term_sums":
+                np.testing.assert_allclose(got, value, rtol=1e-6, atol=1e-6, err_msg=name)
+            elif name == "reward":
+                np.testing.assert_allclose(got, value, rtol=1e-6, atol=1e-6, err_msg=name)
+            else:
+                np.testing.assert_array_equal(got, value, err_msg=f"env {i} {name}")
+
+
+# ---------------------------------------------------------------- constants and decode
+
+
+def test_exported_names_match_reference():
+    assert K.TERM_NAMES == ref.TERM_NAMES
+    assert K.INFO_NAMES == ref.INFO_NAMES
+    assert K.RAM_FEATURE_NAMES == ref.RAM_FEATURE_NAMES
+    assert K.NUM_RAM_FEATURES == len(ref.RAM_FEATURE_NAMES) == 30
+    assert K.KANTO_SHAPE == (C.KANTO_HEIGHT, C.KANTO_WIDTH)
+    assert K.OBS_SCREEN_SHAPE == K.OBS_VISITED_SHAPE == (72, 20)
+
+
+def assert_decode_equal(got, want):
+    assert set(got) == set(want)
+    for key in want:
+        np.testing.assert_array_equal(np.asarray(got[key]), np.asarray(want[key]), err_msg=key)
+
+
+@pytest.mark.parametrize("plausible", [False, True])
+def test_decode_random_wram_matches_reference(plausible):
+    rng = np.random.default_rng(1)
+    for _ in range(150):
+        w = plausible_wram(rng) if plausible else rng.integers(0, 256, 8192, dtype=np.uint8)
+        assert_decode_equal(K.decode(w), ref.decode_ram(w))
+        assert K.ready_for_input(w) == ref.ready_for_input(w)
+
+
+def test_decode_party_count_over_six_clamps_and_empty_slots_are_zero():
+    w = np.full(8192, 0x11, np.uint8)
+    w[at(C.PARTY_COUNT)] = 0xFF
+    d = K.decode(w)
+    assert d["party_count"] == 6
+    assert d["hp"].tolist() == [0x1111] * 6
+    w[at(C.PARTY_COUNT)] = 2
+    d = K.decode(w)
+    assert d["levels"].tolist() == [0x11, 0x11, 0, 0, 0, 0]
+    assert d["hp"].tolist() == [0x1111, 0x1111, 0, 0, 0, 0]
+    assert d["level_sum"] == 0x22 and d["max_hp_sum"] == 2 * 0x1111
+    assert_decode_equal(d, ref.decode_ram(w))
+
+
+def test_decode_bag_stops_at_ff_and_at_twenty():
+    w = np.zeros(8192, np.uint8)
+    w[at(C.NUM_BAG_ITEMS)] = 10
+    w[at(C.BAG_ITEMS): at(C.BAG_ITEMS) + 9] = (1, 9, 2, 8, 3, 7, 0xFF, 5, 5)
+    d = K.decode(w)
+    assert d["num_bag_items"] == 3 and d["bag_ids"].tolist() == [1, 2, 3] and d["bag_qty"].tolist() == [9, 8, 7]
+    w[at(C.NUM_BAG_ITEMS)] = 200
+    w[at(C.BAG_ITEMS): at(C.BAG_ITEMS) + 60] = np.arange(60) % 0xF0 + 1
+    d = K.decode(w)
+    assert d["num_bag_items"] == 20 and d["bag_ids"].tolist() == list(range(1, 41, 2))
+    assert_decode_equal(d, ref.decode_ram(w))
+
+
+def test_decode_money_bcd_and_big_endian_hp():
+    w = np.zeros(8192, np.uint8)
+    w[at(C.PLAYER_MONEY): at(C.PLAYER_MONEY) + 3] = (0x12, 0x34, 0x56)
+    w[at(C.PARTY_COUNT)] = 1
+    w[at(C.PARTY_MON1_HP): at(C.PARTY_MON1_HP) + 2] = (0x01, 0x02)
+    w[at(C.PARTY_MON1_MAX_HP): at(C.PARTY_MON1_MAX_HP) + 2] = (0x02, 0x01)
+    d = K.decode(w)
+    assert d["money"] == 123456
+    assert d["hp"][0] == 258 and d["max_hp"][0] == 513
+
+
+def test_ready_for_input_reads_joy_ignore_and_walk_counter():
+    w = np.full(8192, 7, np.uint8)
+    assert not K.ready_for_input(w)
+    w[at(C.JOY_IGNORE)] = 0
+    assert not K.ready_for_input(w)
+    w[at(C.WALK_COUNTER)] = 0
+    assert K.ready_for_input(w)
+    w[at(C.JOY_IGNORE)] = 1
+    assert not K.ready_for_input(w.tobytes())
+    with pytest.raises(ValueError, match="8192"):
+        K.ready_for_input(w[:100])
+
+
+# ---------------------------------------------------------------- screen
+
+
+def test_encode_screen_random_matches_reference():
+    rng = np.random.default_rng(2)
+    for _ in range(20):
+        s = random_screen(rng)
+        np.testing.assert_array_equal(K.encode_screen(s), ref.encode_screen(s))
+
+
+def test_encode_screen_samples_top_left_pixel_and_packs_high_bits_first():
+    s = np.broadcast_to(COLOURS[0], (144, 160, 4)).copy()
+    assert not K.encode_screen(s).any()
+    s[0, 0] = COLOURS[3]       # obs pixel (0, 0) -> shade 3 in the top two bits
+    s[0, 2] = COLOURS[1]       # obs pixel (0, 1) -> shade 1
+    s[1, 1] = COLOURS[3]       # not a top-left pixel: ignored
+    s[142, 158] = COLOURS[2]   # last obs pixel -> shade 2 in the low bits of the last byte
+    out = K.encode_screen(s)
+    assert out[0, 0] == 0b11_01_00_00
+    assert out[71, 19] == 0b00_00_00_10
+    assert np.count_nonzero(out) == 2
+    assert ref.unpack_shades(out)[0, :2].tolist() == [3, 1]
+
+
+# ---------------------------------------------------------------- full update vs reference
+
+
+def perturb(rng, w):
+    """One random 'step' of game state: walks, map changes, battles, HP, events, items, dex, badges."""
+    r = rng.random()
+    if r < 0.5:
+        axis = at(C.X_COORD) if rng.random() < 0.5 else at(C.Y_COORD)
+        w[axis] = (int(w[axis]) + rng.choice([-1, 1])) % 256
+    elif r < 0.56:
+        w[at(C.CUR_MAP)] = rng.choice(MAPPED) if rng.random() < 0.7 else rng.choice(UNMAPPED)
+    elif r < 0.6:
+        w[at(C.X_COORD)], w[at(C.Y_COORD)] = rng.integers(0, 256, 2)  # may leave the global map
+    if rng.random() < 0.08:
+        w[at(C.IS_IN_BATTLE)] = rng.choice([0, 0, 1, 2, 0xFF])
+    if rng.random() < 0.15:
+        slot = int(rng.integers(0, 6)) * C.PARTY_MON_STRIDE
+        w[at(C.PARTY_MON1_HP + slot): at(C.PARTY_MON1_HP + slot) + 2] = (0, rng.integers(0, 40))
+    if rng.random() < 0.03:  # whole party faints (blackout) or heals
+        for i in range(6):
+            o = at(C.PARTY_MON1_HP + i * C.PARTY_MON_STRIDE)
+            w[o: o + 2] = (0, 0) if rng.random() < 0.5 else w[at(C.PARTY_MON1_MAX_HP + i * C.PARTY_MON_STRIDE):][:2]
+    if rng.random() < 0.05:
+        w[at(C.PARTY_COUNT)] = rng.integers(0, 8)
+    if rng.random() < 0.1:
+        w[at(C.EVENT_FLAGS) + rng.integers(0, C.EVENT_FLAGS_BYTES)] ^= np.uint8(1 << rng.integers(0, 8))
+    if rng.random() < 0.05:
+        addr, bit = C.EVENT_FLAGS_BY_NAME[C.REQUIRED_EVENTS[rng.integers(len(C.REQUIRED_EVENTS))]]
+        w[at(addr)] |= np.uint8(1 << bit)
+    if rng.random() < 0.05:
+        w[at(C.BAG_ITEMS) + 2 * rng.integers(0, 3)] = rng.integers(1, 90)
+    if rng.random() < 0.03:
+        w[at(C.POKEDEX_SEEN) + rng.integers(0, 19)] |= np.uint8(1 << rng.integers(0, 8))
+    if rng.random() < 0.02:
+        w[at(C.OBTAINED_BADGES)] |= np.uint8(1 << rng.integers(0, 8))
+    if rng.random() < 0.05:
+        w[at(C.PARTY_MON1_LEVEL) + rng.integers(0, 6) * C.PARTY_MON_STRIDE] += np.uint8(1)
+
+
+def test_random_walks_match_reference_env_every_step():
+    rng = np.random.default_rng(3)
+    h = Harness(4, seed=3)
+    terms_seen = np.zeros(K.NUM_TERMS, bool)
+    for t in range(300):
+        for i in range(4):
+            perturb(rng, h.wram[i])
+            if rng.random() < 0.3:
+                h.screen[i] = random_screen(rng)
+        if t % 50 == 0:
+            h.weights[:] = rng.uniform(-1, 1, K.NUM_TERMS)  # in-place weight edits apply to the next update
+        if rng.random() < 0.03:
+            ids = sorted(set(rng.integers(0, 4, 2).tolist()))
+            for i, want in h.reset(ids).items():
+                h.assert_env_matches(i, want)
+        for i, want in enumerate(h.step()):
+            h.assert_env_matches(i, want)
+        terms_seen |= (h.buffers["term_sums"] != 0).any(axis=0)
+    assert terms_seen.all(), f"the walk never moved terms {np.array(K.TERM_NAMES)[~terms_seen]}: widen perturb()"
+    np.testing.assert_array_equal(h.k.global_counts(), h.ref_counts)
+    assert h.ref_counts.sum() > 0
+    for i in range(4):
+        want_bits = h.refs[i].explore.bitmap
+        np.testing.assert_array_equal(h.k.visited_bits(i), want_bits)
+    assert (h.k.explore_counts() == [r.explore.count for r in h.refs]).all()
+    assert sum(len(r.explore.fallback) for r in h.refs) > 0, "the walk never used the fallback: widen it"
+
+
+def test_ram_features_match_reference_on_random_wram():
+    rng = np.random.default_rng(4)
+    h = Harness(8, seed=4)
+    for _ in range(20):
+        h.wram[:] = rng.integers(0, 256, h.wram.shape, dtype=np.uint8)
+        h.k.update()
+        for i in range(8):
+            np.testing.assert_array_equal(h.buffers["ram"][i], ref.ram_features(ref.decode_ram(h.wram[i])))
+            assert h.buffers["map_id"][i] == h.wram[i, at(C.CUR_MAP)]
+
+
+# ---------------------------------------------------------------- exploration
+
+
+def set_pos(w, map_id, x, y):
+    w[at(C.CUR_MAP)], w[at(C.X_COORD)], w[at(C.Y_COORD)] = map_id, x, y
+
+
+def visited_cells(buf):
+    """(72, 20) packed visited mask -> (9, 10) bool cells, checking each cell is uniformly 0 or 3."""
+    shades = ref.unpack_shades(buf).reshape(9, 8, 10, 8)
+    cells = shades[:, 0, :, 0]
+    assert (shades == cells[:, None, :, None]).all()
+    assert set(np.unique(cells)) <= {0, 3}
+    return cells == 3
+
+
+def test_visited_crop_puts_player_at_row4_col4_and_neighbours_around_it():
+    h = Harness(1, seed=5)
+    w = h.wram[0]
+    pallet = C.MAP_IDS["PALLET_TOWN"]
+    set_pos(w, pallet, 5, 5)
+    h.reset([0])
+    assert visited_cells(h.buffers["visited"][0]).tolist() == (np.eye(1, 90, 4 * 10 + 4).reshape(9, 10) == 1).tolist()
+    for x, y in [(6, 5), (6, 4), (0, 0), (3, 7)]:
+        set_pos(w, pallet, x, y)
+        h.k.update()
+    cells = visited_cells(h.buffers["visited"][0])  # player now at (3, 7); (0, 0) is out of view
+    want = np.zeros((9, 10), bool)
+    for x, y in [(5, 5), (6, 5), (6, 4), (3, 7)]:
+        want[y - 7 + 4, x - 3 + 4] = True
+    assert cells.tolist() == want.tolist()
+    assert h.buffers["info_explore"][0] == 5
+
+
+def test_visited_crop_is_empty_outside_the_map_edges():
+    h = Harness(1, seed=6)
+    w = h.wram[0]
+    set_pos(w, C.MAP_IDS["PALLET_TOWN"], 0, 0)
+    h.reset([0])
+    cells = visited_cells(h.buffers["visited"][0])
+    assert cells[4, 4] and cells.sum() == 1
+    np.testing.assert_array_equal(h.buffers["visited"][0], ref.ReferenceEnv(h.weights).reset(w, h.screen[0])["visited"])
+
+
+def test_neighbouring_maps_share_the_global_map():
+    """Route 1 sits directly north of Pallet Town: a Route 1 tile shows in Pallet's crop."""
+    h = Harness(1, seed=7)
+    w = h.wram[0]
+    pallet, route1 = C.MAP_IDS["PALLET_TOWN"], C.MAP_IDS["ROUTE_1"]
+    (px, py), (rx, ry) = ref.MAP_OFFSETS[pallet], ref.MAP_OFFSETS[route1]
+    set_pos(w, route1, px - rx + 5, py - ry - 1)  # the Route 1 tile just above Pallet (5, 0)
+    h.reset([0])
+    set_pos(w, pallet, 5, 0)
+    h.k.update()
+    cells = visited_cells(h.buffers["visited"][0])
+    assert cells[3, 4] and cells[4, 4] and cells.sum() == 2
+
+
+def test_maps_without_offset_and_off_map_tiles_fall_back_without_loss():
+    assert C.MAP_IDS.get("UNUSED_MAP_0B") is None and 11 in UNMAPPED
+    h = Harness(1, seed=8)
+    w = h.wram[0]
+    set_pos(w, 11, 10, 10)
+    h.reset([0])
+    for x, y in [(11, 10), (10, 10), (200, 255), (255, 0)]:
+        set_pos(w, 11, x, y)
+        h.k.update()
+    assert h.buffers["info_explore"][0] == 4
+    set_pos(w, 11, 11, 11)
+    h.k.update()
+    cells = visited_cells(h.buffers["visited"][0])
+    assert cells[3, 3] and cells[3, 4] and cells[4, 4] and cells.sum() == 3
+    cinnabar = C.MAP_IDS["CINNABAR_ISLAND"]  # gy 426: y >= 18 leaves the 444-row global map
+    set_pos(w, cinnabar, 3, 100)
+    h.k.update()
+    assert h.buffers["info_explore"][0] == 6
+    assert h.k.global_counts().sum() == 0, "fallback tiles have no global place to count"
+    st = h.k.get_state()
+    assert sorted(map(tuple, st["explore_fallback"].tolist())) == sorted(
+        [(0, 11, x, y) for x, y in [(10, 10), (11, 10), (200, 255), (255, 0), (11, 11)]] + [(0, cinnabar, 3, 100)])
+
+
+def test_reset_clears_only_that_envs_exploration():
+    h = Harness(2, seed=9)
+    for i in range(2):
+        set_pos(h.wram[i], C.MAP_IDS["VIRIDIAN_CITY"], 3, 3)
+    h.reset([0, 1])
+    for x in range(4, 10):
+        for i in range(2):
+            set_pos(h.wram[i], C.MAP_IDS["VIRIDIAN_CITY"], x, 3)
+        h.k.update()
+    assert h.k.explore_counts().tolist() == [7, 7]
+    h.k.reset([1])
+    assert h.k.explore_counts().tolist() == [7, 1]
+    assert h.k.visited_bits(1).sum() == 1 and h.k.visited_bits(0).sum() == 7
+    assert h.buffers["info_explore"].tolist() == [7, 1]
+    assert h.k.global_counts().sum() == 12, "global counts survive resets"
+
+
+# ---------------------------------------------------------------- reward
+
+
+def one_env(weights=None):
+    w = np.ones(K.NUM_TERMS, np.float32) if weights is None else weights
+    h = Harness(1, weights=w, seed=10)
+    return h, h.wram[0]
+
+
+def term(name):
+    return K.TERM_NAMES.index(name)
+
+
+def step_reward(h):
+    h.k.update()
+    return float(h.buffers["reward"][0])
+
+
+def set_hp(w, slot, hp):
+    o = at(C.PARTY_MON1_HP + slot * C.PARTY_MON_STRIDE)
+    w[o: o + 2] = (hp >> 8, hp & 0xFF)
+
+
+def test_reset_gives_zero_reward_for_what_the_state_already_has():
+    h, w = one_env()
+    w[at(C.OBTAINED_BADGES)] = 0b111
+    w[at(C.EVENT_FLAGS): at(C.EVENT_FLAGS) + 20] = 0xFF
+    h.k.reset([0])
+    assert h.buffers["reward"][0] == 0 and not h.buffers["term_sums"][0].any()
+    assert step_reward(h) == 0.0
+    w[at(C.OBTAINED_BADGES)] = 0b1111
+    assert step_reward(h) == 1.0
+    assert h.buffers["term_sums"][0, term("badges")] == 1.0
+
+
+def test_each_term_pays_its_weight_times_its_delta():
+    weights = np.arange(1, K.NUM_TERMS + 1, dtype=np.float32)
+    weights[term("blackout")] = -5
+    h, w = one_env(weights)
+    set_pos(w, C.MAP_IDS["PALLET_TOWN"], 3, 3)
+    h.k.reset([0])
+
+    w[at(C.X_COORD)] = 4
+    assert step_reward(h) == weights[term("explore")]
+    w[at(C.X_COORD)] = 3
+    assert step_reward(h) == 0.0, "revisiting a tile pays nothing"
+
+    w[at(C.EVENT_FLAGS) + 100] ^= 0b11
+    added = bin(int(w[at(C.EVENT_FLAGS) + 100])).count("1") - bin(int(w[at(C.EVENT_FLAGS) + 100] ^ 0b11)).count("1")
+    got = step_reward(h)
+    assert got == weights[term("events")] * max(added, 0)
+
+    addr, bit = C.EVENT_FLAGS_BY_NAME["EVENT_BEAT_BROCK"]
+    was_set = (w[at(addr)] >> bit) & 1
+    w[at(addr)] |= np.uint8(1 << bit)
+    assert step_reward(h) == (0.0 if was_set else weights[term("required_events")] + weights[term("events")])
+
+    w[at(C.PARTY_MON1_LEVEL)] += np.uint8(2)
+    assert step_reward(h) == 2 * weights[term("levels")]
+
+    w[at(C.POKEDEX_OWNED)] = 0
+    w[at(C.POKEDEX_SEEN)] = 0
+    step_reward(h)
+    w[at(C.POKEDEX_OWNED)] = 1
+    w[at(C.POKEDEX_SEEN)] = 3
+    assert step_reward(h) == 3 * weights[term("dex")]
+
+    w[at(C.BAG_ITEMS)] = 77  # a new distinct item id
+    assert step_reward(h) == weights[term("items")]
+    w[at(C.BAG_ITEMS)] = 4
+    step_reward(h)
+    w[at(C.BAG_ITEMS)] = 77  # held before this episode: nothing new
+    assert step_reward(h) == 0.0
+
+
+def test_heal_pays_hp_fraction_gains_only_outside_battle():
+    h, w = one_env()
+    w[at(C.PARTY_COUNT)] = 1
+    w[at(C.PARTY_MON1_MAX_HP): at(C.PARTY_MON1_MAX_HP) + 2] = (0, 100)
+    set_hp(w, 0, 50)
+    h.k.reset([0])
+    set_hp(w, 0, 80)
+    assert step_reward(h) == pytest.approx(0.3)
+    set_hp(w, 0, 20)
+    assert step_reward(h) == 0.0, "losing HP is not penalised by heal"
+    w[at(C.IS_IN_BATTLE)] = 1
+    step_reward(h)
+    set_hp(w, 0, 90)
+    assert step_reward(h) == 0.0, "healing in battle does not count"
+    w[at(C.IS_IN_BATTLE)] = 0
+    r = step_reward(h)
+    assert r == pytest.approx(1.0), "leaving a battle with HP left is a battle won (weight 1)"
+    assert h.buffers["term_sums"][0, term("heal")] == pytest.approx(0.3)
+    assert h.buffers["term_sums"][0, term("battles_won")] == 1.0
+
+
+def test_blackout_is_an_edge_not_a_level():
+    weights = np.zeros(K.NUM_TERMS, np.float32)
+    weights[term("blackout")] = -3
+    h, w = one_env(weights)
+    w[at(C.PARTY_COUNT)] = 2
+    h.k.reset([0])
+    set_hp(w, 0, 0)
+    set_hp(w, 1, 0)
+    assert step_reward(h) == -3.0
+    assert step_reward(h) == 0.0
+    set_hp(w, 1, 5)
+    step_reward(h)
+    set_hp(w, 1, 0)
+    assert step_reward(h) == -3.0
+    assert h.buffers["term_sums"][0, term("blackout")] == -6.0
+    w[at(C.PARTY_COUNT)] = 0
+    step_reward(h)
+    assert K.decode(w)["hp_sum"] == 0 and step_reward(h) == 0.0, "an empty party is not a blackout"
+
+
+def test_loading_a_blacked_out_state_is_not_a_blackout():
+    weights = np.zeros(K.NUM_TERMS, np.float32)
+    weights[term("blackout")] = -3
+    h, w = one_env(weights)
+    w[at(C.PARTY_COUNT)] = 1
+    set_hp(w, 0, 0)
+    h.k.reset([0])
+    assert step_reward(h) == 0.0
+
+
+# ---------------------------------------------------------------- checkpoints and validation
+
+
+def test_get_set_state_resumes_bit_for_bit():
+    rng = np.random.default_rng(11)
+    a = Harness(3, seed=11)
+    for _ in range(120):
+        for i in range(3):
+            perturb(rng, a.wram[i])
+        a.k.update()
+    state = a.k.get_state()
+    # A fresh Kernels over the same emulator memory, restored from the checkpoint.
+    buffers = K.allocate_buffers(3)
+    wptr = np.array([a.wram[i].ctypes.data for i in range(3)], np.uint64)
+    sptr = np.array([a.screen[i].ctypes.data for i in range(3)], np.uint64)
+    b = K.Kernels(3, wptr, sptr, a.weights, buffers)
+    b.set_state(state)
+    for name in ("visited", "screen", "ram", "term_sums", "info_explore", "info_events"):
+        np.testing.assert_array_equal(buffers[name], a.buffers[name], err_msg=name)
+    np.testing.assert_array_equal(b.global_counts(), a.k.global_counts())
+    for _ in range(60):
+        for i in range(3):
+            perturb(rng, a.wram[i])
+        a.k.update()
+        b.update()
+        for name in K.BUFFER_SPECS:
+            np.testing.assert_array_equal(buffers[name], a.buffers[name], err_msg=name)
+    st2 = b.get_state()
+    for key in state:
+        assert st2[key].shape[1:] == state[key].shape[1:]
+    assert (b.explore_counts() == a.k.explore_counts()).all()
+
+
+def test_first_update_without_reset_starts_the_episode():
+    h = Harness(2, seed=12)
+    h.k.update()
+    assert (h.buffers["reward"] == 0).all()
+    assert h.buffers["info_explore"].tolist() == [1, 1]
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda b: b.__setitem__("screen", np.zeros((2, 72, 21), np.uint8)), r"buffers\['screen'\].*shape \(2, 72, 20\)"),
+    (lambda b: b.__setitem__("reward", np.zeros(2, np.float64)), r"buffers\['reward'\].*float32"),
+    (lambda b: b.__setitem__("ram", np.zeros((30, 2), np.float32).T), r"buffers\['ram'\].*C-contiguous"),
+    (lambda b: b.pop("info_x"), r"missing \['info_x'\].*allocate_buffers"),
+])
+def test_bad_buffers_are_refused_with_what_to_fix(mutate, message):
+    wram = np.zeros((2, 8192), np.uint8)
+    screen = np.zeros((2, 144, 160, 4), np.uint8)
+    ptrs = np.array([wram[0].ctypes.data, wram[1].ctypes.data], np.uint64)
+    sptrs = np.array([screen[0].ctypes.data, screen[1].ctypes.data], np.uint64)
+    buffers = K.allocate_buffers(2)
+    mutate(buffers)
+    with pytest.raises(ValueError, match=message):
+        K.Kernels(2, ptrs, sptrs, np.ones(K.NUM_TERMS, np.float32), buffers)
+
+
+def test_bad_pointers_and_weights_are_refused():
+    buffers = K.allocate_buffers(2)
+    wram = np.zeros((2, 8192), np.uint8)
+    ok = np.array([wram[0].ctypes.data, wram[1].ctypes.data], np.uint64)
+    w = np.ones(K.NUM_TERMS, np.float32)
+    with pytest.raises(ValueError, match=r"wram_ptrs has null addresses at envs \[1\]"):
+        K.Kernels(2, np.array([ok[0], 0], np.uint64), ok, w, buffers)
+    with pytest.raises(ValueError, match=r"screen_ptrs must be uint64 of shape \(2,\)"):
+        K.Kernels(2, ok, ok.astype(np.int64), w, buffers)
+    with pytest.raises(ValueError, match=r"weights must have dtype float32 and shape \(10,\)"):
+        K.Kernels(2, ok, ok, np.ones(9, np.float32), buffers)
+    k = K.Kernels(2, ok, ok, w, buffers)
+    with pytest.raises(IndexError, match="env_ids"):
+        k.reset([2])
+    with pytest.raises(ValueError, match="state is missing"):
+        k.set_state({})
+
+
+# ---------------------------------------------------------------- real PyBoy states of the test world
+
+
+def test_real_testworld_states_match_reference():
+    from pyboy import PyBoy
+
+    from pokerl_fast.testworld import READY_ADDR, READY_VALUE, testworld_rom_path
+
+    pb = PyBoy(testworld_rom_path(), window="null", sound_emulated=False, cgb=False, log_level="ERROR")
+    try:
+        for _ in range(3000):
+            pb.tick(1, render=True)
+            if pb.memory[READY_ADDR] == READY_VALUE:
+                break
+        else:
+            pytest.fail("test world never became ready")
+        wram = np.zeros((1, 8192), np.uint8)
+        screen = np.zeros((1, 144, 160, 4), np.uint8)
+        weights = np.ones(K.NUM_TERMS, np.float32)
+        buffers = K.allocate_buffers(1)
+        k = K.Kernels(1, np.array([wram.ctypes.data], np.uint64), np.array([screen.ctypes.data], np.uint64),
+                      weights, buffers)
+        env = ref.ReferenceEnv(weights)
+        counts = np.zeros(K.KANTO_SHAPE, np.uint32)
+        rng = np.random.default_rng(13)
+        positions = set()
+        for step in range(120):
+            pb.button(("down", "left", "right", "up", "a")[rng.integers(5)], 8)
+            pb.tick(16, render=True)
+            wram[0] = np.asarray(pb.memory[0xC000:0xE000], np.uint8)
+            screen[0] = pb.screen.ndarray
+            assert set(np.unique(screen[0, :, :, 0])) <= {0, 85, 153, 255}, "screen outside the DMG grey palette"
+            k.update()
+            want = env.update(wram[0], screen[0], counts)
+            for name, value in want.items():
+                np.testing.assert_allclose(buffers[name][0], value, rtol=1e-6, atol=1e-6, err_msg=f"step {step} {name}")
+            assert_decode_equal(K.decode(wram[0]), ref.decode_ram(wram[0]))
+            positions.add((int(want["info_map"]), int(want["info_x"]), int(want["info_y"])))
+        assert len(positions) > 3, "the test world player never moved: the real-state check saw one state"
+        assert len(np.unique(screen[0, :, :, 0])) > 1
+        np.testing.assert_array_equal(k.global_counts(), counts)
+    finally:
+        pb.stop(save=False)
