@@ -491,6 +491,7 @@ def test_get_set_state_resumes_bit_for_bit():
             perturb(rng, a.wram[i])
         a.k.update()
     state = a.k.get_state()
+    assert len(state["explore_fallback"]) > 0, "the checkpoint should carry fallback tiles too"
     # A fresh Kernels over the same emulator memory, restored from the checkpoint.
     buffers = K.allocate_buffers(3)
     wptr = np.array([a.wram[i].ctypes.data for i in range(3)], np.uint64)
@@ -511,6 +512,20 @@ def test_get_set_state_resumes_bit_for_bit():
     for key in state:
         assert st2[key].shape[1:] == state[key].shape[1:]
     assert (b.explore_counts() == a.k.explore_counts()).all()
+
+
+def test_set_pointers_moves_an_env_to_new_memory():
+    h = Harness(2, seed=14)
+    h.k.update()
+    other = h.wram[0].copy()
+    set_pos(other, C.MAP_IDS["ROUTE_2"], 7, 8)
+    h.k.set_pointers(1, other.ctypes.data, h.screen[1].ctypes.data)
+    h.k.update()
+    assert (h.buffers["info_map"][1], h.buffers["info_x"][1], h.buffers["info_y"][1]) == (C.MAP_IDS["ROUTE_2"], 7, 8)
+    with pytest.raises(ValueError, match="non-zero"):
+        h.k.set_pointers(1, 0, h.screen[1].ctypes.data)
+    with pytest.raises(IndexError, match="env 2 out of range"):
+        h.k.set_pointers(2, other.ctypes.data, h.screen[1].ctypes.data)
 
 
 def test_first_update_without_reset_starts_the_episode():
