@@ -16,7 +16,7 @@ enum Term : int {
     T_BADGES,           // badge count
     T_LEVELS,           // sum of party levels
     T_HEAL,             // accumulated party HP-fraction increases, out of battle, party size unchanged
-    T_BATTLES_WON,      // in_battle nonzero -> 0 with some party HP left
+    T_BATTLES_WON,      // in_battle 1 (wild) or 2 (trainer) -> 0 with some party HP left
     T_ITEMS,            // distinct bag item ids held at some point this episode
     T_DEX,              // pokedex seen bits + owned bits
     T_BLACKOUT,         // times the party went to all-zero HP (party_count > 0); weighted negative
@@ -83,7 +83,8 @@ inline double reward_step(RewardState& r, const RamState& s, int64_t explore_cou
     const double frac = hp_fraction(s);
     if (r.prev_in_battle == 0 && s.in_battle == 0 && r.prev_party_count == s.party_count && frac > r.prev_hp_fraction)
         r.heal += frac - r.prev_hp_fraction;
-    if (r.prev_in_battle != 0 && s.in_battle == 0 && s.hp_sum > 0) ++r.battles_won;
+    // 0xFF marks a lost battle (the game heals the party afterwards): leaving it is not a win.
+    if ((r.prev_in_battle == 1 || r.prev_in_battle == 2) && s.in_battle == 0 && s.hp_sum > 0) ++r.battles_won;
     const bool blackout = is_blackout(s);
     if (blackout && !r.prev_blackout) ++r.blackouts;
     note_items(r, s);

@@ -224,7 +224,7 @@ class Reward:
         if (self.prev_in_battle == 0 and d["in_battle"] == 0 and self.prev_party_count == d["party_count"]
                 and frac > self.prev_hp_fraction):
             self.heal += frac - self.prev_hp_fraction
-        if self.prev_in_battle != 0 and d["in_battle"] == 0 and d["hp_sum"] > 0:
+        if self.prev_in_battle in (1, 2) and d["in_battle"] == 0 and d["hp_sum"] > 0:
             self.battles_won += 1
         blackout = self._blackout(d)
         if blackout and not self.prev_blackout:

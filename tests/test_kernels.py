@@ -448,6 +448,10 @@ def test_heal_pays_hp_fraction_gains_only_outside_battle():
     assert r == pytest.approx(1.0), "leaving a battle with HP left is a battle won (weight 1)"
     assert h.buffers["term_sums"][0, term("heal")] == pytest.approx(0.3)
     assert h.buffers["term_sums"][0, term("battles_won")] == 1.0
+    w[at(C.IS_IN_BATTLE)] = 0xFF  # a lost battle
+    step_reward(h)
+    w[at(C.IS_IN_BATTLE)] = 0
+    assert step_reward(h) == 0.0, "leaving a lost battle is not a win"
 
 
 def test_blackout_is_an_edge_not_a_level():
