@@ -577,43 +577,107 @@ def test_bad_pointers_and_weights_are_refused():
 # ---------------------------------------------------------------- real PyBoy states of the test world
 
 
-def test_real_testworld_states_match_reference():
+class RealWorld:
+    """One test-world PyBoy whose WRAM and screen are copied after every action into arrays that both the
+    native kernels (by address) and the reference env read; every action compares all outputs."""
+
+    def __init__(self, pb, weights):
+        self.pb = pb
+        self.wram = np.zeros((1, 8192), np.uint8)
+        self.screen = np.zeros((1, 144, 160, 4), np.uint8)
+        self.buffers = K.allocate_buffers(1)
+        self.k = K.Kernels(1, np.array([self.wram.ctypes.data], np.uint64),
+                           np.array([self.screen.ctypes.data], np.uint64), weights, self.buffers)
+        self.env = ref.ReferenceEnv(weights)
+        self.counts = np.zeros(K.KANTO_SHAPE, np.uint32)
+        self.steps = 0
+        self.positions = set()
+        self.battles = 0
+
+    def compare(self):
+        self.wram[0] = np.asarray(self.pb.memory[0xC000:0xE000], np.uint8)
+        self.screen[0] = self.pb.screen.ndarray
+        assert set(np.unique(self.screen[0, :, :, 0])) <= {0, 85, 153, 255}, "screen outside the DMG grey palette"
+        self.k.update()
+        want = self.env.update(self.wram[0], self.screen[0], self.counts)
+        for name, value in want.items():
+            np.testing.assert_allclose(self.buffers[name][0], value, rtol=1e-6, atol=1e-6,
+                                       err_msg=f"step {self.steps} {name}")
+        assert_decode_equal(K.decode(self.wram[0]), ref.decode_ram(self.wram[0]))
+        self.positions.add((int(want["info_map"]), int(want["info_x"]), int(want["info_y"])))
+        self.steps += 1
+
+    def act(self, button):
+        in_battle = self.pb.memory[C.IS_IN_BATTLE] != 0
+        self.pb.button(button, 8)
+        self.pb.tick(24, render=True)
+        self.battles += in_battle and self.pb.memory[C.IS_IN_BATTLE] == 0
+        self.compare()
+
+    def walk_to(self, room_name, xy, max_actions=300):
+        from pokerl_fast.testworld import drive, find_path
+
+        for _ in range(max_actions):
+            m = self.pb.memory
+            if m[C.IS_IN_BATTLE]:
+                self.act("a")
+            elif m[C.JOY_IGNORE] or m[C.WALK_COUNTER]:
+                self.pb.tick(1, render=True)
+                self.compare()
+            elif drive.position(self.pb) == (room_name, tuple(xy)):
+                return
+            else:
+                self.act(find_path(*drive.position(self.pb), room_name, xy)[0])
+        pytest.fail(f"test world tour did not reach {room_name} {xy}; at {drive.position(self.pb)}")
+
+
+@pytest.fixture
+def testworld_pyboy():
     from pyboy import PyBoy
 
-    from pokerl_fast.testworld import READY_ADDR, READY_VALUE, testworld_rom_path
+    from pokerl_fast.testworld import boot, testworld_rom_path
 
     pb = PyBoy(testworld_rom_path(), window="null", sound_emulated=False, cgb=False, log_level="ERROR")
     try:
-        for _ in range(3000):
-            pb.tick(1, render=True)
-            if pb.memory[READY_ADDR] == READY_VALUE:
-                break
-        else:
-            pytest.fail("test world never became ready")
-        wram = np.zeros((1, 8192), np.uint8)
-        screen = np.zeros((1, 144, 160, 4), np.uint8)
-        weights = np.ones(K.NUM_TERMS, np.float32)
-        buffers = K.allocate_buffers(1)
-        k = K.Kernels(1, np.array([wram.ctypes.data], np.uint64), np.array([screen.ctypes.data], np.uint64),
-                      weights, buffers)
-        env = ref.ReferenceEnv(weights)
-        counts = np.zeros(K.KANTO_SHAPE, np.uint32)
-        rng = np.random.default_rng(13)
-        positions = set()
-        for step in range(120):
-            pb.button(("down", "left", "right", "up", "a")[rng.integers(5)], 8)
-            pb.tick(16, render=True)
-            wram[0] = np.asarray(pb.memory[0xC000:0xE000], np.uint8)
-            screen[0] = pb.screen.ndarray
-            assert set(np.unique(screen[0, :, :, 0])) <= {0, 85, 153, 255}, "screen outside the DMG grey palette"
-            k.update()
-            want = env.update(wram[0], screen[0], counts)
-            for name, value in want.items():
-                np.testing.assert_allclose(buffers[name][0], value, rtol=1e-6, atol=1e-6, err_msg=f"step {step} {name}")
-            assert_decode_equal(K.decode(wram[0]), ref.decode_ram(wram[0]))
-            positions.add((int(want["info_map"]), int(want["info_x"]), int(want["info_y"])))
-        assert len(positions) > 3, "the test world player never moved: the real-state check saw one state"
-        assert len(np.unique(screen[0, :, :, 0])) > 1
-        np.testing.assert_array_equal(k.global_counts(), counts)
+        boot(pb)
+        pb.tick(1, render=True)
+        yield pb
     finally:
         pb.stop(save=False)
+
+
+def test_real_testworld_random_play_matches_reference(testworld_pyboy):
+    world = RealWorld(testworld_pyboy, np.ones(K.NUM_TERMS, np.float32))
+    world.compare()
+    rng = np.random.default_rng(13)
+    for _ in range(120):
+        world.act(("down", "left", "right", "up", "a")[rng.integers(5)])
+    assert len(world.positions) > 3, "the player never moved: the real-state check saw one state"
+    assert len(np.unique(world.screen[0, :, :, 0])) > 1
+    np.testing.assert_array_equal(world.k.global_counts(), world.counts)
+
+
+def test_real_testworld_tour_moves_every_progress_term(testworld_pyboy):
+    """A scripted tour (triggers, Oak, item pickup, grass battles, gym badge, heal) through real game states:
+    native and reference agree at every action, and the progress terms all pay."""
+    world = RealWorld(testworld_pyboy, np.ones(K.NUM_TERMS, np.float32))
+    world.compare()
+    world.walk_to("PALLET_TOWN", (3, 2))
+    for xy in [(4, 6), (5, 3), (2, 5), (3, 2)]:
+        world.walk_to("OAKS_LAB", xy)
+    world.act("up")  # face Oak
+    world.act("a")
+    world.walk_to("VIRIDIAN_CITY", (7, 1))  # the parcel
+    for xy in [(2, 4), (4, 5), (2, 5), (3, 4), (7, 5), (7, 6), (2, 4), (4, 4)]:  # grass: wild battles
+        world.walk_to("VIRIDIAN_CITY", xy)
+    world.walk_to("OAKS_LAB", (3, 2))
+    world.act("up")
+    world.act("a")
+    world.act("a")
+    world.walk_to("PEWTER_GYM", (3, 1))
+    world.walk_to("REDS_HOUSE_1F", (1, 4))  # heal tile
+    sums = dict(zip(K.TERM_NAMES, world.buffers["term_sums"][0]))
+    for name in ("explore", "events", "required_events", "badges", "levels", "items", "dex", "battles_won", "heal"):
+        assert sums[name] > 0, f"the tour never moved {name}: {sums} after {world.steps} steps"
+    assert world.battles > 0
+    np.testing.assert_array_equal(world.k.global_counts(), world.counts)
