@@ -1,0 +1,251 @@
+"""The start state, made from the user's own ROM: no save states ship with the code.
+
+`start_state(rom)` plays Red's intro by script (title screen, Oak's speech, the preset names
+RED and BLUE) until the player stands in the bedroom in control, checks that by reading RAM
+rather than trusting a tick count, and caches the save state per ROM SHA-1 in the user's cache
+folder. The RAM checks are pure functions over a WRAM byte array (0xC000-0xDFFF) so they can be
+tested without the game; the test world shares Red's addresses.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pathlib
+import tempfile
+import warnings
+
+from pokerl_fast.constants import (
+    CUR_MAP,
+    IS_IN_BATTLE,
+    JOY_IGNORE,
+    MAP_IDS,
+    PLAYER_FACING,
+    WALK_COUNTER,
+    X_COORD,
+    Y_COORD,
+)
+from pokerl_fast.rom import RomInfo, resolve_rom
+
+__all__ = [
+    "INTRO", "REDS_HOUSE_2F", "START_XY", "WRAM_START", "WRAM_SIZE", "SOUND_EMULATED", "StartStateError",
+    "cache_path", "check_in_control", "check_probe", "check_start_position", "check_start_state",
+    "cache_dir_default", "make_start_state", "probe_control", "read_wram", "start_state", "verify_state",
+]
+
+WRAM_START = 0xC000
+WRAM_SIZE = 0x2000
+# Training runs without sound; the two settings drift apart, so states are made the same way.
+SOUND_EMULATED = False
+REDS_HOUSE_2F = MAP_IDS["REDS_HOUSE_2F"]
+START_XY = (3, 6)
+
+# The intro, as (button or None, frames to tick after it). Measured with PyBoy 2.8.1 and
+# sound_emulated=False; each press is button(b) (held one frame) then tick(frames).
+INTRO: tuple[tuple[str | None, int], ...] = (
+    ((None, 1500), ("start", 120), ("a", 120))
+    + (("a", 60),) * 28
+    + (("down", 20), ("a", 60))  # the preset player name RED
+    + (("a", 60),) * 12
+    + (("down", 20), ("a", 60))  # the preset rival name BLUE
+    + (("a", 60),) * 17
+)
+# If a ROM's text runs a little longer, a few more A presses finish the dialog; bounded.
+EXTRA_A_PRESSES = 20
+PROBE_HOLD = 8  # frames the probe holds a direction
+PROBE_WAIT = 32  # frames after it, enough for a turn or one step
+
+
+class StartStateError(RuntimeError):
+    """The scripted intro did not reach the player in control."""
+
+
+# --- pure RAM checks -------------------------------------------------------------------------
+
+def _wram_byte(wram: bytes, addr: int) -> int:
+    if len(wram) != WRAM_SIZE:
+        raise ValueError(f"wram has {len(wram)} bytes, expected {WRAM_SIZE} (0xC000-0xDFFF); pass read_wram(pyboy)")
+    return wram[addr - WRAM_START]
+
+
+def check_start_position(wram: bytes, map_id: int = REDS_HOUSE_2F, xy: tuple[int, int] = START_XY) -> str | None:
+    """Why the player is not at the start position, or None."""
+    cur = _wram_byte(wram, CUR_MAP)
+    if cur != map_id:
+        return f"wCurMap is {cur}, expected {map_id}"
+    pos = (_wram_byte(wram, X_COORD), _wram_byte(wram, Y_COORD))
+    if pos != tuple(xy):
+        return f"player is at (x, y) = {pos}, expected {tuple(xy)}"
+    return None
+
+
+def check_in_control(wram: bytes) -> str | None:
+    """Why input would not reach the player, or None. Map and position are set while Oak still talks,
+    so this is the check that the intro has really ended."""
+    ignore = _wram_byte(wram, JOY_IGNORE)
+    if ignore:
+        return f"wJoyIgnore is 0x{ignore:02X}: a script or dialog still blocks input"
+    battle = _wram_byte(wram, IS_IN_BATTLE)
+    if battle:
+        return f"wIsInBattle is {battle}: the player is in a battle"
+    walk = _wram_byte(wram, WALK_COUNTER)
+    if walk:
+        return f"wWalkCounter is {walk}: the player is in the middle of a step"
+    return None
+
+
+def check_start_state(wram: bytes, map_id: int = REDS_HOUSE_2F, xy: tuple[int, int] = START_XY) -> str | None:
+    return check_start_position(wram, map_id, xy) or check_in_control(wram)
+
+
+def check_probe(before: bytes, after: bytes) -> str | None:
+    """Why pressing a direction had no effect (no step, no turn), or None."""
+    keys = ((X_COORD, "x"), (Y_COORD, "y"), (PLAYER_FACING, "facing"))
+    if any(_wram_byte(before, a) != _wram_byte(after, a) for a, _ in keys):
+        return None
+    seen = ", ".join(f"{name}={_wram_byte(before, a)}" for a, name in keys)
+    return f"pressing a direction changed neither position nor facing ({seen})"
+
+
+# --- driving the emulator --------------------------------------------------------------------
+
+def read_wram(pyboy) -> bytes:
+    return bytes(pyboy.memory[WRAM_START:WRAM_START + WRAM_SIZE])
+
+
+def _save(pyboy) -> bytes:
+    f = io.BytesIO()
+    pyboy.save_state(f)
+    return f.getvalue()
+
+
+def _new_pyboy(rom: os.PathLike | str):
+    from pyboy import PyBoy
+
+    return PyBoy(str(rom), window="null", sound_emulated=SOUND_EMULATED, cgb=False)
+
+
+def probe_control(pyboy) -> str | None:
+    """Press LEFT, then RIGHT, from a saved state; None when either moved or turned the player.
+    The emulator is put back exactly where it was. Two directions, because a player already facing
+    a wall on one side neither turns nor steps."""
+    saved = _save(pyboy)
+    before = read_wram(pyboy)
+    reason = None
+    try:
+        for direction in ("left", "right"):
+            pyboy.button(direction, PROBE_HOLD)
+            pyboy.tick(PROBE_HOLD + PROBE_WAIT, render=False)
+            reason = check_probe(before, read_wram(pyboy))
+            pyboy.load_state(io.BytesIO(saved))
+            if reason is None:
+                return None
+    finally:
+        pyboy.load_state(io.BytesIO(saved))
+    return reason
+
+
+def _play_intro(pyboy) -> None:
+    for button, frames in INTRO:
+        if button is not None:
+            pyboy.button(button)
+        pyboy.tick(frames, render=False)
+    # Text a little slower than measured still ends with a few more A presses (harmless once in control).
+    for _ in range(EXTRA_A_PRESSES):
+        if check_start_state(read_wram(pyboy)) is None and probe_control(pyboy) is None:
+            return
+        pyboy.button("a")
+        pyboy.tick(60, render=False)
+
+
+def _start_spot(info: RomInfo) -> tuple[int, tuple[int, int]]:
+    """(map id, (x, y)) where the player starts on this ROM."""
+    if info.is_testworld:
+        from pokerl_fast import testworld
+
+        return testworld.START_MAP, tuple(testworld.START_XY)
+    return REDS_HOUSE_2F, START_XY
+
+
+def make_start_state(info: RomInfo) -> bytes:
+    """Boot the ROM, reach the player in control, verify by RAM and a control probe, return the state."""
+    pyboy = _new_pyboy(info.path)
+    try:
+        if info.is_testworld:
+            from pokerl_fast import testworld
+
+            testworld.wait_ready(pyboy)  # the test world has no intro: it hands over control at boot
+        else:
+            _play_intro(pyboy)
+        reason = check_start_state(read_wram(pyboy), *_start_spot(info)) or probe_control(pyboy)
+        if reason:
+            raise StartStateError(
+                f"the scripted intro of {info.path} did not leave the player in control ({reason}); "
+                f"it needs Pokemon Red (UE) and PyBoy 2.8.1 -- check the ROM's SHA-1 and the PyBoy version")
+        return _save(pyboy)
+    finally:
+        pyboy.stop(save=False)
+
+
+def verify_state(info: RomInfo, state: bytes) -> str | None:
+    """Why `state` is not a usable start state for this ROM, or None."""
+    pyboy = _new_pyboy(info.path)
+    try:
+        try:
+            pyboy.load_state(io.BytesIO(state))
+        except Exception as e:  # PyBoy raises assorted errors on foreign or damaged states
+            return f"PyBoy cannot load it ({type(e).__name__}: {e})"
+        return check_start_state(read_wram(pyboy), *_start_spot(info)) or probe_control(pyboy)
+    finally:
+        pyboy.stop(save=False)
+
+
+# --- cache -----------------------------------------------------------------------------------
+
+def cache_dir_default() -> pathlib.Path:
+    """$POKERL_CACHE_DIR/states, or ~/.cache/pokerl_fast/states (the test world ROM sits one level up)."""
+    root = os.environ.get("POKERL_CACHE_DIR")
+    base = pathlib.Path(root).expanduser() if root else pathlib.Path.home() / ".cache" / "pokerl_fast"
+    return base / "states"
+
+
+def cache_path(sha1: str, cache_dir: str | os.PathLike | None = None) -> pathlib.Path:
+    folder = pathlib.Path(cache_dir).expanduser() if cache_dir is not None else cache_dir_default()
+    return folder / f"{sha1}-sound{int(SOUND_EMULATED)}.state"
+
+
+def _write_atomic(path: pathlib.Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def start_state(rom_path: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None) -> bytes:
+    """Save-state bytes of the player in control at the start, made from this ROM and cached.
+
+    rom_path None means POKERL_ROM, else the bundled test world (see rom.resolve_rom). The cache
+    is cache_dir, else $POKERL_CACHE_DIR, else ~/.cache/pokerl_fast/states; a cached state that
+    is missing, damaged or fails the RAM checks is made again.
+    """
+    info = resolve_rom(rom_path)
+    path = cache_path(info.sha1, cache_dir)
+    if path.is_file():
+        state = path.read_bytes()
+        if verify_state(info, state) is None:
+            return state
+    state = make_start_state(info)
+    try:
+        _write_atomic(path, state)
+    except OSError as e:
+        warnings.warn(f"could not cache the start state at {path} ({e}); set POKERL_CACHE_DIR to a writable "
+                      f"folder to skip the intro next time", stacklevel=2)
+    return state

@@ -1,0 +1,250 @@
+"""The start state: RAM checks on synthetic WRAM and on the test world; the cache; the real game
+(when POKERL_ROM points at Pokemon Red)."""
+
+import io
+import os
+import pathlib
+
+import pytest
+
+from pokerl_fast import red
+from pokerl_fast.constants import CUR_MAP, IS_IN_BATTLE, JOY_IGNORE, PLAYER_FACING, X_COORD, Y_COORD
+from pokerl_fast.red import (
+    REDS_HOUSE_2F,
+    WRAM_SIZE,
+    WRAM_START,
+    cache_path,
+    check_in_control,
+    check_probe,
+    check_start_position,
+    check_start_state,
+    start_state,
+)
+
+
+def wram(**fields) -> bytearray:
+    """A synthetic WRAM (0xC000-0xDFFF): the player in control at the start unless fields say otherwise."""
+    w = bytearray(WRAM_SIZE)
+    values = {CUR_MAP: REDS_HOUSE_2F, X_COORD: 3, Y_COORD: 6, JOY_IGNORE: 0, PLAYER_FACING: 0}
+    names = {"map": CUR_MAP, "x": X_COORD, "y": Y_COORD, "joy_ignore": JOY_IGNORE, "facing": PLAYER_FACING,
+             "battle": IS_IN_BATTLE}
+    values.update({names[k]: v for k, v in fields.items()})
+    for addr, v in values.items():
+        w[addr - WRAM_START] = v
+    return w
+
+
+def test_start_state_checks_on_synthetic_wram():
+    assert check_start_state(bytes(wram())) is None
+    assert "wCurMap is 0, expected 38" in check_start_state(wram(map=0))
+    assert "(4, 6)" in check_start_position(wram(x=4))
+    assert "(3, 5)" in check_start_position(wram(y=5))
+    # Oak still talking: right map and place, input blocked.
+    assert check_start_position(wram(joy_ignore=0xFF)) is None
+    assert "wJoyIgnore is 0xFF" in check_in_control(wram(joy_ignore=0xFF))
+    assert "wJoyIgnore is 0x20" in check_start_state(wram(joy_ignore=0x20))
+    assert "battle" in check_in_control(wram(battle=1))
+    assert check_start_position(wram(map=12, x=9, y=1), map_id=12, xy=(9, 1)) is None
+
+
+def test_probe_check_on_synthetic_wram():
+    assert check_probe(wram(), wram(facing=8)) is None  # turned left
+    assert check_probe(wram(), wram(x=2)) is None  # stepped left
+    assert check_probe(wram(), wram(y=7)) is None
+    reason = check_probe(wram(), wram(joy_ignore=1))
+    assert reason and "neither position nor facing" in reason
+
+
+def test_wrong_wram_size_is_refused():
+    with pytest.raises(ValueError, match="expected 8192"):
+        check_in_control(bytes(100))
+
+
+def test_cache_path(tmp_path, monkeypatch):
+    sha = "ab" * 20
+    assert cache_path(sha, tmp_path) == tmp_path / f"{sha}-sound0.state"
+    monkeypatch.setenv("POKERL_CACHE_DIR", str(tmp_path / "c"))
+    assert cache_path(sha) == tmp_path / "c" / "states" / f"{sha}-sound0.state"
+    monkeypatch.delenv("POKERL_CACHE_DIR")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_path(sha) == tmp_path / "home" / ".cache" / "pokerl_fast" / "states" / f"{sha}-sound0.state"
+
+
+def test_intro_script_matches_measured_facts():
+    presses = [b for b, _ in red.INTRO if b]
+    assert red.INTRO[0] == (None, 1500)
+    assert presses.count("down") == 2 and presses.count("start") == 1
+    assert presses.count("a") == 1 + 28 + 1 + 12 + 1 + 17
+    assert sum(f for _, f in red.INTRO) + len(presses) == 1500 + (1 + 120) * 2 + (1 + 60) * 59 + (1 + 20) * 2
+
+
+# --- on the test world (same addresses as Red, its own start spot) -----------------------------
+
+@pytest.fixture
+def world_rom() -> str:
+    from pokerl_fast import testworld
+
+    return testworld.testworld_rom_path()
+
+
+def _pyboy(rom):
+    from pyboy import PyBoy
+
+    return PyBoy(str(rom), window="null", sound_emulated=False, cgb=False)
+
+
+def _save(pb) -> bytes:
+    f = io.BytesIO()
+    pb.save_state(f)
+    return f.getvalue()
+
+
+def test_checks_follow_the_test_world(world_rom):
+    from pokerl_fast import testworld as T
+
+    spot = (T.START_MAP, T.START_XY)
+    pb = _pyboy(world_rom)
+    try:
+        pb.tick(10, render=False)  # before the world is ready: nothing is set up, input goes nowhere
+        assert "wCurMap is 0" in check_start_state(red.read_wram(pb), *spot)
+        assert "neither position nor facing" in red.probe_control(pb)
+        T.wait_ready(pb)
+        assert check_start_state(red.read_wram(pb), *spot) is None
+        before = _save(pb)
+        assert red.probe_control(pb) is None
+        assert _save(pb) == before, "the probe must put the emulator back exactly"
+        pb.button("left", 8)
+        pb.tick(4, render=False)  # mid-step: the game ignores input
+        w = red.read_wram(pb)
+        assert check_start_position(w, *spot) is None
+        assert "wJoyIgnore is 0xFF" in check_in_control(w)
+        pb.tick(30, render=False)
+        w = red.read_wram(pb)
+        assert check_in_control(w) is None
+        assert f"(x, y) = ({T.START_XY[0] - 1}, {T.START_XY[1]})" in check_start_position(w, *spot)
+    finally:
+        pb.stop(save=False)
+
+
+def test_start_state_is_made_cached_and_reused(world_rom, tmp_path):
+    from pokerl_fast import testworld as T
+    from pokerl_fast.rom import sha1_of
+
+    state = start_state(world_rom, cache_dir=tmp_path)
+    path = cache_path(sha1_of(world_rom), tmp_path)
+    assert path.read_bytes() == state
+    assert [p.name for p in tmp_path.iterdir()] == [path.name], "temporary files left behind"
+    pb = _pyboy(world_rom)
+    try:
+        pb.load_state(io.BytesIO(state))
+        assert check_start_state(red.read_wram(pb), T.START_MAP, T.START_XY) is None
+        assert red.probe_control(pb) is None
+    finally:
+        pb.stop(save=False)
+    # A good cached file is used as is, not rewritten.
+    os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    assert start_state(world_rom, cache_dir=tmp_path) == state
+    assert path.stat().st_mtime_ns == 1_000_000_000
+
+
+def _moved_state(rom) -> bytes:
+    pb = _pyboy(rom)
+    try:
+        from pokerl_fast import testworld as T
+
+        T.wait_ready(pb)
+        T.press(pb, "left")
+        return _save(pb)
+    finally:
+        pb.stop(save=False)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "wrong_spot", "flipped_ram"])
+def test_damaged_cache_is_made_again(world_rom, tmp_path, damage):
+    from pokerl_fast.rom import sha1_of
+
+    good = start_state(world_rom, cache_dir=tmp_path)
+    path = cache_path(sha1_of(world_rom), tmp_path)
+    bad = {
+        "garbage": b"not a state" * 100,
+        "truncated": good[: len(good) // 2],
+        "empty": b"",
+        "wrong_spot": _moved_state(world_rom),  # a valid state, but not the start
+        "flipped_ram": None,
+    }[damage]
+    if bad is None:  # a state that loads but whose WRAM says another map
+        from pokerl_fast.rom import resolve_rom
+
+        pb = _pyboy(world_rom)
+        try:
+            pb.load_state(io.BytesIO(good))
+            pb.memory[red.CUR_MAP] = (pb.memory[red.CUR_MAP] + 1) % 256
+            bad = _save(pb)
+        finally:
+            pb.stop(save=False)
+        assert red.verify_state(resolve_rom(world_rom), bad) is not None
+    path.write_bytes(bad)
+    assert start_state(world_rom, cache_dir=tmp_path) == good
+    assert path.read_bytes() == good
+
+
+def test_unwritable_cache_warns_and_still_returns_the_state(world_rom, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder should be")
+    with pytest.warns(UserWarning, match="POKERL_CACHE_DIR"):
+        state = start_state(world_rom, cache_dir=blocker / "states")
+    assert state == start_state(world_rom, cache_dir=tmp_path / "ok")
+
+
+def test_bad_rom_fails_before_any_emulator(tmp_path):
+    from pokerl_fast.rom import RomError
+
+    with pytest.raises(RomError, match="does not exist"):
+        start_state(tmp_path / "missing.gb", cache_dir=tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+# --- the real game: only with POKERL_ROM pointing at Pokemon Red (UE) -------------------------
+
+RED_ROM = os.environ.get("POKERL_ROM")
+
+
+def _red_rom() -> str:
+    from pokerl_fast.rom import resolve_rom
+
+    if not RED_ROM:
+        pytest.skip("POKERL_ROM is not set: point it at the Pokemon Red (UE) ROM to run the real-game tests")
+    if not resolve_rom(RED_ROM).is_red:
+        pytest.skip(f"POKERL_ROM={RED_ROM} is not Pokemon Red (UE)")
+    return RED_ROM
+
+
+@pytest.mark.red
+def test_red_start_state_is_the_bedroom_in_control(tmp_path):
+    rom = _red_rom()
+    state = start_state(rom, cache_dir=tmp_path)
+    pb = _pyboy(rom)
+    try:
+        pb.load_state(io.BytesIO(state))
+        w = red.read_wram(pb)
+        assert check_start_state(w) is None
+        assert w[CUR_MAP - WRAM_START] == 38 and (w[X_COORD - WRAM_START], w[Y_COORD - WRAM_START]) == (3, 6)
+        assert red.probe_control(pb) is None
+    finally:
+        pb.stop(save=False)
+    assert start_state(rom, cache_dir=tmp_path) == state
+    assert not any(p.suffix == ".sav" for p in pathlib.Path(rom).parent.iterdir() if p.stem == pathlib.Path(rom).stem)
+
+
+@pytest.mark.red
+def test_red_checks_reject_the_intro_before_its_end():
+    rom = _red_rom()
+    pb = _pyboy(rom)
+    try:
+        for button, frames in red.INTRO[:-8]:  # Oak is still talking
+            if button:
+                pb.button(button)
+            pb.tick(frames, render=False)
+        assert check_start_state(red.read_wram(pb)) is not None
+    finally:
+        pb.stop(save=False)
