@@ -1,1 +1,112 @@
-"""The project's own Game Boy test world: a tiny Pokemon-Red-like ROM built in Python (see world.py)."""
+"""The project's own Game Boy test world: a tiny Pokemon Red at the memory level, built in Python.
+
+Every test, benchmark and default training run uses this ROM instead of the real game. It keeps Red's
+RAM addresses (``pokerl_fast.constants``) changing for Red's reasons: walking, doors, event flags,
+badges, wild battles, Pokedex bits, money, bag, HP and blackouts. See ``docs/testworld.md``.
+
+Public API::
+
+    build_testworld_rom() -> bytes       # deterministic 32 KiB image
+    testworld_rom_path() -> str          # cached file named by its SHA-1 (PyBoy is built from a path)
+    boot(pyboy) / wait_ready(pyboy)      # tick until READY_ADDR == READY_VALUE
+    READY_ADDR, READY_VALUE, START_MAP, START_XY, START_FACING
+    ROOMS, DOORS, TRIGGERS, NPCS, GYMS, HEALS, PICKUPS, ENCOUNTERS, find_path, ...   (from layout)
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pathlib
+import tempfile
+
+from pokerl_fast.testworld.drive import approach, boot, go_to, position, press, step_onto, wait_ready, wait_until
+from pokerl_fast.testworld.layout import (
+    BLACKOUT_ROOM,
+    BLACKOUT_XY,
+    DIRECTIONS,
+    DOORS,
+    ENCOUNTER_ONE_IN,
+    ENCOUNTERS,
+    FACING_DOWN,
+    FACING_LEFT,
+    FACING_RIGHT,
+    FACING_UP,
+    GYMS,
+    HEALS,
+    NPCS,
+    PICKUPS,
+    ROOMS,
+    START_FACING,
+    START_MAP,
+    START_MONEY,
+    START_ROOM,
+    START_XY,
+    STARTER,
+    STARTER_LEVEL,
+    STARTER_MAX_HP,
+    TRIGGERS,
+    Door,
+    Gym,
+    Heal,
+    Npc,
+    Pickup,
+    Room,
+    Species,
+    Talk,
+    Trigger,
+    event_bit,
+    find_path,
+    room,
+    room_of_map,
+    special_at,
+)
+from pokerl_fast.testworld.world import PRIVATE_RAM, READY_ADDR, READY_VALUE, TITLE, build_rom
+
+__all__ = [
+    "build_testworld_rom", "testworld_rom_path", "cache_dir", "boot", "wait_ready", "press", "go_to",
+    "approach", "step_onto", "position", "wait_until", "READY_ADDR", "READY_VALUE", "PRIVATE_RAM", "TITLE",
+    "START_ROOM", "START_MAP", "START_XY", "START_FACING", "BLACKOUT_ROOM", "BLACKOUT_XY",
+    "STARTER", "STARTER_LEVEL", "STARTER_MAX_HP", "START_MONEY", "ENCOUNTER_ONE_IN", "ENCOUNTERS",
+    "FACING_DOWN", "FACING_UP", "FACING_LEFT", "FACING_RIGHT", "DIRECTIONS",
+    "ROOMS", "DOORS", "TRIGGERS", "NPCS", "GYMS", "HEALS", "PICKUPS",
+    "Room", "Door", "Trigger", "Talk", "Npc", "Gym", "Heal", "Pickup", "Species",
+    "room", "room_of_map", "event_bit", "special_at", "find_path",
+]
+
+CACHE_ENV = "POKERL_CACHE_DIR"
+
+
+@functools.lru_cache(maxsize=1)
+def build_testworld_rom() -> bytes:
+    """The test world ROM image: 32 KiB, byte-identical on every call (built once per process)."""
+    return build_rom()
+
+
+def cache_dir() -> pathlib.Path:
+    """$POKERL_CACHE_DIR, or ~/.cache/pokerl_fast."""
+    env = os.environ.get(CACHE_ENV)
+    return pathlib.Path(env) if env else pathlib.Path.home() / ".cache" / "pokerl_fast"
+
+
+def testworld_rom_path() -> str:
+    """Path of the ROM in the cache folder, named by its SHA-1; written once, atomically."""
+    rom = build_testworld_rom()
+    folder = cache_dir()
+    path = folder / f"testworld-{hashlib.sha1(rom).hexdigest()}.gb"
+    if path.is_file() and path.stat().st_size == len(rom) and path.read_bytes() == rom:
+        return str(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OSError(f"cannot create the cache folder {folder} ({e}); set {CACHE_ENV} to a writable folder") from e
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".testworld-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(rom)
+        os.replace(tmp, path)  # atomic: concurrent writers all end with the same complete file
+    except BaseException:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
+    return str(path)

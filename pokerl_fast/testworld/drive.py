@@ -1,0 +1,122 @@
+"""Drive the test world in PyBoy the way the env does: hold a button for 8 frames, tick 24.
+
+Used by tests, benchmarks and ``python -m pokerl_fast.testworld``. Everything waits on RAM, with a
+frame cap, never on a bare tick count.
+"""
+
+from __future__ import annotations
+
+from pokerl_fast import constants as C
+from pokerl_fast.testworld import layout as L
+from pokerl_fast.testworld.world import READY_ADDR, READY_VALUE
+
+__all__ = [
+    "HOLD_FRAMES", "STEP_FRAMES", "BOOT_FRAME_LIMIT", "DriveError",
+    "boot", "wait_ready", "press", "wait_until", "position", "in_control", "finish_battle", "go_to",
+    "approach", "step_onto",
+]
+
+HOLD_FRAMES = 8  # the env holds a button this long
+STEP_FRAMES = 24  # and ticks this many frames per action
+BOOT_FRAME_LIMIT = 600
+
+
+class DriveError(RuntimeError):
+    """The game did not reach the expected state within the frame cap."""
+
+
+def wait_until(pyboy, condition, max_frames: int, what: str) -> int:
+    """Tick one frame at a time until ``condition(pyboy.memory)``; returns the frames ticked."""
+    for frame in range(max_frames + 1):
+        if condition(pyboy.memory):
+            return frame
+        pyboy.tick(1, render=False)
+    raise DriveError(f"waited {max_frames} frames for {what}; the ROM or the script is wrong")
+
+
+def boot(pyboy, max_frames: int = BOOT_FRAME_LIMIT) -> int:
+    """Tick a freshly started PyBoy until the test world says it is ready; returns the frames ticked."""
+    return wait_until(pyboy, lambda m: m[READY_ADDR] == READY_VALUE, max_frames, "the test world's ready byte")
+
+
+wait_ready = boot
+
+
+def press(pyboy, button: str, frames: int = STEP_FRAMES, render: bool = False) -> None:
+    """One env-like action: hold ``button`` for HOLD_FRAMES frames, tick ``frames`` frames in all."""
+    pyboy.button(button, HOLD_FRAMES)
+    pyboy.tick(frames, render=render)
+
+
+def position(pyboy) -> tuple[str, tuple[int, int]]:
+    """(room name, (x, y)) read from RAM."""
+    m = pyboy.memory
+    return L.room_of_map(m[C.CUR_MAP]).name, (m[C.X_COORD], m[C.Y_COORD])
+
+
+def in_control(mem) -> bool:
+    return mem[C.JOY_IGNORE] == 0 and mem[C.IS_IN_BATTLE] == 0 and mem[C.WALK_COUNTER] == 0
+
+
+def finish_battle(pyboy, max_presses: int = 20) -> bool:
+    """Press A until the battle ends (won, or lost to a blackout). Returns True if it was a blackout."""
+    blackout = False
+    for _ in range(max_presses):
+        m = pyboy.memory
+        if m[C.IS_IN_BATTLE] == 0:
+            wait_until(pyboy, in_control, 120, "control after the battle")
+            return blackout
+        if m[C.PARTY_MON1_HP] == 0 and m[C.PARTY_MON1_HP + 1] == 0:
+            blackout = True
+        press(pyboy, "a")
+    raise DriveError(f"still in battle after {max_presses} A presses")
+
+
+def go_to(pyboy, room_name: str, xy: tuple[int, int], max_steps: int = 400, heal_below: int = 0) -> int:
+    """Walk (through doors, fighting any battle) until standing at ``room_name``/``xy``.
+
+    Replans after every unexpected event (battle, blackout). Returns the number of d-pad presses.
+    """
+    if L.room(room_name).tile(xy) == L.DOOR:
+        raise DriveError(f"{room_name} {tuple(xy)} is a door: nobody stands on it; use step_onto() to go through")
+    steps = 0
+    while position(pyboy) != (room_name, tuple(xy)):
+        if steps >= max_steps:
+            raise DriveError(f"not at {room_name} {xy} after {max_steps} steps (at {position(pyboy)})")
+        wait_until(pyboy, lambda m: m[C.WALK_COUNTER] == 0 and m[C.JOY_IGNORE] == 0, 200, "control")
+        if pyboy.memory[C.IS_IN_BATTLE]:
+            finish_battle(pyboy)
+            continue
+        here_room, here = position(pyboy)
+        path = L.find_path(here_room, here, room_name, xy)
+        press(pyboy, path[0])
+        steps += 1
+        if pyboy.memory[C.IS_IN_BATTLE]:
+            finish_battle(pyboy)
+    return steps
+
+
+def approach(pyboy, room_name: str, xy: tuple[int, int]) -> str:
+    """Walk to the floor neighbour of ``xy`` with the shortest path; return the press that steps onto
+    (or, for a blocking tile such as an NPC, faces) ``xy`` from there."""
+    best = None
+    here = position(pyboy)
+    for name, (dx, dy, _) in L.DIRECTIONS.items():
+        nb = (xy[0] - dx, xy[1] - dy)
+        if L.room(room_name).tile(nb) == L.FLOOR:
+            cost = 0 if here == (room_name, nb) else len(L.find_path(*here, room_name, nb))
+            if best is None or cost < best[0]:
+                best = (cost, nb, name)
+    if best is None:
+        raise DriveError(f"{room_name} {xy} has no floor neighbour to step from")
+    _, nb, name = best
+    go_to(pyboy, room_name, nb)
+    wait_until(pyboy, in_control, 200, "control before the last step")
+    return name
+
+
+def step_onto(pyboy, room_name: str, xy: tuple[int, int]) -> str:
+    """From the nearest floor neighbour, walk onto ``xy`` with a single press; returns the direction."""
+    name = approach(pyboy, room_name, xy)
+    press(pyboy, name)
+    return name
