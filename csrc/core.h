@@ -23,7 +23,8 @@ constexpr const char* INFO_NAMES[NUM_INFO] = {
 struct EnvCore {
     // Inputs (emulator memory) and output rows.
     const uint8_t* wram = nullptr;    // 8192 bytes, 0xC000..0xDFFF
-    const uint8_t* screen = nullptr;  // 144 x 160 x 4 RGBA
+    const uint8_t* screen = nullptr;  // 144 x 160 x 4 RGBA, or 72 x 80 shades when screen_is_shades
+    bool screen_is_shades = false;
     uint8_t* obs_screen = nullptr;    // 72 x 20 packed
     uint8_t* obs_visited = nullptr;   // 72 x 20 packed
     float* obs_ram = nullptr;         // NUM_RAM_FEATURES
@@ -38,11 +39,18 @@ struct EnvCore {
     bool started = false;  // false until the first reset; the first update resets implicitly
 };
 
+inline void encode_screen_of(const EnvCore& e) {
+    if (e.screen_is_shades)
+        pack_shades(e.screen, e.obs_screen);
+    else
+        encode_screen(e.screen, e.obs_screen);
+}
+
 // Stages of update_all, runnable alone so benchmarks can time each kernel.
 enum Stage : int { S_ALL, S_DECODE, S_EXPLORE, S_REWARD, S_SCREEN, S_VISITED, S_RAM_FEATURES, NUM_STAGES };
 
 inline void write_outputs(EnvCore& e, double reward) {
-    encode_screen(e.screen, e.obs_screen);
+    encode_screen_of(e);
     encode_visited(e.explore, e.ram.map, e.ram.x, e.ram.y, e.obs_visited);
     encode_ram_features(e.ram, e.obs_ram);
     *e.obs_map = e.ram.map;
@@ -108,7 +116,7 @@ struct Batch {
                     break;
                 }
                 case S_REWARD: *e.reward = float(reward_step(e.rew, e.ram, e.explore.count, weights)); break;
-                case S_SCREEN: encode_screen(e.screen, e.obs_screen); break;
+                case S_SCREEN: encode_screen_of(e); break;
                 case S_VISITED: encode_visited(e.explore, e.ram.map, e.ram.x, e.ram.y, e.obs_visited); break;
                 case S_RAM_FEATURES: encode_ram_features(e.ram, e.obs_ram); break;
                 default: break;

@@ -36,6 +36,14 @@ inline void encode_screen(const uint8_t* rgba, uint8_t* out) {
     }
 }
 
+// The same packing from a 72x80 picture that is already in shades (render.h draws it from VRAM).
+inline void pack_shades(const uint8_t* shades, uint8_t* out) {
+    for (int i = 0; i < OBS_H * OBS_PACKED_W; ++i) {
+        const uint8_t* p = shades + 4 * i;
+        out[i] = uint8_t((p[0] & 3) << 6 | (p[1] & 3) << 4 | (p[2] & 3) << 2 | (p[3] & 3));
+    }
+}
+
 // Cell (r, c) shows tile (x + c - VISIT_PLAYER_COL, y + r - VISIT_PLAYER_ROW) of the player's map:
 // shade 3 (0xFF per 4 pixels) if visited, 0 otherwise. Neighbours past the map edge are read on the global map
 // (an adjacent map's tile), or are 0 where the global map has nothing.

@@ -30,6 +30,7 @@ constexpr uint16_t ENEMY_MON_SPECIES = 0xCFE5;  // wEnemyMonSpecies
 constexpr uint16_t ENEMY_MON_HP = 0xCFE6;  // wEnemyMonHP
 constexpr uint16_t ENEMY_MON_LEVEL = 0xCFF3;  // wEnemyMonLevel
 constexpr uint16_t LAST_BLACKOUT_MAP = 0xD719;  // wLastBlackoutMap
+constexpr uint16_t MAP_PAL_OFFSET = 0xD35D;  // wMapPalOffset
 
 constexpr int PARTY_MON_STRIDE = 0x2C;
 constexpr int PARTY_MAX = 6;

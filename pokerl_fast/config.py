@@ -71,10 +71,19 @@ class EnvConfig:
     """End a step early, once min_frames_per_step have passed, when the game is ready for input (RAM check each frame)."""
     min_frames_per_step: int = 12
     """Lower bound on a step's frames when adaptive_steps is on."""
+    screen_source: str = "native"
+    """"native": draw the 72x80 observation from VRAM/OAM in C++ (PyBoy's renderer stays off);
+    "pyboy": render the last frame of each step with PyBoy and downsample it. Both give the same picture."""
     reset_noop_max: int = 30
     """After a reset, each env idles a random 0..N frames (from its own seed) so envs do not move in lockstep."""
     actions: tuple[str, ...] = ACTIONS
     """Buttons the agent chooses from, in action-index order."""
+    auto_dialog: bool = False
+    """Scripted helper: tap A on alternate frames while wJoyIgnore is set (scripted scenes, text), after the agent's own press."""
+    infinite_money: bool = False
+    """Scripted helper: keep wPlayerMoney at 999999 after every step (buying is never blocked)."""
+    auto_flash: bool = True
+    """Scripted helper: keep wMapPalOffset at 0 so dark caves are lit without HM05 (Rock Tunnel is otherwise a maze in the dark)."""
     num_threads: int = 0
     """Threads that tick the emulators (the GIL is released while ticking). 0: one per CPU core, at most num_envs."""
     reward: RewardConfig = field(default_factory=RewardConfig)
@@ -97,8 +106,18 @@ class EnvConfig:
         bad = [a for a in self.actions if a not in VALID_BUTTONS]
         if bad or not self.actions:
             raise ValueError(f"actions {bad or '()'} are not buttons; choose from {sorted(VALID_BUTTONS)}")
+        if self.screen_source not in ("native", "pyboy"):
+            raise ValueError(f"screen_source must be 'native' or 'pyboy' (got {self.screen_source!r})")
         if self.num_threads < 0:
             raise ValueError(f"num_threads must be >= 0 (got {self.num_threads})")
+
+    def helper_flags(self) -> int:
+        """The scripted helpers as the bridge's bit flags."""
+        from pokerl_fast._native import _emu
+
+        return ((_emu.HELPER_AUTO_DIALOG if self.auto_dialog else 0)
+                | (_emu.HELPER_INFINITE_MONEY if self.infinite_money else 0)
+                | (_emu.HELPER_AUTO_FLASH if self.auto_flash else 0))
 
     def threads_for(self, num_envs: int) -> int:
         """Threads actually used for num_envs emulators."""

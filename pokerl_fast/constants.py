@@ -29,6 +29,7 @@ ENEMY_MON_SPECIES = 0xCFE5  # wEnemyMonSpecies
 ENEMY_MON_HP = 0xCFE6  # wEnemyMonHP
 ENEMY_MON_LEVEL = 0xCFF3  # wEnemyMonLevel
 LAST_BLACKOUT_MAP = 0xD719  # wLastBlackoutMap
+MAP_PAL_OFFSET = 0xD35D  # wMapPalOffset
 
 PARTY_MON_STRIDE = 0x2C
 PARTY_MAX = 6

@@ -113,6 +113,62 @@ def encode_screen(rgba: np.ndarray) -> np.ndarray:
     return pack_shades(3 - (r >> 6))
 
 
+def _tile_color(vram: np.ndarray, offset: int, px: int, py: int) -> int:
+    lo, hi = int(vram[offset + 2 * py]), int(vram[offset + 2 * py + 1])
+    return ((lo >> (7 - px)) & 1) | (((hi >> (7 - px)) & 1) << 1)
+
+
+def render_half(vram, oam, regs) -> np.ndarray:
+    """72x80 shades of the DMG picture (even rows and columns) from VRAM, OAM and LCD registers
+    (LCDC, SCY, SCX, WY, WX, BGP, OBP0, OBP1): the plain reference of render.h."""
+    vram = np.asarray(vram, np.uint8)
+    oam = np.asarray(oam, np.uint8)
+    lcdc, scy, scx, wy, wx, bgp, obp0, obp1 = (int(r) for r in regs)
+    wx -= 7
+    out = np.zeros((72, 80), np.uint8)
+    if not lcdc & 0x80:
+        return out
+    obj_h = 16 if lcdc & 0x04 else 8
+
+    def bg_offset(index):
+        return index * 16 if lcdc & 0x10 else 0x1000 + (index - 256 if index > 127 else index) * 16
+
+    for row in range(72):
+        ly = 2 * row
+        objs = [i for i in range(40) if int(oam[4 * i]) - 16 <= ly < int(oam[4 * i]) - 16 + obj_h][:10]
+        for col in range(80):
+            lx = 2 * col
+            color = 0
+            if lcdc & 0x01:
+                if lcdc & 0x20 and ly >= wy and wx < 160 and lx >= wx:
+                    base, x, y = (0x1C00 if lcdc & 0x40 else 0x1800), lx - wx, ly - wy
+                else:
+                    base, x, y = (0x1C00 if lcdc & 0x08 else 0x1800), (lx + scx) & 255, (ly + scy) & 255
+                color = _tile_color(vram, bg_offset(int(vram[base + (y // 8) * 32 + x // 8])), x % 8, y % 8)
+            shade = (bgp >> (2 * color)) & 3
+            if lcdc & 0x02:
+                # Opaque objects covering this pixel; the smallest X wins, then the lowest OAM index.
+                hits = []
+                for i in objs:
+                    oy, ox, tile, flags = (int(v) for v in oam[4 * i:4 * i + 4])
+                    oy, ox = oy - 16, ox - 8
+                    if not ox <= lx < ox + 8:
+                        continue
+                    py = ly - oy if not flags & 0x40 else obj_h - 1 - (ly - oy)
+                    px = lx - ox if not flags & 0x20 else 7 - (lx - ox)
+                    if obj_h == 16:
+                        tile &= 0xFE
+                    c = _tile_color(vram, tile * 16 + (py // 8) * 16, px, py % 8)
+                    if c:
+                        hits.append((ox, i, c, flags))
+                if hits:
+                    _, _, c, flags = min(hits)
+                    if not (flags & 0x80 and color != 0):
+                        shade = ((obp1 if flags & 0x10 else obp0) >> (2 * c)) & 3
+            out[row, col] = shade
+    return out
+
+
 def hp_fraction(d: dict) -> float:
     if d["max_hp_sum"] <= 0:
         return 0.0

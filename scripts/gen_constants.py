@@ -48,6 +48,7 @@ NAMED = {
     "ENEMY_MON_HP": "wEnemyMonHP",
     "ENEMY_MON_LEVEL": "wEnemyMonLevel",
     "LAST_BLACKOUT_MAP": "wLastBlackoutMap",
+    "MAP_PAL_OFFSET": "wMapPalOffset",
 }
 # Facts from Red's disassembly that the symbol table does not carry as sizes.
 PARTY_MON_STRIDE = 0x2C  # bytes between wPartyMon1 and wPartyMon2

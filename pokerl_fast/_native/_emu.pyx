@@ -25,6 +25,15 @@ from pyboy.utils cimport IntIOInterface
 cdef extern from "ram.h" namespace "pokerl" nogil:
     bint ready_for_input(const uint8_t* wram)
 
+cdef extern from "render.h" namespace "pokerl" nogil:
+    const int RENDER_H, RENDER_W, NUM_LCD_REGS
+    void render_half(const uint8_t* vram, const uint8_t* oam, const uint8_t* regs, uint8_t* out)
+
+cdef extern from "red_constants.h" namespace "pokerl::red" nogil:
+    const uint16_t JOY_IGNORE
+    const uint16_t PLAYER_MONEY
+    const uint16_t MAP_PAL_OFFSET
+
 import pyboy as _pyboy_module
 
 PYBOY_VERSION = "2.8.1"
@@ -44,6 +53,15 @@ BUTTONS = {
     "a": (0x0, 0x1), "b": (0x0, 0x2), "select": (0x0, 0x4), "start": (0x0, 0x8),
 }
 DEF INTR_JOYPAD = 0x10
+
+# Opt-in scripted helpers (bit flags for Emulator/Batch runs); see EnvConfig for what each changes.
+cdef enum:
+    AUTO_DIALOG = 1     # tap A on alternate frames while wJoyIgnore is set (after the agent's press)
+    INFINITE_MONEY = 2  # keep wPlayerMoney at 999999 after every step
+    AUTO_FLASH = 4      # keep wMapPalOffset at 0 after every step: dark caves are lit
+HELPER_AUTO_DIALOG = AUTO_DIALOG
+HELPER_INFINITE_MONEY = INFINITE_MONEY
+HELPER_AUTO_FLASH = AUTO_FLASH
 
 
 cdef class StateBuffer(IntIOInterface):
@@ -131,8 +149,11 @@ cdef class Emulator:
     cdef uint32_t* screen
     cdef StateBuffer buf
     cdef readonly uint64_t frames
+    cdef readonly bint native_screen
+    cdef uint8_t regs[8]
+    cdef uint8_t shades[72 * 80]
 
-    def __cinit__(self, pyboy):
+    def __cinit__(self, pyboy, bint native_screen=False):
         if not isinstance(pyboy, PyBoy):
             raise TypeError("Emulator needs a pyboy.PyBoy instance")
         self.pyboy = pyboy
@@ -146,6 +167,8 @@ cdef class Emulator:
         self.screen = &self._pb.screen.raw_buffer[0, 0]
         self.buf = StateBuffer()
         self.frames = 0
+        self.native_screen = native_screen
+        self._draw()
 
     @property
     def wram_address(self):
@@ -156,6 +179,35 @@ cdef class Emulator:
     def screen_address(self):
         """Address of the 144x160 RGBA screen buffer (4 bytes per pixel); stable."""
         return <uintptr_t> self.screen
+
+    @property
+    def shades_address(self):
+        """Address of the 72x80 shade picture drawn natively after each run (native_screen mode); stable."""
+        return <uintptr_t> self.shades
+
+    def shades_view(self):
+        """A zero-copy (72, 80) view of the native half-resolution picture (shades 0..3)."""
+        return <uint8_t[:72, :80]> &self.shades[0]
+
+    def lcd_registers(self):
+        """The LCD register snapshot the native picture was drawn from (LCDC, SCY, SCX, WY, WX, BGP, OBP0, OBP1)."""
+        return bytes(self.regs[:8])
+
+    cdef void _draw(self) noexcept nogil:
+        """Snapshot the LCD registers and draw the half-resolution picture from VRAM and OAM."""
+        self.regs[0] = self.mb.lcd._LCDC.value
+        self.regs[1] = self.mb.lcd.SCY
+        self.regs[2] = self.mb.lcd.SCX
+        self.regs[3] = self.mb.lcd.WY
+        self.regs[4] = self.mb.lcd.WX
+        self.regs[5] = self.mb.lcd.BGP.value
+        self.regs[6] = self.mb.lcd.OBP0.value
+        self.regs[7] = self.mb.lcd.OBP1.value
+        render_half(&self.mb.lcd.VRAM0[0], &self.mb.lcd.OAM[0], self.regs, self.shades)
+
+    def draw(self):
+        """Draw the native picture now (done automatically after each run in native_screen mode)."""
+        self._draw()
 
     def wram_view(self):
         """A zero-copy uint8 memoryview of WRAM."""
@@ -200,7 +252,7 @@ cdef class Emulator:
         self.mb.interaction.standard = self.mb.interaction.standard | smask
 
     cdef int _run(self, uint8_t dmask, uint8_t smask, int hold, int min_frames,
-                  int max_frames, bint adaptive) noexcept nogil:
+                  int max_frames, bint adaptive, uint32_t helpers) noexcept nogil:
         """Press, tick until max_frames (or until ready once min_frames passed), render the last frame.
 
         Returns the number of frames ticked. In adaptive mode readiness is checked on RAM before
@@ -209,28 +261,47 @@ cdef class Emulator:
         """
         cdef int f = 0
         cdef bint last
+        cdef bint tapping = False
         self._press(dmask, smask)
         while f < max_frames:
             if f == hold:
                 self._release(dmask, smask)
+            if helpers & AUTO_DIALOG and f >= hold:
+                if tapping:
+                    self._release(0, 0x1)
+                    tapping = False
+                elif self.wram[JOY_IGNORE - 0xC000] != 0:
+                    self._press(0, 0x1)
+                    tapping = True
             last = (f == max_frames - 1) or (
                 adaptive and f >= min_frames - 1 and f > hold and ready_for_input(self.wram))
-            self._tick_frame(last)
+            self._tick_frame(last and not self.native_screen)
             f += 1
             if last:
                 break
         if f <= hold:
             self._release(dmask, smask)
+        if tapping:
+            self._release(0, 0x1)
+        if helpers & INFINITE_MONEY:
+            self.wram[PLAYER_MONEY - 0xC000] = 0x99
+            self.wram[PLAYER_MONEY - 0xC000 + 1] = 0x99
+            self.wram[PLAYER_MONEY - 0xC000 + 2] = 0x99
+        if helpers & AUTO_FLASH:
+            self.wram[MAP_PAL_OFFSET - 0xC000] = 0
+        if self.native_screen:
+            self._draw()
         return f
 
-    def run_frames(self, str button, int hold=8, int frames=24, int min_frames=0, bint adaptive=False):
+    def run_frames(self, str button, int hold=8, int frames=24, int min_frames=0, bint adaptive=False,
+                   uint32_t helpers=0):
         """Press ``button`` (or None/"" for no press) for ``hold`` frames and tick ``frames`` frames."""
         cdef uint8_t d = 0, s = 0
         cdef int n
         if button:
             d, s = BUTTONS[button]
         with nogil:
-            n = self._run(d, s, hold, min_frames, frames, adaptive)
+            n = self._run(d, s, hold, min_frames, frames, adaptive, helpers)
         return n
 
     def tick(self, int frames, bint render=False):
@@ -238,7 +309,9 @@ cdef class Emulator:
         cdef int f
         with nogil:
             for f in range(frames):
-                self._tick_frame(render and f == frames - 1)
+                self._tick_frame(render and f == frames - 1 and not self.native_screen)
+            if self.native_screen:
+                self._draw()
 
     def save_state(self):
         """The full emulator state as bytes (PyBoy's own format)."""
@@ -267,7 +340,7 @@ cdef class Batch:
         self.masks = masks
 
     def run(self, const int64_t[::1] actions, int32_t[::1] frames_out, int start, int stop,
-            int hold, int min_frames, int max_frames, bint adaptive):
+            int hold, int min_frames, int max_frames, bint adaptive, uint32_t helpers=0):
         """Step envs [start, stop): press actions[i], tick, write frames ticked into frames_out[i]."""
         cdef int i
         cdef int64_t a
@@ -282,4 +355,4 @@ cdef class Batch:
             a = actions[i]
             with nogil:
                 frames_out[i] = e._run(self.masks[a, 0], self.masks[a, 1], hold, min_frames,
-                                       max_frames, adaptive)
+                                       max_frames, adaptive, helpers)

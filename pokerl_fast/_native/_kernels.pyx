@@ -70,6 +70,7 @@ cdef extern from "core.h" namespace "pokerl" nogil:
     cdef cppclass EnvCore:
         const uint8_t* wram
         const uint8_t* screen
+        bint screen_is_shades
         uint8_t* obs_screen
         uint8_t* obs_visited
         float* obs_ram
@@ -189,6 +190,22 @@ def ready_for_input(wram):
     return bool(c_ready_for_input(&w[0]))
 
 
+cdef extern from "render.h" namespace "pokerl" nogil:
+    void c_render_half "pokerl::render_half"(const uint8_t* vram, const uint8_t* oam, const uint8_t* regs,
+                                             uint8_t* out)
+
+
+def render_half(vram, oam, regs):
+    """72x80 shades drawn from VRAM (8192 bytes), OAM (160) and the 8 LCD registers (see render.h)."""
+    cdef const uint8_t[::1] v = _as_bytes(vram, 0x2000, "vram")
+    cdef const uint8_t[::1] o = _as_bytes(oam, 0xA0, "oam")
+    cdef const uint8_t[::1] r = _as_bytes(regs, 8, "regs")
+    out = np.empty((72, 80), np.uint8)
+    cdef uint8_t[:, ::1] dst = out
+    c_render_half(&v[0], &o[0], &r[0], &dst[0, 0])
+    return out
+
+
 def encode_screen(screen):
     """(144, 160, 4) uint8 RGBA -> (72, 20) packed 2-bit shades."""
     arr = np.ascontiguousarray(screen)
@@ -204,9 +221,11 @@ def encode_screen(screen):
 cdef class Kernels:
     """Per-env RAM decode, exploration, reward and observation encoding, all envs in one native call.
 
-    Kernels(num_envs, wram_ptrs, screen_ptrs, weights, buffers, global_counts=None)
+    Kernels(num_envs, wram_ptrs, screen_ptrs, weights, buffers, global_counts=None, screen_format="rgba")
       wram_ptrs, screen_ptrs: uint64 (num_envs,) raw addresses of each env's 8192 WRAM bytes and
-        144x160x4 RGBA screen; the caller keeps them alive and in place.
+        screen; the caller keeps them alive and in place.
+      screen_format: "rgba" (PyBoy's 144x160x4 buffer) or "shades" (a 72x80 picture of shades 0..3,
+        drawn natively by the bridge from VRAM).
       weights: float32 (NUM_TERMS,) in TERM_NAMES order; kept by reference, in-place edits apply next update.
       buffers: dict from allocate_buffers(num_envs) (or arrays matching BUFFER_SPECS), written in place.
       global_counts: optional uint32 KANTO_SHAPE array (e.g. shared memory) summing steps per global tile.
@@ -218,9 +237,13 @@ cdef class Kernels:
     cdef object _counts
     cdef object _wram_ptrs, _screen_ptrs
 
-    def __cinit__(self, int num_envs, wram_ptrs, screen_ptrs, weights, dict buffers, global_counts=None):
+    def __cinit__(self, int num_envs, wram_ptrs, screen_ptrs, weights, dict buffers, global_counts=None,
+                  str screen_format="rgba"):
         if num_envs <= 0:
             raise ValueError(f"num_envs must be positive, got {num_envs}")
+        if screen_format not in ("rgba", "shades"):
+            raise ValueError(f"screen_format must be 'rgba' or 'shades', got {screen_format!r}")
+        cdef bint shades = screen_format == "shades"
         self.num_envs = num_envs
         self._wram_ptrs = self._check_ptrs("wram_ptrs", wram_ptrs)
         self._screen_ptrs = self._check_ptrs("screen_ptrs", screen_ptrs)
@@ -253,6 +276,7 @@ cdef class Kernels:
             e = &self._b.envs[i]
             e.wram = <const uint8_t*> <uintptr_t> self._wram_ptrs[i]
             e.screen = <const uint8_t*> <uintptr_t> self._screen_ptrs[i]
+            e.screen_is_shades = shades
             e.obs_screen = &screen[i, 0, 0]
             e.obs_visited = &visited[i, 0, 0]
             e.obs_ram = &ram[i, 0]

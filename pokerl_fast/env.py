@@ -1,0 +1,334 @@
+"""The batched PyBoy environment: one native call per vector step.
+
+``VecEnv.step(actions)`` does three things:
+
+1. presses each env's button and ticks its emulator ``frames_per_step`` frames with the GIL
+   released (``_emu.Batch.run``), the envs split over a small thread pool;
+2. one native call (``_kernels.Kernels.update``) decodes every env's RAM, updates exploration,
+   computes the reward table and encodes observations into buffers allocated once;
+3. envs whose episode ended are reset to the start state (a Python loop over the few that
+   ended, not over all envs).
+
+``PokerlEnv`` is the same machinery as a single Gymnasium ``Env`` (a batch of one).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
+
+from pokerl_fast._native import _emu, _kernels
+from pokerl_fast.config import EnvConfig
+from pokerl_fast.rom import RomInfo, resolve_rom
+
+TERM_NAMES: tuple[str, ...] = tuple(_kernels.TERM_NAMES)
+INFO_KEYS: tuple[str, ...] = tuple(_kernels.INFO_NAMES)
+
+
+def _new_pyboy(rom_path: str):
+    from pyboy import PyBoy
+
+    # sound off everywhere: faster, and sound-on runs drift apart from sound-off ones.
+    return PyBoy(os.fspath(rom_path), window="null", sound_emulated=False, cgb=False, log_level="ERROR")
+
+
+def load_start_state(config: EnvConfig, rom: RomInfo) -> bytes:
+    """The state every episode starts from: a file, or made at run time from the ROM."""
+    if config.start_state is not None:
+        path = os.fspath(config.start_state)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"start state {path!r} not found; pass an existing file or leave start_state unset")
+        with open(path, "rb") as f:
+            return f.read()
+    from pokerl_fast.red import start_state  # the test world: boot to ready; Red: the scripted intro (cached)
+
+    return start_state(rom.path)
+
+
+def _shards(n: int, k: int) -> list[tuple[int, int]]:
+    bounds = np.linspace(0, n, k + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+def action_masks(actions: tuple[str, ...]) -> np.ndarray:
+    """(num_actions, 2) joypad masks (directional, standard) for the bridge."""
+    masks = np.zeros((len(actions), 2), dtype=np.uint8)
+    for i, name in enumerate(actions):
+        if name != "noop":
+            masks[i] = _emu.BUTTONS[name]
+    return masks
+
+
+class VecEnv(VectorEnv):
+    """``num_envs`` Pokemon Red (or test world) emulators stepped as one batch.
+
+    Observations, rewards and info arrays are preallocated ``(num_envs, ...)`` numpy buffers
+    written in place every step: copy what you keep. Episodes end by truncation after
+    ``episode_length`` steps and reset in the same step (``AutoresetMode.SAME_STEP``): the
+    returned observation of an ended env is already its reset observation.
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": ["rgb_array"]}
+
+    def __init__(self, num_envs: int, config: EnvConfig | None = None, start_state: bytes | None = None):
+        self.config = config = config or EnvConfig()
+        config.validate()
+        if num_envs < 1:
+            raise ValueError(f"num_envs must be >= 1 (got {num_envs})")
+        self.num_envs = num_envs
+        self.rom = resolve_rom(config.rom)
+        self.rom_sha1 = self.rom.sha1
+        self.start_state = start_state if start_state is not None else load_start_state(config, self.rom)
+        self.start_state_sha1 = hashlib.sha1(self.start_state).hexdigest()
+        self.reward_terms = TERM_NAMES
+        self.render_mode = "rgb_array"
+
+        self.single_action_space = gym.spaces.Discrete(len(config.actions))
+        self.action_space = gym.spaces.MultiDiscrete(np.full(num_envs, len(config.actions)))
+        self.single_observation_space = gym.spaces.Dict({
+            "screen": gym.spaces.Box(0, 255, _kernels.OBS_SCREEN_SHAPE, np.uint8),
+            "visited": gym.spaces.Box(0, 255, _kernels.OBS_SCREEN_SHAPE, np.uint8),
+            "ram": gym.spaces.Box(0.0, 10.0, (_kernels.NUM_RAM_FEATURES,), np.float32),  # see RAM_FEATURE_NAMES
+            "map_id": gym.spaces.Box(0, 255, (1,), np.uint8),
+        })
+        self.observation_space = gym.vector.utils.batch_space(self.single_observation_space, num_envs)
+
+        self._pyboys = []
+        self._emus = []
+        try:
+            for _ in range(num_envs):
+                pb = _new_pyboy(self.rom.path)
+                self._pyboys.append(pb)
+                self._emus.append(_emu.Emulator(pb, native_screen=config.screen_source == "native"))
+        except BaseException:
+            self.close()
+            raise
+        self._batch = _emu.Batch(self._emus, action_masks(config.actions))
+        self._helpers = config.helper_flags()
+        self._threads = config.threads_for(num_envs)
+        self._shards = _shards(num_envs, self._threads)
+        self._pool = ThreadPoolExecutor(self._threads, "pokerl-emu") if self._threads > 1 else None
+
+        n = num_envs
+        buffers = _kernels.allocate_buffers(n)  # every output array, allocated once, written in place
+        self._obs = {k: buffers[k] for k in ("screen", "visited", "ram")}
+        self._obs["map_id"] = buffers["map_id"].reshape(n, 1)
+        self._rewards = buffers["reward"]
+        self._term_sums = buffers["term_sums"]
+        self._info_arrays = {k: buffers["info_" + k] for k in INFO_KEYS}
+        self._terminated = np.zeros(n, bool)
+        self._truncated = np.zeros(n, bool)
+        self._actions = np.zeros(n, np.int64)
+        self._frames = np.zeros(n, np.int32)
+        self._elapsed = np.zeros(n, np.int64)
+        self._returns = np.zeros(n, np.float64)
+        self._episode_count = np.zeros(n, np.int64)
+        self._kernels = _kernels.Kernels(
+            n,
+            np.array([e.wram_address for e in self._emus], np.uint64),
+            np.array([e.shades_address if config.screen_source == "native" else e.screen_address
+                      for e in self._emus], np.uint64),
+            np.asarray(config.reward.weights(TERM_NAMES), np.float32),
+            buffers,
+            screen_format="shades" if config.screen_source == "native" else "rgba",
+        )
+        self._rngs = [np.random.default_rng(config.seed + i) for i in range(n)]
+        self._needs_reset = True
+
+    # -- episode control -------------------------------------------------------------------
+
+    def _reset_envs(self, ids) -> None:
+        """Load the start state into envs ``ids``, idle their random no-op frames, re-base their scores."""
+        for i in ids:
+            emu = self._emus[i]
+            emu.load_state(self.start_state)
+            noop = int(self._rngs[i].integers(0, self.config.reset_noop_max + 1))
+            emu.tick(noop + 1, True)  # render the last frame: load_state leaves the screen stale
+            self._elapsed[i] = 0
+            self._returns[i] = 0.0
+        self._kernels.reset(np.asarray(ids, np.int64))
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
+        if seed is not None:
+            seeds = seed if isinstance(seed, (list, tuple)) else [seed + i for i in range(self.num_envs)]
+            self._rngs = [np.random.default_rng(s) for s in seeds]
+        self._reset_envs(range(self.num_envs))
+        self._needs_reset = False
+        return self._obs, self._info(ended=None)
+
+    def step(self, actions):
+        if self._needs_reset:
+            raise RuntimeError("call reset() before step()")
+        np.copyto(self._actions, np.asarray(actions).reshape(self.num_envs), casting="unsafe")
+        cfg = self.config
+        args = (cfg.button_hold_frames, cfg.min_frames_per_step, cfg.frames_per_step, cfg.adaptive_steps,
+                self._helpers)
+        if self._pool is None:
+            self._batch.run(self._actions, self._frames, 0, self.num_envs, *args)
+        else:
+            futures = [self._pool.submit(self._batch.run, self._actions, self._frames, a, b, *args)
+                       for a, b in self._shards]
+            for f in futures:
+                f.result()
+        self._kernels.update()
+        self._elapsed += 1
+        self._returns += self._rewards
+        np.greater_equal(self._elapsed, cfg.episode_length, out=self._truncated)
+        ended = np.flatnonzero(self._truncated)
+        info = self._info(ended if len(ended) else None)
+        if len(ended):
+            self._episode_count[ended] += 1
+            self._reset_envs(ended)
+        return self._obs, self._rewards, self._terminated, self._truncated, info
+
+    def _info(self, ended) -> dict[str, Any]:
+        info: dict[str, Any] = dict(self._info_arrays)
+        for k, name in enumerate(TERM_NAMES):
+            info[f"reward/{name}"] = self._term_sums[:, k]
+        info["frames"] = self._frames
+        if ended is not None:
+            mask = np.zeros(self.num_envs, bool)
+            mask[ended] = True
+            info["_episode"] = mask
+            info["episode_return"] = np.where(mask, self._returns, 0.0)
+            info["episode_length"] = np.where(mask, self._elapsed, 0)
+            # Milestones reached by the episodes that just ended (before their reset).
+            info["final"] = {k: v.copy() for k, v in self._info_arrays.items()}
+        return info
+
+    # -- state for checkpoints and swarming -----------------------------------------------
+
+    def save_states(self) -> list[bytes]:
+        """Each emulator's full state."""
+        return [e.save_state() for e in self._emus]
+
+    def load_states(self, states: list[bytes], ids=None) -> None:
+        """Load emulator states into envs ``ids`` (default all) without re-basing rewards."""
+        ids = range(self.num_envs) if ids is None else ids
+        for i, s in zip(ids, states):
+            self._emus[i].load_state(s)
+
+    def get_state(self) -> dict[str, Any]:
+        """Everything needed to continue exactly: emulator states, exploration, episode counters, RNGs."""
+        return {
+            "emulator_states": self.save_states(),
+            "start_state": self.start_state,
+            "kernels": self._kernels.get_state(),
+            "episode": {"elapsed": self._elapsed.copy(), "returns": self._returns.copy(),
+                        "episode_count": self._episode_count.copy(), "frames": self._frames.copy()},
+            "rng": [r.bit_generator.state for r in self._rngs],
+            "rom_sha1": self.rom_sha1,
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        if state["rom_sha1"] != self.rom_sha1:
+            raise ValueError(
+                f"state was made with ROM {state['rom_sha1'][:12]}…, this env runs {self.rom_sha1[:12]}…; use the same ROM")
+        if len(state["emulator_states"]) != self.num_envs:
+            raise ValueError(f"state holds {len(state['emulator_states'])} envs, this env has {self.num_envs}")
+        self.start_state = state["start_state"]
+        self.load_states(state["emulator_states"])
+        self._kernels.set_state(state["kernels"])
+        ep = state["episode"]
+        self._elapsed[:] = ep["elapsed"]
+        self._returns[:] = ep["returns"]
+        self._episode_count[:] = ep["episode_count"]
+        self._frames[:] = ep["frames"]
+        for r, s in zip(self._rngs, state["rng"]):
+            r.bit_generator.state = s
+        self._needs_reset = False
+
+    # -- the rest of the gymnasium API -------------------------------------------------------
+
+    @property
+    def emulators(self):
+        """The native emulator handles (read-only use: views, save_state)."""
+        return tuple(self._emus)
+
+    @property
+    def pyboys(self):
+        """The PyBoy instances (for tests and tools; do not tick them directly while stepping)."""
+        return tuple(self._pyboys)
+
+    def global_visit_counts(self) -> np.ndarray:
+        """Visits per tile of the global Kanto map, summed over all envs."""
+        return self._kernels.global_counts()
+
+    def render(self):
+        """Each env's full-resolution RGB screen (PyBoy's renderer; in native mode, from the last rendered frame)."""
+        return np.stack([np.asarray(e.screen_view())[:, :, :3].copy() for e in self._emus])
+
+    def close(self, **kwargs) -> None:
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=True)
+            self._pool = None
+        for pb in getattr(self, "_pyboys", []):
+            pb.stop(save=False)  # never write .ram files beside the user's ROM
+        self._pyboys = []
+        self._emus = []
+
+
+class PokerlEnv(gym.Env):
+    """A single environment (a batch of one) with the Gymnasium ``Env`` API."""
+
+    metadata = {"render_modes": ["rgb_array"]}
+
+    def __init__(self, config: EnvConfig | None = None, render_mode: str | None = None):
+        self._vec = VecEnv(1, config)
+        self.config = self._vec.config
+        self.observation_space = self._vec.single_observation_space
+        self.action_space = self._vec.single_action_space
+        self.render_mode = render_mode
+        self.reward_terms = self._vec.reward_terms
+
+    def _obs(self):
+        return {k: v[0].copy() for k, v in self._vec._obs.items()}
+
+    def _info(self, info):
+        return {k: (v[0].item() if isinstance(v, np.ndarray) else v) for k, v in info.items() if k != "final"}
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        _, info = self._vec.reset(seed=seed)
+        return self._obs(), self._info(info)
+
+    def step(self, action):
+        _, rew, term, trunc, info = self._vec.step(np.array([int(action)]))
+        return self._obs(), float(rew[0]), bool(term[0]), bool(trunc[0]), self._info(info)
+
+    def render(self):
+        return self._vec.render()[0]
+
+    def close(self):
+        self._vec.close()
+
+
+def _config_with(rom, overrides: dict) -> EnvConfig:
+    cfg = EnvConfig()
+    reward = overrides.pop("reward", None)
+    cfg = dataclasses.replace(cfg, rom=os.fspath(rom) if rom is not None else None, **overrides)
+    if reward is not None:
+        cfg.reward = reward if not isinstance(reward, dict) else dataclasses.replace(cfg.reward, **reward)
+    return cfg
+
+
+def make_env(rom=None, **overrides) -> PokerlEnv:
+    """One Gymnasium env. ``rom=None``: $POKERL_ROM or the bundled test world. Overrides: EnvConfig fields."""
+    return PokerlEnv(_config_with(rom, overrides))
+
+
+def make_vec_env(num_envs: int, rom=None, **overrides) -> VecEnv:
+    """``num_envs`` envs stepped as one batch. ``start_state=`` accepts bytes or a path."""
+    start = overrides.get("start_state")
+    state_bytes = None
+    if isinstance(start, (bytes, bytearray)):
+        state_bytes = bytes(overrides.pop("start_state"))
+    return VecEnv(num_envs, _config_with(rom, overrides), start_state=state_bytes)

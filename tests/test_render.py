@@ -1,0 +1,62 @@
+"""The native half-resolution picture (csrc/render.h) against its reference and against PyBoy's renderer."""
+
+import numpy as np
+import pytest
+from pyboy import PyBoy
+
+from pokerl_fast import reference, testworld
+from pokerl_fast._native import _emu, _kernels
+
+BUTTONS = ("down", "left", "right", "up", "a", "b", "start")
+
+
+def random_ppu(rng, lcdc=None):
+    vram = rng.integers(0, 256, 0x2000, dtype=np.uint8)
+    oam = rng.integers(0, 256, 0xA0, dtype=np.uint8)
+    # Put most objects on screen so they overlap and hit the 10-per-line limit.
+    oam[0::4] = rng.integers(0, 160, 40)
+    oam[1::4] = rng.integers(0, 168, 40)
+    regs = rng.integers(0, 256, 8, dtype=np.uint8)
+    regs[0] = rng.integers(0, 256) | 0x80 if lcdc is None else lcdc
+    regs[3] = rng.integers(0, 144)  # WY on screen
+    regs[4] = rng.integers(0, 167)  # WX on screen
+    return vram, oam, regs
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_native_render_matches_reference_on_random_ppu_state(seed):
+    rng = np.random.default_rng(seed)
+    vram, oam, regs = random_ppu(rng)
+    assert np.array_equal(_kernels.render_half(vram, oam, regs), reference.render_half(vram, oam, regs))
+
+
+@pytest.mark.parametrize("lcdc", [0x00, 0x81, 0x83, 0x87, 0xE3, 0xF3, 0x91, 0xB9])
+def test_native_render_matches_reference_per_lcdc_mode(lcdc):
+    rng = np.random.default_rng(lcdc)
+    vram, oam, regs = random_ppu(rng, lcdc)
+    assert np.array_equal(_kernels.render_half(vram, oam, regs), reference.render_half(vram, oam, regs))
+
+
+def test_native_picture_is_the_frame_pyboy_draws_next():
+    """After a step the native picture equals PyBoy's rendering of the following frame, pixel for pixel."""
+    pb = PyBoy(testworld.testworld_rom_path(), window="null", sound_emulated=False, cgb=False, log_level="ERROR")
+    try:
+        emu = _emu.Emulator(pb, native_screen=True)
+        testworld.boot(pb)
+        rng = np.random.default_rng(0)
+        seen = set()
+        for _ in range(150):
+            emu.run_frames(BUTTONS[rng.integers(len(BUTTONS))], 8, 24)
+            native = np.asarray(emu.shades_view()).copy()
+            regs = emu.lcd_registers()
+            ref = reference.render_half(np.asarray(emu.vram_view()), np.asarray(emu.oam_view()), regs)
+            assert np.array_equal(native, ref)
+            pb.tick(1, render=True)  # PyBoy's own renderer draws that frame
+            emu.draw()
+            pyboy_shades = 3 - (pb.screen.ndarray[::2, ::2, 0] >> 6)
+            assert np.array_equal(native, pyboy_shades)
+            seen.add(pb.memory[0xD35E])
+        assert len(seen) >= 1
+        assert len(np.unique(native)) >= 3  # walls, floor and the player are all drawn
+    finally:
+        pb.stop(save=False)
