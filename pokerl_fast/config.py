@@ -84,6 +84,14 @@ class EnvConfig:
     """Scripted helper: keep wPlayerMoney at 999999 after every step (buying is never blocked)."""
     auto_flash: bool = True
     """Scripted helper: keep wMapPalOffset at 0 so dark caves are lit without HM05 (Rock Tunnel is otherwise a maze in the dark)."""
+    swarm_interval: int = 0
+    """Swarming: every N steps move swarm_fraction of the envs to states sampled from the archive's frontier (0: off)."""
+    swarm_fraction: float = 0.25
+    """Share of envs moved at each swarming round."""
+    swarm_archive_size: int = 64
+    """Most states the archive keeps (one per set of required events and badges reached)."""
+    reset_to_archive: float = 0.0
+    """Probability that an episode restarts from a frontier state of the archive instead of the start state."""
     num_threads: int = 0
     """Threads that tick the emulators (the GIL is released while ticking). 0: one per CPU core, at most num_envs."""
     reward: RewardConfig = field(default_factory=RewardConfig)
@@ -108,6 +116,13 @@ class EnvConfig:
             raise ValueError(f"actions {bad or '()'} are not buttons; choose from {sorted(VALID_BUTTONS)}")
         if self.screen_source not in ("native", "pyboy"):
             raise ValueError(f"screen_source must be 'native' or 'pyboy' (got {self.screen_source!r})")
+        if self.swarm_interval < 0 or not 0.0 <= self.swarm_fraction <= 1.0:
+            raise ValueError("swarm_interval must be >= 0 and swarm_fraction in [0, 1] "
+                             f"(got {self.swarm_interval}, {self.swarm_fraction})")
+        if self.swarm_archive_size < 1:
+            raise ValueError(f"swarm_archive_size must be >= 1 (got {self.swarm_archive_size})")
+        if not 0.0 <= self.reset_to_archive <= 1.0:
+            raise ValueError(f"reset_to_archive must be in [0, 1] (got {self.reset_to_archive})")
         if self.num_threads < 0:
             raise ValueError(f"num_threads must be >= 0 (got {self.num_threads})")
 

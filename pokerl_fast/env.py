@@ -24,11 +24,17 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 
+from pokerl_fast import constants as C
 from pokerl_fast._native import _emu, _kernels
 from pokerl_fast.config import EnvConfig
 from pokerl_fast.rom import RomInfo, resolve_rom
+from pokerl_fast.swarm import StateArchive, make_key, plan_moves
 
 TERM_NAMES: tuple[str, ...] = tuple(_kernels.TERM_NAMES)
+# Where each required event's bit sits in WRAM (offset from 0xC000) and its mask, in REQUIRED_EVENTS order.
+_REQ_OFFSETS = np.array([C.EVENT_FLAGS_BY_NAME[n][0] - 0xC000 for n in C.REQUIRED_EVENTS], np.int64)
+_REQ_MASKS = np.array([1 << C.EVENT_FLAGS_BY_NAME[n][1] for n in C.REQUIRED_EVENTS], np.uint8)
+BADGE_NAMES = ("BOULDER", "CASCADE", "THUNDER", "RAINBOW", "SOUL", "MARSH", "VOLCANO", "EARTH")
 INFO_KEYS: tuple[str, ...] = tuple(_kernels.INFO_NAMES)
 
 
@@ -140,20 +146,39 @@ class VecEnv(VectorEnv):
             screen_format="shades" if config.screen_source == "native" else "rgba",
         )
         self._rngs = [np.random.default_rng(config.seed + i) for i in range(n)]
+        self._wram = [np.asarray(e.wram_view()) for e in self._emus]
+        # Progress: the archive for swarming, and the first step each milestone was reached.
+        self.archive = StateArchive(config.swarm_archive_size)
+        self._swarm_rng = np.random.default_rng([config.seed, 0x5EED])
+        self._prev_required = np.zeros(n, np.int32)
+        self._prev_badges = np.zeros(n, np.int32)
+        self.total_steps = 0
+        self.milestones: dict[str, int] = {}
+        """Milestone name (a required event or BADGE_<NAME>) -> the vector step at which any env first reached it."""
         self._needs_reset = True
 
     # -- episode control -------------------------------------------------------------------
 
     def _reset_envs(self, ids) -> None:
-        """Load the start state into envs ``ids``, idle their random no-op frames, re-base their scores."""
+        """Load the start state (or, with reset_to_archive, a frontier state) into envs ``ids``, idle their
+        random no-op frames, re-base their scores."""
         for i in ids:
             emu = self._emus[i]
-            emu.load_state(self.start_state)
-            noop = int(self._rngs[i].integers(0, self.config.reset_noop_max + 1))
-            emu.tick(noop + 1, True)  # render the last frame: load_state leaves the screen stale
+            state = self.start_state
+            if self.config.reset_to_archive and len(self.archive) and self._rngs[i].random() < self.config.reset_to_archive:
+                state = self.archive.sample(self._swarm_rng, 1)[0]
+            emu.load_state(state)
+            self._fresh_screen(emu, int(self._rngs[i].integers(0, self.config.reset_noop_max + 1)))
             self._elapsed[i] = 0
             self._returns[i] = 0.0
         self._kernels.reset(np.asarray(ids, np.int64))
+        self._prev_required[ids] = self._info_arrays["required_events"][ids]
+        self._prev_badges[ids] = self._info_arrays["badges"][ids]
+
+    def _fresh_screen(self, emu, frames: int) -> None:
+        """Idle ``frames`` frames and make the screen current (load_state leaves it stale): the native
+        picture is drawn from VRAM at once; PyBoy's renderer needs one more rendered frame."""
+        emu.tick(frames if self.config.screen_source == "native" else frames + 1, True)
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
         if seed is not None:
@@ -178,15 +203,61 @@ class VecEnv(VectorEnv):
             for f in futures:
                 f.result()
         self._kernels.update()
+        self.total_steps += 1
         self._elapsed += 1
         self._returns += self._rewards
         np.greater_equal(self._elapsed, cfg.episode_length, out=self._truncated)
+        progressed = np.flatnonzero((self._info_arrays["required_events"] != self._prev_required)
+                                    | (self._info_arrays["badges"] != self._prev_badges))
+        if len(progressed):
+            self._record_progress(progressed)
+        if cfg.swarm_interval and self.total_steps % cfg.swarm_interval == 0 and len(self.archive):
+            moved = plan_moves(self._swarm_rng, self.num_envs, cfg.swarm_fraction)
+            self._truncated[moved] = True  # a move ends the env's episode
+            self._swarm_to = moved
+        else:
+            self._swarm_to = None
         ended = np.flatnonzero(self._truncated)
         info = self._info(ended if len(ended) else None)
         if len(ended):
             self._episode_count[ended] += 1
             self._reset_envs(ended)
+            if self._swarm_to is not None:
+                self._move_to_archive(self._swarm_to)
         return self._obs, self._rewards, self._terminated, self._truncated, info
+
+    # -- progress: milestones and swarming ----------------------------------------------------
+
+    def required_events_reached(self, i: int) -> np.ndarray:
+        """Bool (len(REQUIRED_EVENTS),): which required events env i has set."""
+        return (self._wram[i][_REQ_OFFSETS] & _REQ_MASKS) != 0
+
+    def _record_progress(self, ids) -> None:
+        """Envs whose required events or badges changed this step: note milestones, offer their state."""
+        for i in ids:
+            reached = np.flatnonzero(self.required_events_reached(i))
+            badges = int(self._wram[i][C.OBTAINED_BADGES - 0xC000])
+            for k in reached:
+                self.milestones.setdefault(C.REQUIRED_EVENTS[k], self.total_steps)
+            for b in range(8):
+                if badges >> b & 1:
+                    self.milestones.setdefault(f"BADGE_{BADGE_NAMES[b]}", self.total_steps)
+            key = make_key(reached.tolist(), badges)
+            if key and (self.config.swarm_interval or self.config.reset_to_archive):
+                # Among states with the same milestones, prefer the one that got there in fewer steps.
+                self.archive.offer(key, self._emus[i].save_state(), score=-float(self._elapsed[i]))
+        self._prev_required[ids] = self._info_arrays["required_events"][ids]
+        self._prev_badges[ids] = self._info_arrays["badges"][ids]
+
+    def _move_to_archive(self, ids) -> None:
+        """Load frontier states into envs ``ids`` (already reset): their new episode starts from there."""
+        states = self.archive.sample(self._swarm_rng, len(ids))
+        for i, state in zip(ids, states):
+            self._emus[i].load_state(state)
+            self._fresh_screen(self._emus[i], 0)
+        self._kernels.reset(np.asarray(ids, np.int64))
+        self._prev_required[ids] = self._info_arrays["required_events"][ids]
+        self._prev_badges[ids] = self._info_arrays["badges"][ids]
 
     def _info(self, ended) -> dict[str, Any]:
         info: dict[str, Any] = dict(self._info_arrays)
@@ -224,6 +295,11 @@ class VecEnv(VectorEnv):
             "episode": {"elapsed": self._elapsed.copy(), "returns": self._returns.copy(),
                         "episode_count": self._episode_count.copy(), "frames": self._frames.copy()},
             "rng": [r.bit_generator.state for r in self._rngs],
+            "swarm_rng": self._swarm_rng.bit_generator.state,
+            "archive": self.archive.to_arrays(),
+            "progress": {"prev_required": self._prev_required.copy(), "prev_badges": self._prev_badges.copy(),
+                         "total_steps": np.array([self.total_steps], np.int64)},
+            "milestones": dict(self.milestones),
             "rom_sha1": self.rom_sha1,
         }
 
@@ -243,6 +319,12 @@ class VecEnv(VectorEnv):
         self._frames[:] = ep["frames"]
         for r, s in zip(self._rngs, state["rng"]):
             r.bit_generator.state = s
+        self._swarm_rng.bit_generator.state = state["swarm_rng"]
+        self.archive = StateArchive.from_arrays(state["archive"])
+        self._prev_required[:] = state["progress"]["prev_required"]
+        self._prev_badges[:] = state["progress"]["prev_badges"]
+        self.total_steps = int(state["progress"]["total_steps"][0])
+        self.milestones = dict(state["milestones"])
         self._needs_reset = False
 
     # -- the rest of the gymnasium API -------------------------------------------------------
@@ -294,6 +376,11 @@ class PokerlEnv(gym.Env):
 
     def _info(self, info):
         return {k: (v[0].item() if isinstance(v, np.ndarray) else v) for k, v in info.items() if k != "final"}
+
+    def _fresh_screen(self, emu, frames: int) -> None:
+        """Idle ``frames`` frames and make the screen current (load_state leaves it stale): the native
+        picture is drawn from VRAM at once; PyBoy's renderer needs one more rendered frame."""
+        emu.tick(frames if self.config.screen_source == "native" else frames + 1, True)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
