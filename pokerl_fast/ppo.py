@@ -1,0 +1,367 @@
+"""Recurrent PPO, readable top to bottom (after CleanRL's ppo_atari_lstm.py).
+
+1. ``collect_rollout``: step the vector env ``num_steps`` times with the current policy into preallocated
+   ``(num_steps, num_envs)`` tensors, storing the LSTM state at the start of every BPTT segment.
+2. ``compute_gae``: advantages with a plain reverse loop (``compute_gae_vectorized`` is the same thing in
+   closed form; a test checks they agree).
+3. ``ppo_update``: ``update_epochs`` passes over the rollout cut into BPTT segments of ``bptt`` steps; each
+   minibatch is a random set of whole segments replayed through the LSTM from their stored start states.
+   Clipped policy loss, clipped value loss, entropy bonus, global grad-norm clip.
+
+Episodes end only by truncation (a time limit) in this project. Like CleanRL and the reference Pokemon
+trainer, a truncated step is treated as terminal: no bootstrap from the final observation. With
+gamma=0.998 (horizon ~500 steps) and episodes of thousands of steps the bias is small.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.distributions import Categorical
+
+from pokerl_fast.policy import Policy
+
+
+@dataclass
+class PPOConfig:
+    """PPO hyperparameters. Defaults follow the reference Pokemon Red PPO trainer; sizes are scaled for 2 CPU cores."""
+
+    num_steps: int = 128
+    """env steps per env per rollout (the reference collects far more envs x steps on a GPU machine)"""
+    bptt: int = 16
+    """BPTT horizon: the rollout is cut into segments of this many steps for the LSTM"""
+    gamma: float = 0.998
+    """discount factor"""
+    gae_lambda: float = 0.95
+    """GAE lambda"""
+    learning_rate: float = 2e-4
+    """Adam learning rate"""
+    anneal_lr: bool = False
+    """decay the learning rate linearly to 0 over the run"""
+    adam_eps: float = 1e-5
+    """Adam epsilon"""
+    num_minibatches: int = 4
+    """minibatches per epoch; each holds (num_steps / bptt) * num_envs / num_minibatches segments"""
+    update_epochs: int = 3
+    """passes over each rollout"""
+    norm_adv: bool = True
+    """normalize advantages within each minibatch"""
+    clip_coef: float = 0.1
+    """policy ratio clip (and value clip when clip_vloss)"""
+    clip_vloss: bool = True
+    """clip the value-function update around the rollout's values"""
+    ent_coef: float = 0.01
+    """entropy bonus coefficient"""
+    vf_coef: float = 0.5
+    """value loss coefficient"""
+    max_grad_norm: float = 0.5
+    """global gradient norm clip"""
+    target_kl: float | None = None
+    """stop the epoch loop early when approx KL exceeds this (none = never)"""
+
+
+def check_sizes(cfg: PPOConfig, num_envs: int) -> None:
+    """Refuse rollout sizes that do not cut into whole segments and minibatches, saying what to change."""
+    if cfg.num_steps % cfg.bptt:
+        raise ValueError(f"num_steps={cfg.num_steps} is not a multiple of bptt={cfg.bptt}; change one of them")
+    segments = cfg.num_steps // cfg.bptt * num_envs
+    if segments % cfg.num_minibatches:
+        raise ValueError(
+            f"(num_steps/bptt)*num_envs = {segments} segments do not split into num_minibatches="
+            f"{cfg.num_minibatches}; pick num_minibatches dividing {segments}"
+        )
+
+
+_TORCH_DTYPES = {np.dtype(np.uint8): torch.uint8, np.dtype(np.float32): torch.float32}
+
+
+class Rollout:
+    """Preallocated rollout storage, indexed [step, env]."""
+
+    def __init__(self, observation_space, num_steps: int, num_envs: int, hidden_size: int, bptt: int, device):
+        T, N = num_steps, num_envs
+        self.num_steps, self.num_envs, self.bptt = T, N, bptt
+        self.obs = {
+            key: torch.zeros((T, N) + tuple(space.shape), dtype=_TORCH_DTYPES[np.dtype(space.dtype)], device=device)
+            for key, space in observation_space.spaces.items()
+        }
+        self.actions = torch.zeros((T, N), dtype=torch.long, device=device)
+        self.logprobs = torch.zeros((T, N), device=device)
+        self.rewards = torch.zeros((T, N), device=device)
+        self.dones = torch.zeros((T, N), device=device)
+        """dones[t] = 1 when obs[t] is the first observation of a new episode"""
+        self.values = torch.zeros((T, N), device=device)
+        self.lstm_h = torch.zeros((T // bptt, N, hidden_size), device=device)
+        """LSTM state before step ``s * bptt`` (before the reset that dones[s * bptt] may apply)"""
+        self.lstm_c = torch.zeros((T // bptt, N, hidden_size), device=device)
+
+    def tensors(self) -> dict[str, Tensor]:
+        out = {f"obs.{k}": v for k, v in self.obs.items()}
+        for name in ("actions", "logprobs", "rewards", "dones", "values", "lstm_h", "lstm_c"):
+            out[name] = getattr(self, name)
+        return out
+
+    def load_tensors(self, tensors: dict[str, Tensor]) -> None:
+        for key, dst in self.tensors().items():
+            dst.copy_(tensors[key])
+
+
+@dataclass
+class Carry:
+    """What carries from one env step to the next: the latest observation, its done flag, the LSTM state."""
+
+    obs: dict[str, Tensor]
+    done: Tensor
+    lstm: tuple[Tensor, Tensor]
+
+
+def obs_to_torch(obs: dict[str, np.ndarray], device) -> dict[str, Tensor]:
+    """Copy the env's in-place observation buffers into fresh tensors (the env overwrites them next step)."""
+    return {k: torch.from_numpy(v).to(device, copy=True) for k, v in obs.items()}
+
+
+@torch.no_grad()
+def act(policy: Policy, carry: Carry) -> tuple[Tensor, Tensor, Tensor, tuple[Tensor, Tensor]]:
+    """Sample actions for ``carry.obs``: (action, logprob, value, next LSTM state)."""
+    logits, value, state = policy(carry.obs, carry.lstm, carry.done)
+    dist = Categorical(logits=logits)
+    action = dist.sample()
+    return action, dist.log_prob(action), value, state
+
+
+def collect_rollout(
+    policy: Policy,
+    envs,
+    buf: Rollout,
+    carry: Carry,
+    start_step: int,
+    stats,
+    global_step: int,
+    stop: threading.Event | None = None,
+) -> tuple[int, int]:
+    """Fill ``buf`` from ``start_step`` to the end, or until ``stop`` is set (checked after every env step).
+
+    ``stats.record(reward, info, global_step)`` sees every step's info. Returns (next step index, global_step);
+    the step index is ``buf.num_steps`` when the rollout is complete.
+    """
+    device = buf.rewards.device
+    action_dtype = envs.action_space.dtype
+    for step in range(start_step, buf.num_steps):
+        for key, tensor in carry.obs.items():
+            buf.obs[key][step] = tensor
+        buf.dones[step] = carry.done
+        if step % buf.bptt == 0:
+            buf.lstm_h[step // buf.bptt] = carry.lstm[0]
+            buf.lstm_c[step // buf.bptt] = carry.lstm[1]
+
+        action, logprob, value, carry.lstm = act(policy, carry)
+        buf.actions[step] = action
+        buf.logprobs[step] = logprob
+        buf.values[step] = value
+
+        obs, reward, terminated, truncated, info = envs.step(action.cpu().numpy().astype(action_dtype))
+        global_step += buf.num_envs
+        buf.rewards[step] = torch.from_numpy(np.asarray(reward, dtype=np.float32)).to(device)
+        carry.obs = obs_to_torch(obs, device)
+        carry.done = torch.from_numpy(np.logical_or(terminated, truncated).astype(np.float32)).to(device)
+        stats.record(reward, info, global_step)
+        if stop is not None and stop.is_set():
+            return step + 1, global_step
+    return buf.num_steps, global_step
+
+
+def compute_gae(
+    rewards: Tensor,
+    values: Tensor,
+    dones: Tensor,
+    next_value: Tensor,
+    next_done: Tensor,
+    gamma: float,
+    gae_lambda: float,
+) -> tuple[Tensor, Tensor]:
+    """Generalized advantage estimation, plain reverse loop. Inputs (T, N); returns (advantages, returns)."""
+    num_steps = rewards.shape[0]
+    advantages = torch.zeros_like(rewards)
+    lastgaelam = torch.zeros_like(next_value)
+    for t in reversed(range(num_steps)):
+        if t == num_steps - 1:
+            nextnonterminal = 1.0 - next_done
+            nextvalues = next_value
+        else:
+            nextnonterminal = 1.0 - dones[t + 1]
+            nextvalues = values[t + 1]
+        delta = rewards[t] + gamma * nextvalues * nextnonterminal - values[t]
+        advantages[t] = lastgaelam = delta + gamma * gae_lambda * nextnonterminal * lastgaelam
+    return advantages, advantages + values
+
+
+def compute_gae_vectorized(
+    rewards: Tensor,
+    values: Tensor,
+    dones: Tensor,
+    next_value: Tensor,
+    next_done: Tensor,
+    gamma: float,
+    gae_lambda: float,
+) -> tuple[Tensor, Tensor]:
+    """Same result as :func:`compute_gae` without a Python loop over time.
+
+    A[t] = sum_{k>=t} (gamma*lambda)^(k-t) * delta[k], summed only while no episode boundary lies between
+    t and k. ``breaks[k]`` counts boundaries among transitions 0..k-1, so "same episode" is
+    ``breaks[k] == breaks[t]``. Costs O(T^2 N) memory: fine for rollouts of a few hundred steps.
+    """
+    T = rewards.shape[0]
+    nonterminal = 1.0 - torch.cat((dones[1:], next_done.unsqueeze(0)))  # transition t -> t+1
+    nextvalues = torch.cat((values[1:], next_value.unsqueeze(0)))
+    deltas = rewards + gamma * nextvalues * nonterminal - values
+    breaks = torch.cat((torch.zeros_like(nonterminal[:1]), torch.cumsum(1.0 - nonterminal, dim=0)[:-1]))
+    steps = torch.arange(T, device=rewards.device)
+    lag = (steps[None, :] - steps[:, None]).to(rewards.dtype)  # [t, k] = k - t
+    decay = torch.where(lag >= 0, (gamma * gae_lambda) ** lag.clamp(min=0), torch.zeros_like(lag))
+    same_episode = (breaks[None, :, :] == breaks[:, None, :]).to(rewards.dtype)  # [t, k, n]
+    advantages = torch.einsum("tk,tkn,kn->tn", decay, same_episode, deltas)
+    return advantages, advantages + values
+
+
+def _segments(x: Tensor, bptt: int) -> Tensor:
+    """(T, N, ...) -> (bptt, S*N, ...) where segment j = s*N + n covers steps s*bptt .. s*bptt+bptt-1 of env n."""
+    T, N = x.shape[:2]
+    S = T // bptt
+    return x.reshape((S, bptt, N) + x.shape[2:]).transpose(0, 1).reshape((bptt, S * N) + x.shape[2:])
+
+
+@dataclass
+class Batch:
+    """A rollout cut into BPTT segments: time-major (bptt, segments, ...), plus each segment's start state."""
+
+    obs: dict[str, Tensor]
+    dones: Tensor
+    actions: Tensor
+    logprobs: Tensor
+    values: Tensor
+    advantages: Tensor
+    returns: Tensor
+    lstm_h: Tensor
+    lstm_c: Tensor
+
+    @classmethod
+    def from_rollout(cls, buf: Rollout, advantages: Tensor, returns: Tensor) -> Batch:
+        seg = lambda x: _segments(x, buf.bptt)  # noqa: E731
+        return cls(
+            obs={k: seg(v) for k, v in buf.obs.items()},
+            dones=seg(buf.dones),
+            actions=seg(buf.actions),
+            logprobs=seg(buf.logprobs),
+            values=seg(buf.values),
+            advantages=seg(advantages),
+            returns=seg(returns),
+            lstm_h=buf.lstm_h.reshape(-1, buf.lstm_h.shape[-1]),
+            lstm_c=buf.lstm_c.reshape(-1, buf.lstm_c.shape[-1]),
+        )
+
+    @property
+    def num_segments(self) -> int:
+        return self.dones.shape[1]
+
+    def select(self, idx: Tensor) -> Batch:
+        return Batch(
+            obs={k: v[:, idx] for k, v in self.obs.items()},
+            dones=self.dones[:, idx],
+            actions=self.actions[:, idx],
+            logprobs=self.logprobs[:, idx],
+            values=self.values[:, idx],
+            advantages=self.advantages[:, idx],
+            returns=self.returns[:, idx],
+            lstm_h=self.lstm_h[idx],
+            lstm_c=self.lstm_c[idx],
+        )
+
+
+def ppo_loss(policy: Policy, mb: Batch, cfg: PPOConfig) -> tuple[Tensor, dict[str, Tensor]]:
+    """The clipped PPO objective on one minibatch of segments: (loss, detached statistics)."""
+    logits, newvalue, _ = policy.forward_sequence(mb.obs, (mb.lstm_h, mb.lstm_c), mb.dones)
+    dist = Categorical(logits=logits)
+    newlogprob = dist.log_prob(mb.actions)
+    entropy = dist.entropy()
+    logratio = newlogprob - mb.logprobs
+    ratio = logratio.exp()
+
+    with torch.no_grad():
+        old_approx_kl = (-logratio).mean()
+        approx_kl = ((ratio - 1) - logratio).mean()
+        clipfrac = ((ratio - 1.0).abs() > cfg.clip_coef).float().mean()
+
+    advantages = mb.advantages
+    if cfg.norm_adv:
+        advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+
+    pg_loss1 = -advantages * ratio
+    pg_loss2 = -advantages * torch.clamp(ratio, 1 - cfg.clip_coef, 1 + cfg.clip_coef)
+    pg_loss = torch.max(pg_loss1, pg_loss2).mean()
+
+    if cfg.clip_vloss:
+        v_loss_unclipped = (newvalue - mb.returns) ** 2
+        v_clipped = mb.values + torch.clamp(newvalue - mb.values, -cfg.clip_coef, cfg.clip_coef)
+        v_loss_clipped = (v_clipped - mb.returns) ** 2
+        v_loss = 0.5 * torch.max(v_loss_unclipped, v_loss_clipped).mean()
+    else:
+        v_loss = 0.5 * ((newvalue - mb.returns) ** 2).mean()
+
+    entropy_loss = entropy.mean()
+    loss = pg_loss - cfg.ent_coef * entropy_loss + v_loss * cfg.vf_coef
+    stats = {
+        "policy_loss": pg_loss.detach(),
+        "value_loss": v_loss.detach(),
+        "entropy": entropy_loss.detach(),
+        "old_approx_kl": old_approx_kl,
+        "approx_kl": approx_kl,
+        "clipfrac": clipfrac,
+        "loss": loss.detach(),
+    }
+    return loss, stats
+
+
+def ppo_update(policy: Policy, optimizer: torch.optim.Optimizer, batch: Batch, cfg: PPOConfig) -> dict[str, float]:
+    """``update_epochs`` epochs of shuffled segment minibatches. Returns CleanRL's loss statistics.
+
+    Losses are means over all minibatches of the update; explained variance is over the whole rollout.
+    """
+    num_segments = batch.num_segments
+    segments_per_mb = num_segments // cfg.num_minibatches
+    totals: dict[str, float] = {}
+    count = 0
+    for _epoch in range(cfg.update_epochs):
+        order = torch.randperm(num_segments)
+        for start in range(0, num_segments, segments_per_mb):
+            idx = order[start : start + segments_per_mb].to(batch.dones.device)
+            loss, stats = ppo_loss(policy, batch.select(idx), cfg)
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
+            optimizer.step()
+            for key, value in stats.items():
+                totals[key] = totals.get(key, 0.0) + float(value)
+            count += 1
+        if cfg.target_kl is not None and float(stats["approx_kl"]) > cfg.target_kl:
+            break
+    out = {key: value / count for key, value in totals.items()}
+    out["explained_variance"] = explained_variance(batch.values, batch.returns)
+    return out
+
+
+def explained_variance(values: Tensor, returns: Tensor) -> float:
+    """1 - Var(returns - values) / Var(returns); nan when the returns are constant."""
+    y_pred, y_true = values.flatten().cpu().numpy(), returns.flatten().cpu().numpy()
+    var_y = np.var(y_true)
+    return float("nan") if var_y == 0 else float(1 - np.var(y_true - y_pred) / var_y)
+
+
+@torch.no_grad()
+def bootstrap_value(policy: Policy, carry: Carry) -> Tensor:
+    """Critic value of the observation after the last rollout step (without advancing the carry)."""
+    _, value, _ = policy(carry.obs, carry.lstm, carry.done)
+    return value

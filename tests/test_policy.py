@@ -1,0 +1,128 @@
+"""Policy network: 2-bit unpacking, shapes, recurrence and reset rules, parameter budget."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+from pokerl_fast.policy import PACKED_SHAPE, Policy, PolicyConfig, unpack_2bit, unpack_2bit_reference
+
+RAM_FEATURES = 48
+TINY = PolicyConfig(hidden_size=32, cnn_channels=(4, 8, 8), cnn_features=32, map_embedding=4, ram_hidden=16)
+
+
+def random_obs(lead: tuple[int, ...], gen: torch.Generator, ram_features: int = RAM_FEATURES) -> dict:
+    """Observations with the env's shapes and dtypes (random content)."""
+    return {
+        "screen": torch.randint(0, 256, lead + PACKED_SHAPE, dtype=torch.uint8, generator=gen),
+        "visited": torch.randint(0, 256, lead + PACKED_SHAPE, dtype=torch.uint8, generator=gen),
+        "ram": torch.randn(lead + (ram_features,), generator=gen),
+        "map_id": torch.randint(0, 256, lead + (1,), dtype=torch.uint8, generator=gen),
+    }
+
+
+def obs_space(ram_features: int = RAM_FEATURES) -> gym.spaces.Dict:
+    return gym.spaces.Dict({
+        "screen": gym.spaces.Box(0, 255, PACKED_SHAPE, np.uint8),
+        "visited": gym.spaces.Box(0, 255, PACKED_SHAPE, np.uint8),
+        "ram": gym.spaces.Box(-np.inf, np.inf, (ram_features,), np.float32),
+        "map_id": gym.spaces.Box(0, 255, (1,), np.uint8),
+    })
+
+
+def test_unpack_matches_per_pixel_reference_on_random_bytes():
+    rng = np.random.default_rng(0)
+    packed = rng.integers(0, 256, (3, 72, 20), dtype=np.uint8)
+    got = unpack_2bit(torch.from_numpy(packed)).numpy()
+    assert got.shape == (3, 72, 80) and got.dtype == np.uint8
+    np.testing.assert_array_equal(got, unpack_2bit_reference(packed))
+
+
+def test_unpack_puts_first_pixel_in_high_bits():
+    packed = torch.tensor([[0b11_10_01_00, 0b00_00_00_11]], dtype=torch.uint8)
+    assert unpack_2bit(packed).tolist() == [[3, 2, 1, 0, 0, 0, 0, 3]]
+
+
+def test_unpack_matches_reference_on_real_env_observations():
+    import pokerl_fast
+
+    envs = pokerl_fast.make_vec_env(2, seed=0)
+    try:
+        obs, _ = envs.reset(seed=0)
+        for _ in range(5):
+            obs, *_ = envs.step(np.array([4, 0]))
+        for key in ("screen", "visited"):
+            packed = obs[key].copy()
+            np.testing.assert_array_equal(unpack_2bit(torch.from_numpy(packed)).numpy(), unpack_2bit_reference(packed))
+        assert len(np.unique(unpack_2bit(torch.from_numpy(obs["screen"].copy())).numpy())) > 1, "blank screen"
+    finally:
+        envs.close()
+
+
+def test_default_policy_is_under_ten_million_parameters():
+    policy = Policy.from_spaces(obs_space(), gym.spaces.Discrete(7))
+    n = policy.num_parameters()
+    assert 1_000_000 < n < 10_000_000, n
+    assert policy.config.hidden_size == 512
+
+
+def test_shapes_single_step_and_sequence():
+    gen = torch.Generator().manual_seed(0)
+    policy = Policy(RAM_FEATURES, 7, TINY)
+    state = policy.initial_state(5)
+    logits, value, (h, c) = policy(random_obs((5,), gen), state, torch.zeros(5))
+    assert logits.shape == (5, 7) and value.shape == (5,) and h.shape == c.shape == (5, 32)
+    logits, values, (h, c) = policy.forward_sequence(random_obs((6, 5), gen), state, torch.zeros(6, 5))
+    assert logits.shape == (6, 5, 7) and values.shape == (6, 5) and h.shape == (5, 32)
+
+
+def test_sequence_equals_step_by_step_with_resets():
+    gen = torch.Generator().manual_seed(1)
+    policy = Policy(RAM_FEATURES, 7, TINY)
+    T, B = 7, 4
+    obs = random_obs((T, B), gen)
+    dones = torch.zeros(T, B)
+    dones[0, 2] = dones[3, 1] = dones[5, 0] = dones[5, 3] = 1
+    state = (torch.randn(B, 32, generator=gen), torch.randn(B, 32, generator=gen))
+    with torch.no_grad():
+        seq_logits, seq_values, seq_state = policy.forward_sequence(obs, state, dones)
+        s = state
+        for t in range(T):
+            logits, value, s = policy({k: v[t] for k, v in obs.items()}, s, dones[t])
+            torch.testing.assert_close(logits, seq_logits[t], rtol=1e-5, atol=1e-5)
+            torch.testing.assert_close(value, seq_values[t], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(s[0], seq_state[0], rtol=1e-5, atol=1e-5)
+
+
+def test_done_resets_the_state_before_the_observation():
+    gen = torch.Generator().manual_seed(2)
+    policy = Policy(RAM_FEATURES, 7, TINY)
+    obs = random_obs((3,), gen)
+    zero = policy.initial_state(3)
+    other = (torch.randn(3, 32, generator=gen), torch.randn(3, 32, generator=gen))
+    with torch.no_grad():
+        fresh = policy(obs, zero, torch.zeros(3))
+        reset = policy(obs, other, torch.ones(3))
+        carried = policy(obs, other, torch.zeros(3))
+    torch.testing.assert_close(reset[0], fresh[0])
+    assert not torch.allclose(carried[0], fresh[0])
+
+
+def test_all_inputs_reach_the_output():
+    gen = torch.Generator().manual_seed(3)
+    policy = Policy(RAM_FEATURES, 7, TINY)
+    obs = random_obs((2,), gen)
+    state = policy.initial_state(2)
+    with torch.no_grad():
+        base = policy(obs, state, torch.zeros(2))[0]
+        for key in obs:
+            changed = dict(obs)
+            changed[key] = random_obs((2,), torch.Generator().manual_seed(99))[key]
+            assert not torch.allclose(policy(changed, state, torch.zeros(2))[0], base), key
+
+
+def test_from_spaces_refuses_wrong_screen_shape():
+    space = obs_space()
+    space.spaces["screen"] = gym.spaces.Box(0, 255, (72, 80), np.uint8)
+    with pytest.raises(ValueError, match="screen"):
+        Policy.from_spaces(space, gym.spaces.Discrete(7))

@@ -1,0 +1,171 @@
+"""PPO pieces: GAE (loop vs closed form vs Monte Carlo), segment bookkeeping, the update, rollouts on the real env."""
+
+import numpy as np
+import pytest
+import torch
+
+from pokerl_fast import ppo
+from pokerl_fast.policy import Policy, PolicyConfig
+from test_policy import RAM_FEATURES, TINY, obs_space, random_obs
+
+
+def random_gae_inputs(T, N, seed, done_prob=0.1):
+    gen = torch.Generator().manual_seed(seed)
+    rewards = torch.randn(T, N, generator=gen)
+    values = torch.randn(T, N, generator=gen)
+    dones = (torch.rand(T, N, generator=gen) < done_prob).float()
+    next_value = torch.randn(N, generator=gen)
+    next_done = (torch.rand(N, generator=gen) < done_prob).float()
+    return rewards, values, dones, next_value, next_done
+
+
+@pytest.mark.parametrize("seed,done_prob", [(0, 0.0), (1, 0.1), (2, 0.5), (3, 1.0)])
+def test_vectorized_gae_equals_reverse_loop(seed, done_prob):
+    args = random_gae_inputs(64, 5, seed, done_prob)
+    adv_loop, ret_loop = ppo.compute_gae(*args, gamma=0.998, gae_lambda=0.95)
+    adv_vec, ret_vec = ppo.compute_gae_vectorized(*args, gamma=0.998, gae_lambda=0.95)
+    torch.testing.assert_close(adv_vec, adv_loop, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(ret_vec, ret_loop, rtol=1e-4, atol=1e-4)
+
+
+def test_gae_with_lambda_one_is_the_discounted_return_minus_value():
+    """Independent check: lambda=1 makes GAE the Monte Carlo return (bootstrapped at the end) minus the value."""
+    T, N, gamma = 30, 3, 0.9
+    rewards, values, dones, next_value, next_done = random_gae_inputs(T, N, seed=5, done_prob=0.15)
+    adv, ret = ppo.compute_gae(rewards, values, dones, next_value, next_done, gamma=gamma, gae_lambda=1.0)
+    r, d = rewards.numpy(), dones.numpy()
+    for n in range(N):
+        for t in range(T):
+            g, discount, k = 0.0, 1.0, t
+            while True:
+                g += discount * r[k, n]
+                ends = (d[k + 1, n] if k + 1 < T else next_done[n].item()) == 1
+                if ends:
+                    break
+                discount *= gamma
+                if k + 1 == T:
+                    g += discount * next_value[n].item()
+                    break
+                k += 1
+            assert ret[t, n].item() == pytest.approx(g, rel=1e-4, abs=1e-4)
+    torch.testing.assert_close(adv, ret - values)
+
+
+def test_segments_cut_each_env_into_consecutive_bptt_windows():
+    T, N, L = 8, 3, 4
+    x = torch.arange(T * N).reshape(T, N)  # value = t * N + n
+    seg = ppo._segments(x, L)
+    assert seg.shape == (L, (T // L) * N)
+    for s in range(T // L):
+        for n in range(N):
+            assert seg[:, s * N + n].tolist() == [(s * L + l) * N + n for l in range(L)]
+
+
+def test_check_sizes_says_what_to_change():
+    with pytest.raises(ValueError, match="multiple of bptt"):
+        ppo.check_sizes(ppo.PPOConfig(num_steps=20, bptt=16), 4)
+    with pytest.raises(ValueError, match="num_minibatches"):
+        ppo.check_sizes(ppo.PPOConfig(num_steps=32, bptt=16, num_minibatches=3), 4)
+
+
+def synthetic_rollout(policy, T=32, N=4, bptt=8, seed=0):
+    """A rollout filled by acting with ``policy`` on random observations with random rewards/dones."""
+    gen = torch.Generator().manual_seed(seed)
+    buf = ppo.Rollout(obs_space(), T, N, policy.config.hidden_size, bptt, "cpu")
+    state = policy.initial_state(N)
+    torch.manual_seed(seed)
+    for t in range(T):
+        obs = random_obs((N,), gen)
+        done = (torch.rand(N, generator=gen) < 0.05).float()
+        for k, v in obs.items():
+            buf.obs[k][t] = v
+        buf.dones[t] = done
+        if t % bptt == 0:
+            buf.lstm_h[t // bptt], buf.lstm_c[t // bptt] = state
+        action, logprob, value, state = ppo.act(policy, ppo.Carry(obs, done, state))
+        buf.actions[t], buf.logprobs[t], buf.values[t] = action, logprob, value
+        buf.rewards[t] = torch.randn(N, generator=gen)
+    adv, ret = ppo.compute_gae(buf.rewards, buf.values, buf.dones, torch.zeros(N), torch.zeros(N), 0.99, 0.95)
+    return buf, ppo.Batch.from_rollout(buf, adv, ret)
+
+
+def full_batch_loss(policy, batch, cfg):
+    with torch.no_grad():
+        _, stats = ppo.ppo_loss(policy, batch, cfg)
+    return {k: float(v) for k, v in stats.items()}
+
+
+def test_replaying_segments_from_stored_states_reproduces_the_rollout():
+    policy = Policy(RAM_FEATURES, 7, TINY)
+    _, batch = synthetic_rollout(policy)
+    with torch.no_grad():
+        logits, values, _ = policy.forward_sequence(batch.obs, (batch.lstm_h, batch.lstm_c), batch.dones)
+    logprobs = torch.distributions.Categorical(logits=logits).log_prob(batch.actions)
+    torch.testing.assert_close(logprobs, batch.logprobs, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(values, batch.values, rtol=1e-5, atol=1e-5)
+
+
+def test_one_update_lowers_the_loss_on_a_fixed_batch():
+    torch.manual_seed(0)
+    policy = Policy(RAM_FEATURES, 7, TINY)
+    _, batch = synthetic_rollout(policy)
+    cfg = ppo.PPOConfig(num_steps=32, bptt=8, num_minibatches=2, update_epochs=4, learning_rate=1e-3)
+    before = full_batch_loss(policy, batch, cfg)
+    # ratio is 1 before any update, so the loss is minus the mean normalized advantage: 0
+    assert before["policy_loss"] == pytest.approx(0.0, abs=1e-5)
+    assert before["approx_kl"] == pytest.approx(0.0, abs=1e-6)
+    optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.learning_rate, eps=cfg.adam_eps)
+    stats = ppo.ppo_update(policy, optimizer, batch, cfg)
+    after = full_batch_loss(policy, batch, cfg)
+    assert after["loss"] < before["loss"]
+    assert after["policy_loss"] < before["policy_loss"] - 1e-4
+    assert after["value_loss"] < before["value_loss"]
+    for key in ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac", "explained_variance"):
+        assert np.isfinite(stats[key]), key
+    assert stats["approx_kl"] > 0
+
+
+def test_update_is_reproducible_with_the_same_seed():
+    def run():
+        torch.manual_seed(0)
+        policy = Policy(RAM_FEATURES, 7, TINY)
+        _, batch = synthetic_rollout(policy)
+        cfg = ppo.PPOConfig(num_steps=32, bptt=8, num_minibatches=2)
+        opt = torch.optim.Adam(policy.parameters(), lr=cfg.learning_rate)
+        return ppo.ppo_update(policy, opt, batch, cfg)
+
+    assert run() == run()
+
+
+def test_collect_rollout_on_the_real_env_replays_exactly():
+    """Rollout bookkeeping on the real env, with episode ends inside the rollout and at segment starts."""
+    import pokerl_fast
+    from pokerl_fast.logger import EpisodeStats
+
+    torch.manual_seed(0)
+    N, T, L = 3, 24, 8
+    envs = pokerl_fast.make_vec_env(N, seed=0, episode_length=8, num_threads=1)
+    try:
+        policy = Policy.from_spaces(envs.single_observation_space, envs.single_action_space, TINY)
+        obs, _ = envs.reset(seed=0)
+        carry = ppo.Carry(ppo.obs_to_torch(obs, "cpu"), torch.zeros(N), policy.initial_state(N))
+        buf = ppo.Rollout(envs.single_observation_space, T, N, TINY.hidden_size, L, "cpu")
+        stats = EpisodeStats(envs.reward_terms)
+        step, global_step = ppo.collect_rollout(policy, envs, buf, carry, 0, stats, 0)
+        assert (step, global_step) == (T, T * N)
+        # episodes of 8 steps: obs 8 and 16 start new episodes, i.e. exactly at segment starts
+        assert buf.dones[:, 0].tolist() == [float(t in (8, 16)) for t in range(T)]
+        assert stats.drain()["charts/episodes"] == 3 * N  # ends after steps 8, 16 and 24
+        # stored observations are copies, not views of the env's in-place buffers
+        assert not torch.equal(buf.obs["screen"][0], buf.obs["screen"][T - 1]) or not torch.equal(
+            buf.obs["ram"][0], buf.obs["ram"][T - 1]
+        )
+        adv, ret = ppo.compute_gae(buf.rewards, buf.values, buf.dones, torch.zeros(N), carry.done, 0.99, 0.95)
+        batch = ppo.Batch.from_rollout(buf, adv, ret)
+        with torch.no_grad():
+            logits, values, _ = policy.forward_sequence(batch.obs, (batch.lstm_h, batch.lstm_c), batch.dones)
+        logprobs = torch.distributions.Categorical(logits=logits).log_prob(batch.actions)
+        torch.testing.assert_close(logprobs, batch.logprobs, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(values, batch.values, rtol=1e-5, atol=1e-5)
+    finally:
+        envs.close()
