@@ -1,0 +1,215 @@
+"""Training output: episode statistics, a rich progress bar, TensorBoard, and (only when asked) Weights & Biases.
+
+``EpisodeStats`` turns the vector env's per-step ``info`` into numbers worth logging: finished-episode returns and
+lengths, each reward term's per-episode sum, and milestones (events, required events, badges) with the global step
+at which each new level was first reached by any env.
+
+``RunLogger`` writes scalars with CleanRL's names to TensorBoard in the run directory, mirrors them to W&B when
+``--wandb`` is given (``wandb`` is imported only then, and nothing touches the network otherwise), and draws a
+progress bar when stdout is a terminal; otherwise it prints a plain status line every ``plain_every_s`` seconds.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MILESTONES = ("events", "required_events", "badges")
+"""info keys whose maximum over envs is tracked, with the step at which each new value was first seen"""
+EPISODE_KEYS = ("events", "required_events", "badges", "explore", "levels")
+"""info keys averaged over finished episodes (value at the episode's last step)"""
+
+
+class EpisodeStats:
+    """Accumulates per-step vector-env infos between two :meth:`drain` calls."""
+
+    def __init__(self, reward_terms: tuple[str, ...] = ()):
+        self.reward_terms = tuple(reward_terms)
+        self._term_keys = tuple(f"reward/{t}" for t in self.reward_terms)
+        self._previous: dict[str, np.ndarray] = {}
+        self.best: dict[str, float] = {}
+        """best value of each milestone seen in the run so far (survives drains, saved in checkpoints)"""
+        self.first_step: dict[str, dict[int, int]] = {}
+        """milestone -> {value: global step at which some env first reached it}"""
+        self._new_firsts: list[tuple[str, int, int]] = []
+        self._ended: dict[str, list[float]] = {}
+        self.last: dict[str, float] = {}
+        """latest per-iteration summary (for the progress bar)"""
+
+    def record(self, reward: np.ndarray, info: dict[str, Any], global_step: int) -> None:
+        # At an episode end the env has already reset the ended envs' arrays (same-step autoreset);
+        # info["final"] holds the ended episodes' values.
+        final = info.get("final") or {}
+        for key in MILESTONES:
+            sources = [info[key]] if key in info else []
+            if key in final:
+                sources.append(final[key])
+            if sources:
+                value = float(max(np.max(v) for v in sources))
+                if value > self.best.get(key, -np.inf):
+                    firsts = self.first_step.setdefault(key, {})
+                    for level in range(int(self.best.get(key, 0)) + 1, int(value) + 1):
+                        if level not in firsts:
+                            firsts[level] = global_step
+                            self._new_firsts.append((key, level, global_step))
+                    self.best[key] = value
+        mask = info.get("_episode")
+        if mask is not None and np.any(mask):
+            mask = np.asarray(mask, dtype=bool)
+            for key in ("episode_return", "episode_length", *EPISODE_KEYS, *self._term_keys):
+                if key in final:
+                    source = final
+                elif key in self._previous:  # the env reset this running sum already: use last step's copy
+                    source = self._previous
+                else:
+                    source = info
+                if key in source:
+                    self._ended.setdefault(key, []).extend(np.asarray(source[key])[mask].astype(float).tolist())
+        # Per-term running sums are reset in place at an episode end; when the env does not report the ended
+        # episodes' sums in info["final"], keep last step's copy (it misses only the final step's reward).
+        for key in self._term_keys:
+            if key in info and key not in final:
+                self._previous[key] = np.array(info[key], copy=True)
+
+    def drain(self) -> dict[str, float]:
+        """Scalars since the last drain: means over finished episodes, milestone bests, first-reached steps."""
+        out: dict[str, float] = {}
+        names = {"episode_return": "charts/episodic_return", "episode_length": "charts/episodic_length"}
+        for key, values in self._ended.items():
+            if values:
+                name = names.get(key, key if key.startswith("reward/") else f"episode/{key}")
+                out[name] = float(np.mean(values))
+        out["charts/episodes"] = float(len(self._ended.get("episode_return", [])))
+        for key, value in self.best.items():
+            out[f"milestones/{key}"] = value
+        for key, level, step in self._new_firsts:
+            out[f"milestones/{key}_first_step/{level}"] = float(step)
+        self._ended.clear()
+        self._new_firsts.clear()
+        self.last.update(out)
+        return out
+
+    def state_dict(self) -> dict:
+        return {
+            "best": dict(self.best),
+            "first_step": {k: {str(level): step for level, step in v.items()} for k, v in self.first_step.items()},
+            "last": dict(self.last),
+            "ended": {k: list(v) for k, v in self._ended.items()},
+            "new_firsts": [list(x) for x in self._new_firsts],
+            "previous": dict(self._previous),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best = {k: float(v) for k, v in state["best"].items()}
+        self.first_step = {k: {int(level): int(s) for level, s in v.items()} for k, v in state["first_step"].items()}
+        self.last = dict(state.get("last", {}))
+        self._ended = {k: list(v) for k, v in state.get("ended", {}).items()}
+        self._new_firsts = [(str(k), int(level), int(step)) for k, level, step in state.get("new_firsts", [])]
+        self._previous = {k: np.asarray(v) for k, v in state.get("previous", {}).items()}
+
+
+class RunLogger:
+    """TensorBoard (+ optional W&B) scalars and a progress display for one run."""
+
+    def __init__(
+        self,
+        run_dir: str | Path,
+        total_steps: int,
+        start_step: int = 0,
+        *,
+        tensorboard: bool = True,
+        wandb: bool = False,
+        wandb_project: str = "pokerl_fast",
+        config: dict | None = None,
+        progress: bool = True,
+        plain_every_s: float = 10.0,
+        stream=None,
+    ):
+        self.run_dir = Path(run_dir)
+        self.total_steps = total_steps
+        self.stream = stream or sys.stdout
+        self.plain_every_s = plain_every_s
+        self._last_plain = 0.0
+        self.writer = None
+        if tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            # purge_step drops events a killed run wrote after its last checkpoint (steps > start_step), so
+            # resumed curves do not overlap stale ones.
+            self.writer = SummaryWriter(str(self.run_dir), purge_step=start_step + 1 if start_step > 0 else None)
+        self.wandb = None
+        if wandb:
+            try:
+                import wandb as wandb_module
+            except ImportError:
+                raise SystemExit("--wandb needs the wandb package: pip install 'pokerl_fast[wandb]'") from None
+            self.wandb = wandb_module
+            self.wandb.init(
+                project=wandb_project, config=config or {}, dir=str(self.run_dir), name=self.run_dir.name, resume="allow"
+            )
+        self.progress = None
+        isatty = getattr(self.stream, "isatty", lambda: False)()
+        if progress and isatty:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.progress = Progress(
+                TextColumn("[bold]train"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[status]}"),
+                console=Console(file=self.stream),
+                refresh_per_second=4,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("train", total=total_steps, completed=start_step, status="starting")
+
+    def log(self, scalars: dict[str, float], step: int) -> None:
+        if self.writer is not None:
+            for name, value in scalars.items():
+                self.writer.add_scalar(name, value, step)
+        if self.wandb is not None:
+            self.wandb.log(dict(scalars), step=step)
+
+    def status(self, step: int, summary: dict[str, float]) -> None:
+        """Update the progress bar (or print a plain line now and then)."""
+        parts = [f"{summary.get('charts/SPS', 0):.0f} steps/s"]
+        if "charts/episodic_return" in summary:
+            parts.append(f"return {summary['charts/episodic_return']:.2f}")
+        for key, label in (("events", "events"), ("required_events", "required"), ("badges", "badges")):
+            if f"milestones/{key}" in summary:
+                parts.append(f"{label} {summary[f'milestones/{key}']:.0f}")
+        text = "  ".join(parts)
+        if self.progress is not None:
+            self.progress.update(self.task, completed=min(step, self.total_steps), status=text)
+            return
+        now = time.monotonic()
+        if now - self._last_plain >= self.plain_every_s or step >= self.total_steps:
+            self._last_plain = now
+            print(f"step {step}/{self.total_steps}  {text}", file=self.stream, flush=True)
+
+    def message(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.console.print(text)
+        else:
+            print(text, file=self.stream, flush=True)
+
+    def flush(self) -> None:
+        if self.writer is not None:
+            self.writer.flush()
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        if self.wandb is not None:
+            self.wandb.finish()
+            self.wandb = None

@@ -1,0 +1,332 @@
+"""The training CLI end to end: config layering, runs as a subprocess, checkpoints, kill + resume, exact resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from pokerl_fast import checkpoint, cli
+from pokerl_fast.logger import EpisodeStats
+from pokerl_fast.train import TrainConfig, TrainError, build_parser, check_resume, config_from_args
+
+# A tiny, fast run: 2 envs x 16 steps per rollout, a small network, one torch thread.
+TINY_FLAGS = [
+    "--num-envs", "2", "--num-steps", "16", "--bptt", "8", "--num-minibatches", "2", "--update-epochs", "2",
+    "--hidden-size", "32", "--cnn-channels", "4", "8", "8", "--cnn-features", "32", "--map-embedding", "4",
+    "--ram-hidden", "16", "--torch-threads", "1", "--num-threads", "1", "--episode-length", "40",
+    "--device", "cpu", "--no-progress",
+]  # fmt: skip
+BATCH = 2 * 16
+
+
+# --- config and CLI (no emulator) -------------------------------------------------------------------------------
+
+
+def test_help_lists_every_option_with_its_docstring():
+    parser, leaves = build_parser()
+    text = parser.format_help()
+    for leaf in leaves:
+        assert leaf.flags[-1] in text, leaf.flags
+        assert leaf.doc, f"{'.'.join(leaf.path)} has no docstring"
+        words = " ".join(leaf.doc.split()[:3])
+        assert words in " ".join(text.split()), (leaf.path, words)
+    for flag in ("--num-envs", "--total-steps", "--run-dir", "--resume", "--seed", "--device", "--rom", "--config",
+                 "--gamma", "--env.frames-per-step", "--env.reward.badges", "--hidden-size", "--wandb"):
+        assert flag in text, flag
+
+
+def test_help_runs_as_a_module():
+    out = subprocess.run([sys.executable, "-m", "pokerl_fast.train", "--help"], capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert "--total-steps" in out.stdout and "discount factor" in out.stdout
+
+
+def test_defaults_and_derived_sizes():
+    cfg = TrainConfig()
+    assert (cfg.ppo.gamma, cfg.ppo.gae_lambda, cfg.ppo.learning_rate, cfg.ppo.clip_coef) == (0.998, 0.95, 2e-4, 0.1)
+    assert (cfg.ppo.ent_coef, cfg.ppo.vf_coef, cfg.ppo.max_grad_norm, cfg.ppo.update_epochs, cfg.ppo.bptt) == (
+        0.01, 0.5, 0.5, 3, 16)
+    assert cfg.batch_size == cfg.num_envs * cfg.ppo.num_steps
+    assert cfg.minibatch_size * cfg.ppo.num_minibatches == cfg.batch_size
+    assert cfg.num_iterations * cfg.batch_size >= cfg.total_steps
+    assert cfg.env.rom is None  # the bundled test world
+    cfg.validate()
+
+
+def test_yaml_then_flags_layering(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"num_envs": 4, "ppo": {"gamma": 0.9, "num_steps": 64},
+                                    "env": {"reward": {"badges": 1.5}, "seed": 3}}))
+    cfg, ckpt = config_from_args(["--config", str(path), "--gamma", "0.95", "--env.reward.explore", "0.5",
+                                  "--no-norm-adv", "--cnn-channels", "1", "2", "3", "--target-kl", "0.02"])
+    assert ckpt is None
+    assert (cfg.num_envs, cfg.ppo.num_steps, cfg.ppo.gamma) == (4, 64, 0.95)
+    assert (cfg.env.reward.badges, cfg.env.reward.explore, cfg.env.seed) == (1.5, 0.5, 3)
+    assert cfg.ppo.norm_adv is False and cfg.policy.cnn_channels == (1, 2, 3) and cfg.ppo.target_kl == 0.02
+    assert cfg.ppo.learning_rate == 2e-4  # untouched default
+
+
+def test_resolved_config_round_trips_through_yaml():
+    cfg, _ = config_from_args(["--seed", "5", "--ppo.learning-rate", "3e-4", "--rom", "x.gb"])
+    again = cli.merge(TrainConfig(), yaml.safe_load(cli.dump_yaml(cfg)))
+    assert again == cfg
+
+
+@pytest.mark.parametrize("content,message", [
+    ({"ppo": {"gama": 0.9}}, "unknown field 'gama'"),
+    ({"num_envs": "many"}, "num_envs: expected an integer"),
+    ({"device": "tpu"}, "'tpu' is not one of auto, cpu, cuda"),
+    ({"policy": {"cnn_channels": [1, 2]}}, "expected 3 values"),
+])
+def test_bad_config_values_give_one_clear_line(tmp_path, content, message):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(content))
+    with pytest.raises(cli.ConfigError, match=message) as err:
+        config_from_args(["--config", str(path)])
+    assert "\n" not in str(err.value)
+
+
+def test_missing_config_file_is_one_line():
+    with pytest.raises(cli.ConfigError, match="does not exist"):
+        config_from_args(["--config", "/nonexistent/c.yaml"])
+
+
+def test_resume_refuses_changed_fields_but_allows_a_longer_run():
+    saved = cli.to_dict(TrainConfig())
+    check_resume(saved, cli.to_dict(TrainConfig(total_steps=10**9, device="cpu")), "runs/x")
+    with pytest.raises(TrainError, match=r"num_envs=16, this run asks 8; drop that option") as err:
+        check_resume(saved, cli.to_dict(TrainConfig(num_envs=8)), "runs/x")
+    assert "\n" not in str(err.value)
+
+
+def test_episode_stats_means_milestones_and_first_steps(tmp_path):
+    stats = EpisodeStats(("explore", "events"))
+    zeros = np.zeros(2, np.int32)
+
+    def info(events_now, badges_now, ended=None, **final):
+        out = {"events": np.array(events_now), "required_events": zeros, "badges": np.array(badges_now),
+               "reward/explore": np.array([0.5, 1.0]), "reward/events": np.array([0.0, 2.0])}
+        if ended is not None:
+            out.update({"_episode": np.array(ended), "episode_return": np.array([1.0, 3.0]),
+                        "episode_length": np.array([10, 10]), "final": final})
+        return out
+
+    stats.record(np.zeros(2), info([0, 1], [0, 0]), 2)
+    stats.record(np.zeros(2), info([3, 1], [0, 1]), 4)
+    # at an episode end the top-level arrays already show the reset episode; "final" holds the ended one
+    stats.record(np.zeros(2), info([0, 0], [0, 0], ended=[False, True], events=np.array([3, 4]),
+                                   badges=np.array([0, 1])), 6)
+    out = stats.drain()
+    assert out["charts/episodic_return"] == 3.0 and out["charts/episodes"] == 1
+    assert out["episode/events"] == 4.0 and out["episode/badges"] == 1.0
+    assert out["milestones/events"] == 4 and out["milestones/badges"] == 1
+    assert out["milestones/events_first_step/1"] == 2 and out["milestones/events_first_step/3"] == 4
+    assert out["milestones/events_first_step/4"] == 6 and out["milestones/badges_first_step/1"] == 4
+    assert "reward/explore" in out and "reward/events" in out
+    again = stats.drain()
+    assert "charts/episodic_return" not in again and "milestones/events_first_step/1" not in again
+    restored = EpisodeStats(("explore", "events"))
+    restored.load_state_dict(checkpoint.load(checkpoint.save(tmp_path, 1, {"s": stats.state_dict()}, {}))["s"])
+    assert restored.best == stats.best and restored.first_step == stats.first_step
+
+
+# --- real runs on the bundled test world ------------------------------------------------------------------------
+
+
+def run_cli(args: list[str], timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pokerl_fast.train", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def start_cli(args: list[str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pokerl_fast.train", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_checkpoint(run_dir: Path, proc: subprocess.Popen, min_step: int, timeout: float = 120) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        steps = [c.step for c in checkpoint.list_checkpoints(run_dir / "checkpoints")]
+        if steps and max(steps) >= min_step:
+            return max(steps)
+        if proc.poll() is not None:
+            raise AssertionError(f"trainer exited early ({proc.returncode}): {proc.stderr.read()[-2000:]}")
+        time.sleep(0.02)
+    raise AssertionError("no checkpoint appeared in time")
+
+
+def tb_scalars(run_dir: Path, prefix: str = "") -> dict[str, dict[int, float]]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
+    acc.Reload()
+    return {tag: {e.step: e.value for e in acc.Scalars(tag)}
+            for tag in acc.Tags()["scalars"] if tag.startswith(prefix)}
+
+
+def test_short_run_writes_config_checkpoint_and_tensorboard(tmp_path):
+    run_dir = tmp_path / "run"
+    out = run_cli(["--run-dir", str(run_dir), "--total-steps", str(8 * BATCH), "--seed", "3", *TINY_FLAGS])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "21,260 parameters" in out.stdout or "parameters" in out.stdout
+    saved = yaml.safe_load((run_dir / "config.yaml").read_text())
+    assert saved["num_envs"] == 2 and saved["env"]["seed"] == 3 and saved["policy"]["hidden_size"] == 32
+    ckpt = checkpoint.latest(run_dir / "checkpoints")
+    assert ckpt.step == 8 * BATCH
+    assert ckpt.meta["rom_sha1"] and ckpt.meta["version"] and ckpt.meta["config"]["env"]["seed"] == 3
+    snap = checkpoint.load(ckpt)
+    assert snap["counters"] == {"global_step": 8 * BATCH, "iteration": 8, "rollout_step": 0}
+    assert len(snap["env"]["emulator_states"]) == 2
+    tags = tb_scalars(run_dir)
+    for name in ("charts/SPS", "charts/episodic_return", "losses/policy_loss", "losses/value_loss", "losses/entropy",
+                 "losses/approx_kl", "losses/clipfrac", "losses/explained_variance", "reward/explore",
+                 "milestones/events", "milestones/required_events", "milestones/badges"):
+        assert name in tags, name
+    assert sorted(tags["losses/value_loss"]) == [BATCH * i for i in range(1, 9)]
+    assert all(np.isfinite(v) for v in tags["losses/policy_loss"].values())
+
+
+def test_sigkill_then_resume_continues_step_counters(tmp_path):
+    run_dir = tmp_path / "run"
+    proc = start_cli(["--run-dir", str(run_dir), "--total-steps", str(10_000 * BATCH), "--checkpoint-iterations", "2",
+                      *TINY_FLAGS])
+    try:
+        wait_for_checkpoint(run_dir, proc, 4 * BATCH)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(60)
+    last = checkpoint.latest(run_dir / "checkpoints")
+    assert last.step >= 4 * BATCH and last.step % (2 * BATCH) == 0
+    # a writer killed mid-checkpoint leaves a temp dir: it must be ignored and cleaned up
+    leftover = run_dir / "checkpoints" / f"{checkpoint.TMP_PREFIX}999999999999-1"
+    leftover.mkdir(exist_ok=True)
+    (leftover / "manifest.json").write_text("{}")
+    out = run_cli(["--resume", str(run_dir), "--total-steps", str(last.step + 4 * BATCH)])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert f"resumed at step {last.step}" in out.stdout
+    assert not leftover.exists()
+    final = checkpoint.latest(run_dir / "checkpoints")
+    assert final.step == last.step + 4 * BATCH
+    assert checkpoint.load(final)["counters"]["iteration"] == last.step // BATCH + 4
+    # TensorBoard: the resumed part continues at the checkpoint's step
+    steps = sorted(tb_scalars(run_dir, "losses/value_loss")["losses/value_loss"])
+    assert steps[-4:] == [last.step + BATCH * i for i in range(1, 5)]
+
+
+def test_resume_refuses_another_rom_or_a_changed_config_with_one_line(tmp_path):
+    run_dir = tmp_path / "run"
+    out = run_cli(["--run-dir", str(run_dir), "--total-steps", str(BATCH), *TINY_FLAGS])
+    assert out.returncode == 0, out.stderr[-3000:]
+    out = run_cli(["--resume", str(run_dir), "--num-envs", "4"])
+    assert out.returncode == 2
+    err = out.stderr.strip().splitlines()[-1]
+    assert err.startswith("error: cannot resume") and "num_envs=2, this run asks 4" in err
+    ckpt = checkpoint.latest(run_dir / "checkpoints")
+    manifest = json.loads((ckpt.path / "manifest.json").read_text())
+    manifest["meta"]["rom_sha1"] = "0" * 40
+    (ckpt.path / "manifest.json").write_text(json.dumps(manifest))
+    out = run_cli(["--resume", str(run_dir), "--total-steps", str(2 * BATCH)])
+    assert out.returncode == 2
+    err = out.stderr.strip().splitlines()[-1]
+    assert "ROM sha1 " + "0" * 40 in err and "pass the ROM the run was trained on" in err
+    out = run_cli(["--resume", str(tmp_path / "nothing-here")])
+    assert out.returncode == 2 and "no complete checkpoint" in out.stderr
+
+
+def losses(run_dir: Path) -> dict[str, dict[int, float]]:
+    return tb_scalars(run_dir, "losses/")
+
+
+def weights_by_step(run_dir: Path) -> dict[int, dict]:
+    return {c.step: checkpoint.load(c)["policy"] for c in checkpoint.list_checkpoints(run_dir / "checkpoints")}
+
+
+DETERMINISTIC = [*TINY_FLAGS, "--deterministic", "--seed", "7", "--episode-length", "24", "--keep-checkpoints", "0",
+                 "--checkpoint-iterations", "1"]
+ITERATIONS = 6
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory) -> Path:
+    """An uninterrupted deterministic run, checkpointed after every update."""
+    run_dir = tmp_path_factory.mktemp("reference") / "run"
+    out = run_cli(["--run-dir", str(run_dir), "--total-steps", str(ITERATIONS * BATCH), *DETERMINISTIC])
+    assert out.returncode == 0, out.stderr[-3000:]
+    return run_dir
+
+
+def assert_same_run(reference: Path, resumed: Path) -> None:
+    expected, got = losses(reference), losses(resumed)
+    assert sorted(expected["losses/policy_loss"]) == [BATCH * i for i in range(1, ITERATIONS + 1)]
+    assert got == expected
+    ref_weights, weights = weights_by_step(reference), weights_by_step(resumed)
+    for step in range(BATCH, (ITERATIONS + 1) * BATCH, BATCH):
+        for name, tensor in ref_weights[step].items():
+            assert torch.equal(weights[step][name], tensor), (step, name)
+
+
+def test_sigterm_then_resume_reproduces_the_uninterrupted_run(tmp_path, reference_run):
+    split = tmp_path / "split"
+    proc = start_cli(["--run-dir", str(split), "--total-steps", str(ITERATIONS * BATCH), *DETERMINISTIC])
+    wait_for_checkpoint(split, proc, BATCH)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr[-3000:]
+    stopped = checkpoint.latest(split / "checkpoints").step
+    assert stopped < ITERATIONS * BATCH, "the run finished before SIGTERM arrived; nothing was resumed"
+    assert "SIGTERM" in stdout and "--resume" in stdout
+    out = run_cli(["--resume", str(split)])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert_same_run(reference_run, split)
+
+
+STOP_MID_ROLLOUT = """
+import sys
+from pokerl_fast.train import config_from_args, train
+
+class StopAfter:  # set after n checks; the rollout checks once per env step
+    def __init__(self, n):
+        self.n = n
+    def is_set(self):
+        self.n -= 1
+        return self.n < 0
+
+cfg, _ = config_from_args(sys.argv[2:])
+summary = train(cfg, stop=StopAfter(int(sys.argv[1])))
+print("STOPPED", summary["global_step"], summary["stopped"])
+"""
+
+
+@pytest.mark.parametrize("checks", [20, 45])
+def test_stop_mid_rollout_then_resume_is_bit_exact(tmp_path, reference_run, checks):
+    split = tmp_path / "split"
+    args = ["--run-dir", str(split), "--total-steps", str(ITERATIONS * BATCH), *DETERMINISTIC]
+    out = subprocess.run([sys.executable, "-c", STOP_MID_ROLLOUT, str(checks), *args], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    step, stopped = out.stdout.split("STOPPED")[1].split()
+    assert stopped == "True" and int(step) % BATCH != 0, f"stopped at {step}: not inside a rollout"
+    snap = checkpoint.load(checkpoint.latest(split / "checkpoints"))
+    assert snap["counters"]["rollout_step"] * 2 == int(step) % BATCH and snap["rollout"]
+    out = run_cli(["--resume", str(split)])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert_same_run(reference_run, split)
+
+
+def test_resume_at_an_update_boundary_is_bit_exact(tmp_path, reference_run):
+    split = tmp_path / "split"
+    out = run_cli(["--run-dir", str(split), "--total-steps", str(2 * BATCH), *DETERMINISTIC])
+    assert out.returncode == 0, out.stderr[-3000:]
+    out = run_cli(["--resume", str(split), "--total-steps", str(ITERATIONS * BATCH)])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert_same_run(reference_run, split)
