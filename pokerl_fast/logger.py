@@ -24,6 +24,10 @@ EPISODE_KEYS = ("events", "required_events", "badges", "explore", "levels")
 """info keys averaged over finished episodes (value at the episode's last step)"""
 
 
+class LoggerError(RuntimeError):
+    """A logging backend cannot start; the message says how to fix it."""
+
+
 class EpisodeStats:
     """Accumulates per-step vector-env infos between two :meth:`drain` calls."""
 
@@ -146,7 +150,7 @@ class RunLogger:
             try:
                 import wandb as wandb_module
             except ImportError:
-                raise SystemExit("--wandb needs the wandb package: pip install 'pokerl_fast[wandb]'") from None
+                raise LoggerError("--wandb needs the wandb package: pip install 'pokerl_fast[wandb]'") from None
             self.wandb = wandb_module
             self.wandb.init(
                 project=wandb_project, config=config or {}, dir=str(self.run_dir), name=self.run_dir.name, resume="allow"

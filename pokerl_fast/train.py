@@ -4,7 +4,8 @@ The run directory gets the resolved config (``config.yaml``), TensorBoard event 
 A checkpoint is written every ``--checkpoint-minutes`` and when the run ends, including on Ctrl-C or SIGTERM
 (the trainer stops after the current env step, or after the current update, and saves). ``--resume RUN_DIR``
 continues from the newest complete checkpoint exactly where it stopped: same weights, optimizer, counters, RNG
-states, LSTM states, partial rollout and emulator states.
+states, LSTM states, partial rollout and emulator states. An unexpected error writes no checkpoint: the newest
+complete one stays, and resuming repeats the steps after it.
 
 Config layering, later wins: defaults < the resumed run's config < ``--config file.yaml`` < command-line flags.
 """
@@ -31,7 +32,7 @@ import torch
 import pokerl_fast
 from pokerl_fast import checkpoint, cli
 from pokerl_fast.config import EnvConfig
-from pokerl_fast.logger import EpisodeStats, RunLogger
+from pokerl_fast.logger import EpisodeStats, LoggerError, RunLogger
 from pokerl_fast.policy import Policy, PolicyConfig
 from pokerl_fast.rom import RomError, resolve_rom
 from pokerl_fast.ppo import (
@@ -187,17 +188,20 @@ class Counters:
 
 
 class _StopOnSignal:
-    """First SIGINT/SIGTERM sets ``stop`` (the loop saves and exits); a second SIGINT aborts at once."""
+    """First SIGINT/SIGTERM sets ``stop`` (the loop saves and exits); a second SIGINT aborts at once.
 
-    def __init__(self, stop: threading.Event, message):
-        self.stop, self.message, self.previous = stop, message, {}
+    The handler only sets flags: printing from a signal handler can re-enter a stream that is mid-write.
+    """
+
+    def __init__(self, stop: threading.Event):
+        self.stop, self.previous = stop, {}
+        self.received: str | None = None
 
     def _handle(self, signum, frame):
-        if self.stop.is_set() and signum == signal.SIGINT:
+        if self.received is not None and signum == signal.SIGINT:
             raise KeyboardInterrupt
+        self.received = signal.Signals(signum).name
         self.stop.set()
-        self.message(f"{signal.Signals(signum).name}: stopping after this step and saving a checkpoint "
-                     "(Ctrl-C again to quit without saving)")
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
@@ -303,7 +307,7 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
         last_path = resume.path if resume is not None else None
         losses: dict[str, float] = {}
         scalars: dict[str, float] = {}
-        with _StopOnSignal(stop, logger.message):
+        with _StopOnSignal(stop) as signals:
             while counters.iteration < cfg.num_iterations and not stop.is_set():
                 if cfg.ppo.anneal_lr and counters.rollout_step == 0:
                     frac = 1.0 - counters.iteration / cfg.num_iterations
@@ -348,7 +352,8 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
                 last_path = save()
         stopped = counters.iteration < cfg.num_iterations
         if stopped:
-            logger.message(f"stopped at step {counters.global_step}; continue with: "
+            reason = f"{signals.received}: " if signals.received else ""
+            logger.message(f"{reason}stopped at step {counters.global_step} and saved a checkpoint; continue with: "
                            f"python -m pokerl_fast.train --resume {run_dir}")
         return {
             "run_dir": str(run_dir),
@@ -416,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg, ckpt = config_from_args(argv)
         train(cfg, resume=ckpt)
-    except (TrainError, cli.ConfigError, checkpoint.CheckpointError, RomError) as e:
+    except (TrainError, cli.ConfigError, checkpoint.CheckpointError, RomError, LoggerError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -330,3 +331,52 @@ def test_resume_at_an_update_boundary_is_bit_exact(tmp_path, reference_run):
     out = run_cli(["--resume", str(split), "--total-steps", str(ITERATIONS * BATCH)])
     assert out.returncode == 0, out.stderr[-3000:]
     assert_same_run(reference_run, split)
+
+
+# --- output -----------------------------------------------------------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_on_a_terminal_and_plain_lines_otherwise(tmp_path):
+    from pokerl_fast.logger import RunLogger
+
+    summary = {"charts/SPS": 1234.0, "charts/episodic_return": 2.5, "milestones/events": 3.0,
+               "milestones/required_events": 2.0, "milestones/badges": 1.0}
+    term = _Terminal()
+    log = RunLogger(tmp_path, 100, tensorboard=False, progress=True, stream=term)
+    log.status(50, summary)
+    log.close()
+    text = term.getvalue()
+    assert "1234 steps/s" in text and "events 3" in text and "badges 1" in text and "\x1b[" in text
+
+    plain = io.StringIO()
+    log = RunLogger(tmp_path, 100, tensorboard=False, progress=True, stream=plain)
+    log.status(50, summary)
+    log.status(60, summary)  # within plain_every_s: not printed
+    log.status(100, summary)  # the end is always printed
+    log.close()
+    lines = plain.getvalue().splitlines()
+    assert lines == ["step 50/100  1234 steps/s  return 2.50  events 3  required 2  badges 1",
+                     "step 100/100  1234 steps/s  return 2.50  events 3  required 2  badges 1"]
+
+
+def test_wandb_without_the_package_is_one_line_and_nothing_else_imports_it(tmp_path):
+    script = (
+        "import sys; sys.modules['wandb'] = None\n"  # as if wandb were not installed
+        "from pokerl_fast.train import main\n"
+        "code = main(sys.argv[1:])\n"
+        "assert 'wandb' not in [m for m in sys.modules if sys.modules[m] is not None], 'wandb was imported'\n"
+        "sys.exit(code)\n"
+    )
+    args = ["--run-dir", str(tmp_path / "run"), "--total-steps", str(BATCH), *TINY_FLAGS]
+    out = subprocess.run([sys.executable, "-c", script, *args, "--wandb"], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines()[-1] == (
+        "error: --wandb needs the wandb package: pip install 'pokerl_fast[wandb]'")
+    out = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
