@@ -16,7 +16,8 @@ extensions = [
         language="c++",
         include_dirs=[CSRC, numpy.get_include()],
         depends=sorted(glob.glob(os.path.join(CSRC, "*.h"))),
-        extra_compile_args=["-O3", "-std=c++17", "-Wno-unused-function"],
+        extra_compile_args=["-O3", "-std=c++17", "-Wno-unused-function", "-fopenmp"],
+        extra_link_args=["-fopenmp"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
     for path in sorted(glob.glob(os.path.join("pokerl_fast", "_native", "*.pyx")))

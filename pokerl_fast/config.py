@@ -93,7 +93,7 @@ class EnvConfig:
     reset_to_archive: float = 0.0
     """Probability that an episode restarts from a frontier state of the archive instead of the start state."""
     num_threads: int = 0
-    """Threads that tick the emulators (the GIL is released while ticking). 0: one per CPU core, at most num_envs."""
+    """OpenMP threads that tick the emulators (no GIL held). 0: one per CPU core, at most num_envs."""
     reward: RewardConfig = field(default_factory=RewardConfig)
     """Reward term weights."""
 

@@ -3,7 +3,7 @@
 ``VecEnv.step(actions)`` does three things:
 
 1. presses each env's button and ticks its emulator ``frames_per_step`` frames with the GIL
-   released (``_emu.Batch.run``), the envs split over a small thread pool;
+   released (``_emu.Batch.run``), the envs spread over OpenMP threads;
 2. one native call (``_kernels.Kernels.update``) decodes every env's RAM, updates exploration,
    computes the reward table and encodes observations into buffers allocated once;
 3. envs whose episode ended are reset to the start state (a Python loop over the few that
@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import gymnasium as gym
@@ -56,11 +55,6 @@ def load_start_state(config: EnvConfig, rom: RomInfo) -> bytes:
     from pokerl_fast.red import start_state  # the test world: boot to ready; Red: the scripted intro (cached)
 
     return start_state(rom.path)
-
-
-def _shards(n: int, k: int) -> list[tuple[int, int]]:
-    bounds = np.linspace(0, n, k + 1).round().astype(int)
-    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
 def action_masks(actions: tuple[str, ...]) -> np.ndarray:
@@ -119,8 +113,6 @@ class VecEnv(VectorEnv):
         self._batch = _emu.Batch(self._emus, action_masks(config.actions))
         self._helpers = config.helper_flags()
         self._threads = config.threads_for(num_envs)
-        self._shards = _shards(num_envs, self._threads)
-        self._pool = ThreadPoolExecutor(self._threads, "pokerl-emu") if self._threads > 1 else None
 
         n = num_envs
         buffers = _kernels.allocate_buffers(n)  # every output array, allocated once, written in place
@@ -155,6 +147,7 @@ class VecEnv(VectorEnv):
         self.total_steps = 0
         self.milestones: dict[str, int] = {}
         """Milestone name (a required event or BADGE_<NAME>) -> the vector step at which any env first reached it."""
+        self._info_base = None
         self._needs_reset = True
 
     # -- episode control -------------------------------------------------------------------
@@ -195,13 +188,7 @@ class VecEnv(VectorEnv):
         cfg = self.config
         args = (cfg.button_hold_frames, cfg.min_frames_per_step, cfg.frames_per_step, cfg.adaptive_steps,
                 self._helpers)
-        if self._pool is None:
-            self._batch.run(self._actions, self._frames, 0, self.num_envs, *args)
-        else:
-            futures = [self._pool.submit(self._batch.run, self._actions, self._frames, a, b, *args)
-                       for a, b in self._shards]
-            for f in futures:
-                f.result()
+        self._batch.run(self._actions, self._frames, self._threads, *args)
         self._kernels.update()
         self.total_steps += 1
         self._elapsed += 1
@@ -260,18 +247,25 @@ class VecEnv(VectorEnv):
         self._prev_badges[ids] = self._info_arrays["badges"][ids]
 
     def _info(self, ended) -> dict[str, Any]:
-        info: dict[str, Any] = dict(self._info_arrays)
-        for k, name in enumerate(TERM_NAMES):
-            info[f"reward/{name}"] = self._term_sums[:, k]
-        info["frames"] = self._frames
-        if ended is not None:
-            mask = np.zeros(self.num_envs, bool)
-            mask[ended] = True
-            info["_episode"] = mask
-            info["episode_return"] = np.where(mask, self._returns, 0.0)
-            info["episode_length"] = np.where(mask, self._elapsed, 0)
-            # Milestones reached by the episodes that just ended (before their reset).
-            info["final"] = {k: v.copy() for k, v in self._info_arrays.items()}
+        """The step's info. Without episode ends it is the same dict of live arrays every step (no
+        allocation on the hot path); with ends, a copy that adds the episode's results."""
+        base = self._info_base
+        if base is None:
+            base = dict(self._info_arrays)
+            for k, name in enumerate(TERM_NAMES):
+                base[f"reward/{name}"] = self._term_sums[:, k]
+            base["frames"] = self._frames
+            self._info_base = base
+        if ended is None:
+            return base
+        info = dict(base)
+        mask = np.zeros(self.num_envs, bool)
+        mask[ended] = True
+        info["_episode"] = mask
+        info["episode_return"] = np.where(mask, self._returns, 0.0)
+        info["episode_length"] = np.where(mask, self._elapsed, 0)
+        # The ended episodes' last values (info arrays and reward-term sums), before the reset rewrites them.
+        info["final"] = {k: v.copy() for k, v in base.items()}
         return info
 
     # -- state for checkpoints and swarming -----------------------------------------------
@@ -348,10 +342,6 @@ class VecEnv(VectorEnv):
         return np.stack([np.asarray(e.screen_view())[:, :, :3].copy() for e in self._emus])
 
     def close(self, **kwargs) -> None:
-        pool = getattr(self, "_pool", None)
-        if pool is not None:
-            pool.shutdown(wait=True)
-            self._pool = None
         for pb in getattr(self, "_pyboys", []):
             pb.stop(save=False)  # never write .ram files beside the user's ROM
         self._pyboys = []
@@ -376,11 +366,6 @@ class PokerlEnv(gym.Env):
 
     def _info(self, info):
         return {k: (v[0].item() if isinstance(v, np.ndarray) else v) for k, v in info.items() if k != "final"}
-
-    def _fresh_screen(self, emu, frames: int) -> None:
-        """Idle ``frames`` frames and make the screen current (load_state leaves it stale): the native
-        picture is drawn from VRAM at once; PyBoy's renderer needs one more rendered frame."""
-        emu.tick(frames if self.config.screen_source == "native" else frames + 1, True)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)

@@ -34,7 +34,6 @@ class EpisodeStats:
     def __init__(self, reward_terms: tuple[str, ...] = ()):
         self.reward_terms = tuple(reward_terms)
         self._term_keys = tuple(f"reward/{t}" for t in self.reward_terms)
-        self._previous: dict[str, np.ndarray] = {}
         self.best: dict[str, float] = {}
         """best value of each milestone seen in the run so far (survives drains, saved in checkpoints)"""
         self.first_step: dict[str, dict[int, int]] = {}
@@ -65,19 +64,9 @@ class EpisodeStats:
         if mask is not None and np.any(mask):
             mask = np.asarray(mask, dtype=bool)
             for key in ("episode_return", "episode_length", *EPISODE_KEYS, *self._term_keys):
-                if key in final:
-                    source = final
-                elif key in self._previous:  # the env reset this running sum already: use last step's copy
-                    source = self._previous
-                else:
-                    source = info
+                source = final if key in final else info
                 if key in source:
                     self._ended.setdefault(key, []).extend(np.asarray(source[key])[mask].astype(float).tolist())
-        # Per-term running sums are reset in place at an episode end; when the env does not report the ended
-        # episodes' sums in info["final"], keep last step's copy (it misses only the final step's reward).
-        for key in self._term_keys:
-            if key in info and key not in final:
-                self._previous[key] = np.array(info[key], copy=True)
 
     def drain(self) -> dict[str, float]:
         """Scalars since the last drain: means over finished episodes, milestone bests, first-reached steps."""
@@ -104,7 +93,6 @@ class EpisodeStats:
             "last": dict(self.last),
             "ended": {k: list(v) for k, v in self._ended.items()},
             "new_firsts": [list(x) for x in self._new_firsts],
-            "previous": dict(self._previous),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -113,7 +101,6 @@ class EpisodeStats:
         self.last = dict(state.get("last", {}))
         self._ended = {k: list(v) for k, v in state.get("ended", {}).items()}
         self._new_firsts = [(str(k), int(level), int(step)) for k, level, step in state.get("new_firsts", [])]
-        self._previous = {k: np.asarray(v) for k, v in state.get("previous", {}).items()}
 
 
 class RunLogger:

@@ -32,6 +32,7 @@ import torch
 import pokerl_fast
 from pokerl_fast import checkpoint, cli
 from pokerl_fast.config import EnvConfig
+from pokerl_fast.kanto_map import render_explored_map
 from pokerl_fast.logger import EpisodeStats, LoggerError, RunLogger
 from pokerl_fast.policy import Policy, PolicyConfig
 from pokerl_fast.rom import RomError, resolve_rom
@@ -69,6 +70,8 @@ class TrainConfig:
     """write a checkpoint after the first update that ends this many minutes after the last one"""
     checkpoint_iterations: int = 0
     """also write one every this many updates (0: off)"""
+    map_png_iterations: int = 10
+    """write run_dir/explored_map.png (visits of all envs on the global Kanto map) every this many updates and at each checkpoint (0: only at checkpoints)"""
     keep_checkpoints: int = 3
     """checkpoints kept in run_dir/checkpoints (oldest deleted first; 0 keeps all)"""
     progress: bool = True
@@ -120,7 +123,7 @@ class TrainConfig:
 # Fields a resumed run may change; any other difference from the checkpoint's config is refused.
 RESUMABLE_CHANGES = frozenset({
     "run_dir", "total_steps", "device", "torch_threads", "deterministic", "checkpoint_minutes",
-    "checkpoint_iterations", "keep_checkpoints", "progress", "wandb", "wandb_project",
+    "checkpoint_iterations", "keep_checkpoints", "progress", "wandb", "wandb_project", "map_png_iterations",
     "env.num_threads", "env.rom", "env.start_state",
 })  # fmt: skip
 
@@ -300,7 +303,13 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
                 "iteration": counters.iteration,
                 "saved_at": datetime.datetime.now().isoformat(timespec="seconds"),
             }
+            write_map()
             return checkpoint.save(ckpt_dir, counters.global_step, snapshot, meta, keep=cfg.keep_checkpoints)
+
+        def write_map() -> None:
+            render_explored_map(envs.global_visit_counts(), run_dir / "explored_map.png")
+
+        logged_milestones = set(envs.milestones)  # after a resume, the ones already logged
 
         start_time, start_step = time.monotonic(), counters.global_step
         last_save_time, last_saved = time.monotonic(), (counters.global_step, counters.rollout_step)
@@ -336,7 +345,15 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
                 scalars["charts/SPS"] = (counters.global_step - start_step) / max(time.monotonic() - start_time, 1e-9)
                 scalars["perf/rollout_seconds"] = t1 - t0
                 scalars["perf/update_seconds"] = t2 - t1
+                # Named milestones (each required event, each badge): the global step any env first reached it.
+                for name, vector_step in envs.milestones.items():
+                    if name not in logged_milestones:
+                        logged_milestones.add(name)
+                        scalars[f"milestones/first_step/{name}"] = float(vector_step * cfg.num_envs)
+                        logger.message(f"milestone {name} first reached at step {vector_step * cfg.num_envs}")
                 logger.log(scalars, counters.global_step)
+                if cfg.map_png_iterations and counters.iteration % cfg.map_png_iterations == 0:
+                    write_map()
                 logger.status(counters.global_step, stats.last | scalars)
 
                 every = cfg.checkpoint_iterations

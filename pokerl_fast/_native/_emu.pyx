@@ -17,6 +17,9 @@ from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING, PyBytes
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t, uintptr_t
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memcpy
+from libcpp.vector cimport vector
+
+import numpy as np
 
 from pyboy.pyboy cimport PyBoy
 from pyboy.core.mb cimport Motherboard
@@ -325,11 +328,28 @@ cdef class Emulator:
         self.mb.load_state(self.buf)
 
 
+from cpython.ref cimport PyObject
+from cython.parallel cimport prange
+
+
+cdef int _run_borrowed(Emulator e, uint8_t d, uint8_t s, int hold, int min_frames, int max_frames,
+                       bint adaptive, uint32_t helpers) noexcept nogil:
+    # Arguments of extension type are borrowed references: no reference counting, so no GIL.
+    return e._run(d, s, hold, min_frames, max_frames, adaptive, helpers)
+
+
 cdef class Batch:
-    """A fixed list of Emulators stepped together; one call per vector step (or per shard)."""
+    """A fixed list of Emulators stepped together: one call per vector step.
+
+    ``run`` steps every env inside one GIL-free OpenMP loop: the Emulator objects are kept alive
+    by ``self.emulators`` and reached through borrowed pointers. OpenMP's pool hands work to its
+    threads in microseconds (a Python thread pool took 50-100 us per step here and scaled 1.6x on
+    2 cores where this scales 1.9-2x).
+    """
     cdef list emulators
     cdef readonly int n
     cdef uint8_t[:, ::1] masks
+    cdef vector[PyObject*] ptrs
 
     def __init__(self, emulators, masks):
         self.emulators = list(emulators)
@@ -337,22 +357,24 @@ cdef class Batch:
         for e in self.emulators:
             if not isinstance(e, Emulator):
                 raise TypeError("Batch holds Emulator objects")
-        self.masks = masks
+            self.ptrs.push_back(<PyObject*> e)
+        self.masks = np.ascontiguousarray(masks, dtype=np.uint8)
+        if self.masks.shape[1] != 2:
+            raise ValueError("masks must have shape (num_actions, 2)")
 
-    def run(self, const int64_t[::1] actions, int32_t[::1] frames_out, int start, int stop,
-            int hold, int min_frames, int max_frames, bint adaptive, uint32_t helpers=0):
-        """Step envs [start, stop): press actions[i], tick, write frames ticked into frames_out[i]."""
+    def run(self, const int64_t[::1] actions, int32_t[::1] frames_out, int num_threads,
+                     int hold, int min_frames, int max_frames, bint adaptive, uint32_t helpers=0):
+        """Step all envs, spread over num_threads OpenMP threads (static schedule), without the GIL."""
         cdef int i
         cdef int64_t a
-        cdef Emulator e
         cdef int na = self.masks.shape[0]
-        for i in range(start, stop):
+        if actions.shape[0] < self.n or frames_out.shape[0] < self.n:
+            raise IndexError(f"actions and frames_out need {self.n} entries")
+        for i in range(self.n):
             a = actions[i]
             if a < 0 or a >= na:
                 raise ValueError(f"action {a} for env {i} is outside 0..{na - 1}")
-        for i in range(start, stop):
-            e = <Emulator> self.emulators[i]
-            a = actions[i]
-            with nogil:
-                frames_out[i] = e._run(self.masks[a, 0], self.masks[a, 1], hold, min_frames,
-                                       max_frames, adaptive, helpers)
+        for i in prange(self.n, nogil=True, num_threads=num_threads, schedule="static"):
+            frames_out[i] = _run_borrowed(<Emulator> self.ptrs[i], self.masks[actions[i], 0],
+                                          self.masks[actions[i], 1], hold, min_frames, max_frames,
+                                          adaptive, helpers)
