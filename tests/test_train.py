@@ -195,6 +195,15 @@ def test_short_run_writes_config_checkpoint_and_tensorboard(tmp_path):
         assert name in tags, name
     assert sorted(tags["losses/value_loss"]) == [BATCH * i for i in range(1, 9)]
     assert all(np.isfinite(v) for v in tags["losses/policy_loss"].values())
+    # The explored map of all envs, heat-coloured, with the start room visited.
+    from PIL import Image
+
+    from pokerl_fast.kanto_map import explored_map_rgb
+
+    picture = np.asarray(Image.open(run_dir / "explored_map.png").convert("RGB"))
+    unvisited = explored_map_rgb(np.zeros((444, 436), np.uint32))
+    assert picture.shape == unvisited.shape == (444, 436, 3)
+    assert (picture != unvisited).any(axis=2).sum() >= 2  # at least the start room's tiles are lit
 
 
 def test_sigkill_then_resume_continues_step_counters(tmp_path):
