@@ -7,13 +7,14 @@ unvisited tiles dark, each map's rectangle outlined faintly so the picture reads
 from __future__ import annotations
 
 import functools
+import io
 import os
 import pathlib
-import tempfile
 
 import numpy as np
 
 from pokerl_fast.constants import KANTO_HEIGHT, KANTO_WIDTH, MAPS
+from pokerl_fast.fileio import write_atomic
 
 __all__ = ["explored_map_rgb", "render_explored_map", "UNVISITED", "OUTLINE"]
 
@@ -77,17 +78,7 @@ def render_explored_map(counts: np.ndarray, path: str | os.PathLike, scale: int 
     img = explored_map_rgb(counts)
     if scale > 1:
         img = img.repeat(scale, axis=0).repeat(scale, axis=1)
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            Image.fromarray(img).save(f, format="PNG")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG")
+    path = write_atomic(path, buf.getvalue())
     return path

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import os
 import pathlib
-import tempfile
 import warnings
 
 from pokerl_fast.constants import (
@@ -25,6 +24,7 @@ from pokerl_fast.constants import (
     X_COORD,
     Y_COORD,
 )
+from pokerl_fast.fileio import write_atomic
 from pokerl_fast.rom import RomInfo, resolve_rom
 
 __all__ = [
@@ -214,21 +214,6 @@ def cache_path(sha1: str, cache_dir: str | os.PathLike | None = None) -> pathlib
     return folder / f"{sha1}-sound{int(SOUND_EMULATED)}.state"
 
 
-def _write_atomic(path: pathlib.Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def start_state(rom_path: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None) -> bytes:
     """Save-state bytes of the player in control at the start, made from this ROM and cached.
 
@@ -244,7 +229,7 @@ def start_state(rom_path: str | os.PathLike | None = None, cache_dir: str | os.P
             return state
     state = make_start_state(info)
     try:
-        _write_atomic(path, state)
+        write_atomic(path, state)
     except OSError as e:
         warnings.warn(f"could not cache the start state at {path} ({e}); set POKERL_CACHE_DIR to a writable "
                       f"folder to skip the intro next time", stacklevel=2)

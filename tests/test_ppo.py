@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from pokerl_fast import ppo
-from pokerl_fast.policy import Policy, PolicyConfig
+from pokerl_fast.policy import Policy
 from test_policy import RAM_FEATURES, TINY, obs_space, random_obs
 
 

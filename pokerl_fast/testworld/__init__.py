@@ -19,7 +19,8 @@ import functools
 import hashlib
 import os
 import pathlib
-import tempfile
+
+from pokerl_fast.fileio import write_atomic
 
 from pokerl_fast.testworld.drive import approach, boot, go_to, position, press, step_onto, wait_ready, wait_until
 from pokerl_fast.testworld.layout import (
@@ -101,12 +102,5 @@ def testworld_rom_path() -> str:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise OSError(f"cannot create the cache folder {folder} ({e}); set {CACHE_ENV} to a writable folder") from e
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".testworld-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(rom)
-        os.replace(tmp, path)  # atomic: concurrent writers all end with the same complete file
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, rom)  # concurrent writers all end with the same complete file
     return str(path)
