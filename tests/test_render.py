@@ -60,3 +60,19 @@ def test_native_picture_is_the_frame_pyboy_draws_next():
         assert len(np.unique(native)) >= 3  # walls, floor and the player are all drawn
     finally:
         pb.stop(save=False)
+
+
+def test_kernels_pack_native_shades_like_the_reference():
+    """The 'shades' screen source packs the bridge's 72x80 picture exactly as reference.pack_shades."""
+    rng = np.random.default_rng(3)
+    n = 3
+    pictures = rng.integers(0, 4, (n, 72, 80), dtype=np.uint8)
+    wram = np.zeros((n, 0x2000), np.uint8)
+    buffers = _kernels.allocate_buffers(n)
+    k = _kernels.Kernels(n, np.array([w.ctypes.data for w in wram], np.uint64),
+                         np.array([p.ctypes.data for p in pictures], np.uint64),
+                         np.ones(len(_kernels.TERM_NAMES), np.float32), buffers, screen_format="shades")
+    k.update()
+    for i in range(n):
+        assert np.array_equal(buffers["screen"][i], reference.pack_shades(pictures[i]))
+        assert np.array_equal(reference.unpack_shades(buffers["screen"][i]), pictures[i])
