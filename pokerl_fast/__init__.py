@@ -4,7 +4,12 @@
     venv = pokerl_fast.make_vec_env(8, rom=...)  # eight emulators stepped as one batch
 """
 
+import warnings as _warnings
+
 __version__ = "0.1.0"
+
+# PyBoy imports pysdl2, which warns on every import that it uses its bundled SDL2; we never open a window.
+_warnings.filterwarnings("ignore", message="Using SDL2 binaries from pysdl2-dll", category=UserWarning)
 
 __all__ = ["__version__", "make_env", "make_vec_env"]
 
