@@ -353,8 +353,9 @@ class PokerlEnv(gym.Env):
 
     metadata = {"render_modes": ["rgb_array"]}
 
-    def __init__(self, config: EnvConfig | None = None, render_mode: str | None = None):
-        self._vec = VecEnv(1, config)
+    def __init__(self, config: EnvConfig | None = None, render_mode: str | None = None,
+                 start_state: bytes | None = None):
+        self._vec = VecEnv(1, config, start_state=start_state)
         self.config = self._vec.config
         self.observation_space = self._vec.single_observation_space
         self.action_space = self._vec.single_action_space
@@ -392,15 +393,22 @@ def _config_with(rom, overrides: dict) -> EnvConfig:
     return cfg
 
 
+def _split_start_state(overrides: dict) -> bytes | None:
+    """``start_state=`` may be bytes (used as is) or a path (an EnvConfig field)."""
+    start = overrides.get("start_state")
+    if isinstance(start, (bytes, bytearray)):
+        return bytes(overrides.pop("start_state"))
+    return None
+
+
 def make_env(rom=None, **overrides) -> PokerlEnv:
-    """One Gymnasium env. ``rom=None``: $POKERL_ROM or the bundled test world. Overrides: EnvConfig fields."""
-    return PokerlEnv(_config_with(rom, overrides))
+    """One Gymnasium env. ``rom=None``: $POKERL_ROM or the bundled test world. Overrides: EnvConfig fields;
+    ``start_state=`` accepts bytes or a path."""
+    state_bytes = _split_start_state(overrides)
+    return PokerlEnv(_config_with(rom, overrides), start_state=state_bytes)
 
 
 def make_vec_env(num_envs: int, rom=None, **overrides) -> VecEnv:
-    """``num_envs`` envs stepped as one batch. ``start_state=`` accepts bytes or a path."""
-    start = overrides.get("start_state")
-    state_bytes = None
-    if isinstance(start, (bytes, bytearray)):
-        state_bytes = bytes(overrides.pop("start_state"))
+    """``num_envs`` envs stepped as one batch. Overrides: EnvConfig fields; ``start_state=`` accepts bytes or a path."""
+    state_bytes = _split_start_state(overrides)
     return VecEnv(num_envs, _config_with(rom, overrides), start_state=state_bytes)

@@ -222,3 +222,18 @@ def test_vector_env_is_a_gymnasium_vector_env(start_state):
         assert isinstance(env, VecEnv)
     finally:
         env.close()
+
+
+def test_start_state_as_bytes_or_path_for_both_entry_points(tmp_path, start_state):
+    path = tmp_path / "start.state"
+    path.write_bytes(start_state)
+    for kwargs in (dict(start_state=start_state), dict(start_state=str(path))):
+        single = pokerl_fast.make_env(**kwargs)
+        vec = pokerl_fast.make_vec_env(1, **kwargs)
+        try:
+            assert single._vec.start_state == vec.start_state == start_state
+        finally:
+            single.close()
+            vec.close()
+    with pytest.raises(FileNotFoundError, match="not found"):
+        pokerl_fast.make_vec_env(1, start_state=str(tmp_path / "missing.state"))
