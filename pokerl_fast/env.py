@@ -152,19 +152,29 @@ class VecEnv(VectorEnv):
 
     # -- episode control -------------------------------------------------------------------
 
-    def _reset_envs(self, ids) -> None:
-        """Load the start state (or, with reset_to_archive, a frontier state) into envs ``ids``, idle their
-        random no-op frames, re-base their scores."""
-        for i in ids:
+    def _reset_envs(self, ids, states: list[bytes] | None = None) -> None:
+        """Start a new episode in envs ``ids``: load the start state (with reset_to_archive, sometimes a
+        frontier state) and idle the env's random no-op frames, or load ``states`` as they are; then
+        re-base their scores on the loaded RAM."""
+        for k, i in enumerate(ids):
             emu = self._emus[i]
-            state = self.start_state
-            if self.config.reset_to_archive and len(self.archive) and self._rngs[i].random() < self.config.reset_to_archive:
-                state = self.archive.sample(self._swarm_rng, 1)[0]
-            emu.load_state(state)
-            self._fresh_screen(emu, int(self._rngs[i].integers(0, self.config.reset_noop_max + 1)))
+            if states is not None:
+                emu.load_state(states[k])
+                self._fresh_screen(emu, 0)  # swarming moves are bit-exact: no frame ticked
+            else:
+                state = self.start_state
+                if (self.config.reset_to_archive and len(self.archive)
+                        and self._rngs[i].random() < self.config.reset_to_archive):
+                    state = self.archive.sample(self._swarm_rng, 1)[0]
+                emu.load_state(state)
+                self._fresh_screen(emu, int(self._rngs[i].integers(0, self.config.reset_noop_max + 1)))
             self._elapsed[i] = 0
             self._returns[i] = 0.0
         self._kernels.reset(np.asarray(ids, np.int64))
+        self._note_progress(ids)
+
+    def _note_progress(self, ids) -> None:
+        """Remember envs' required-event and badge counts, to spot the next change."""
         self._prev_required[ids] = self._info_arrays["required_events"][ids]
         self._prev_badges[ids] = self._info_arrays["badges"][ids]
 
@@ -208,9 +218,10 @@ class VecEnv(VectorEnv):
         info = self._info(ended if len(ended) else None)
         if len(ended):
             self._episode_count[ended] += 1
-            self._reset_envs(ended)
-            if self._swarm_to is not None:
-                self._move_to_archive(self._swarm_to)
+            moved = self._swarm_to if self._swarm_to is not None else np.empty(0, np.int64)
+            self._reset_envs(np.setdiff1d(ended, moved))
+            if len(moved):
+                self._reset_envs(moved, self.archive.sample(self._swarm_rng, len(moved)))
         return self._obs, self._rewards, self._terminated, self._truncated, info
 
     # -- progress: milestones and swarming ----------------------------------------------------
@@ -233,18 +244,7 @@ class VecEnv(VectorEnv):
             if key and (self.config.swarm_interval or self.config.reset_to_archive):
                 # Among states with the same milestones, prefer the one that got there in fewer steps.
                 self.archive.offer(key, self._emus[i].save_state(), score=-float(self._elapsed[i]))
-        self._prev_required[ids] = self._info_arrays["required_events"][ids]
-        self._prev_badges[ids] = self._info_arrays["badges"][ids]
-
-    def _move_to_archive(self, ids) -> None:
-        """Load frontier states into envs ``ids`` (already reset): their new episode starts from there."""
-        states = self.archive.sample(self._swarm_rng, len(ids))
-        for i, state in zip(ids, states):
-            self._emus[i].load_state(state)
-            self._fresh_screen(self._emus[i], 0)
-        self._kernels.reset(np.asarray(ids, np.int64))
-        self._prev_required[ids] = self._info_arrays["required_events"][ids]
-        self._prev_badges[ids] = self._info_arrays["badges"][ids]
+        self._note_progress(ids)
 
     def _info(self, ended) -> dict[str, Any]:
         """The step's info. Without episode ends it is the same dict of live arrays every step (no
