@@ -24,7 +24,7 @@ from conftest import rate
 NUM_ENVS = 16
 SMALL = PolicyConfig(hidden_size=128, cnn_channels=(16, 32, 32), cnn_features=128, map_embedding=16, ram_hidden=64)
 """a CPU-sized network for comparison with the default (512-wide LSTM)"""
-POLICIES = {"default": PolicyConfig(), "small": SMALL}
+POLICIES = {"default": PolicyConfig(), "default-bf16": PolicyConfig(bf16=True), "small": SMALL}
 
 
 def env_steps_per_second(num_envs: int, seconds: float = 3.0) -> float:

@@ -47,6 +47,9 @@ class PolicyConfig:
     """size of the learned embedding of the current map id"""
     ram_hidden: int = 128
     """width of the MLP layer over the RAM feature vector"""
+    bf16: bool = False
+    """run the network under bfloat16 autocast (CPUs with AVX512-BF16 or AMX, recent GPUs): forward+backward
+    about 1.8x faster on this project's 2-core CPU; outputs and LSTM states stay float32. Off: plain float32"""
 
 
 def unpack_2bit(packed: Tensor) -> Tensor:
@@ -149,6 +152,14 @@ class Policy(nn.Module):
         The state is zeroed before each step whose ``done`` is set. The LSTM runs as one fused call over each
         stretch of steps without any reset (episode ends are rare), split only where some sequence resets.
         """
+        with self._autocast(dones.device):
+            logits, values, (h, c) = self._forward_sequence(obs, state, dones)
+        return logits.float(), values.float(), (h.float(), c.float())
+
+    def _autocast(self, device: torch.device):
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.config.bf16)
+
+    def _forward_sequence(self, obs, state, dones):
         T, B = dones.shape
         flat = {k: v.reshape((T * B,) + v.shape[2:]) for k, v in obs.items()}
         x = self.encode(flat).reshape(T, B, -1)
@@ -173,10 +184,13 @@ class Policy(nn.Module):
         it is several times faster on CPU than ``nn.LSTM`` (whose oneDNN path pays a per-call setup cost that
         only amortises over sequences, as in training).
         """
-        x = self.encode(obs)
-        keep = (1.0 - done.float()).unsqueeze(-1)
-        lstm = self.lstm
-        h, c = torch.lstm_cell(
-            x, (state[0] * keep, state[1] * keep), lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0
-        )
-        return self.actor(h), self.critic(h).squeeze(-1), (h, c)
+        with self._autocast(done.device):
+            x = self.encode(obs)
+            keep = (1.0 - done.float()).unsqueeze(-1)
+            lstm = self.lstm
+            h, c = torch.lstm_cell(
+                x, (state[0] * keep, state[1] * keep), lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0,
+                lstm.bias_hh_l0,
+            )
+            logits, value = self.actor(h), self.critic(h).squeeze(-1)
+        return logits.float(), value.float(), (h.float(), c.float())

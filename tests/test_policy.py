@@ -126,3 +126,24 @@ def test_from_spaces_refuses_wrong_screen_shape():
     space.spaces["screen"] = gym.spaces.Box(0, 255, (72, 80), np.uint8)
     with pytest.raises(ValueError, match="screen"):
         Policy.from_spaces(space, gym.spaces.Discrete(7))
+
+
+def test_bf16_autocast_keeps_float32_outputs_close_to_the_float32_network():
+    gen = torch.Generator().manual_seed(4)
+    torch.manual_seed(0)
+    fp32 = Policy(RAM_FEATURES, 7, TINY)
+    bf16 = Policy(RAM_FEATURES, 7, PolicyConfig(**{**TINY.__dict__, "bf16": True}))
+    bf16.load_state_dict(fp32.state_dict())
+    obs = random_obs((6, 3), gen)
+    dones = torch.zeros(6, 3)
+    dones[2, 1] = 1
+    state = fp32.initial_state(3)
+    with torch.no_grad():
+        a = fp32.forward_sequence(obs, state, dones)
+        b = bf16.forward_sequence(obs, state, dones)
+        step = bf16({k: v[0] for k, v in obs.items()}, state, dones[0])
+    for x, y in zip((a[0], a[1], *a[2]), (b[0], b[1], *b[2])):
+        assert y.dtype == torch.float32
+        torch.testing.assert_close(y, x, rtol=0.05, atol=0.05)  # bfloat16 keeps ~3 significant digits
+        assert not torch.equal(x, y)  # autocast really ran in lower precision
+    assert all(t.dtype == torch.float32 for t in (step[0], step[1], *step[2]))

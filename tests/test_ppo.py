@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from pokerl_fast import ppo
-from pokerl_fast.policy import Policy
+from pokerl_fast.policy import Policy, PolicyConfig
 from test_policy import RAM_FEATURES, TINY, obs_space, random_obs
 
 
@@ -123,6 +123,21 @@ def test_one_update_lowers_the_loss_on_a_fixed_batch():
     for key in ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac", "explained_variance"):
         assert np.isfinite(stats[key]), key
     assert stats["approx_kl"] > 0
+
+
+def test_one_bf16_update_lowers_the_loss_on_a_fixed_batch():
+    torch.manual_seed(0)
+    policy = Policy(RAM_FEATURES, 7, PolicyConfig(**{**TINY.__dict__, "bf16": True}))
+    _, batch = synthetic_rollout(policy)
+    cfg = ppo.PPOConfig(num_steps=32, bptt=8, num_minibatches=2, update_epochs=4, learning_rate=1e-3)
+    before = full_batch_loss(policy, batch, cfg)
+    optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.learning_rate, eps=cfg.adam_eps)
+    stats = ppo.ppo_update(policy, optimizer, batch, cfg)
+    after = full_batch_loss(policy, batch, cfg)
+    assert after["loss"] < before["loss"]
+    assert after["value_loss"] < before["value_loss"]
+    assert all(p.dtype == torch.float32 for p in policy.parameters())  # weights stay float32
+    assert np.isfinite(stats["policy_loss"]) and np.isfinite(stats["value_loss"])
 
 
 def test_update_is_reproducible_with_the_same_seed():
