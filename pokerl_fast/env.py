@@ -26,6 +26,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from pokerl_fast import constants as C
 from pokerl_fast._native import _emu, _kernels
 from pokerl_fast.config import EnvConfig
+from pokerl_fast.emulator import SOUND_EMULATED, new_pyboy
 from pokerl_fast.rom import RomInfo, resolve_rom
 from pokerl_fast.swarm import StateArchive, make_key, plan_moves
 
@@ -35,13 +36,6 @@ _REQ_OFFSETS = np.array([C.EVENT_FLAGS_BY_NAME[n][0] - 0xC000 for n in C.REQUIRE
 _REQ_MASKS = np.array([1 << C.EVENT_FLAGS_BY_NAME[n][1] for n in C.REQUIRED_EVENTS], np.uint8)
 BADGE_NAMES = ("BOULDER", "CASCADE", "THUNDER", "RAINBOW", "SOUL", "MARSH", "VOLCANO", "EARTH")
 INFO_KEYS: tuple[str, ...] = tuple(_kernels.INFO_NAMES)
-
-
-def _new_pyboy(rom_path: str):
-    from pyboy import PyBoy
-
-    # sound off everywhere: faster, and sound-on runs drift apart from sound-off ones.
-    return PyBoy(os.fspath(rom_path), window="null", sound_emulated=False, cgb=False, log_level="ERROR")
 
 
 def load_start_state(config: EnvConfig, rom: RomInfo) -> bytes:
@@ -104,7 +98,7 @@ class VecEnv(VectorEnv):
         self._emus = []
         try:
             for _ in range(num_envs):
-                pb = _new_pyboy(self.rom.path)
+                pb = new_pyboy(self.rom.path)
                 self._pyboys.append(pb)
                 self._emus.append(_emu.Emulator(pb, native_screen=config.screen_source == "native"))
         except BaseException:
@@ -295,12 +289,16 @@ class VecEnv(VectorEnv):
                          "total_steps": np.array([self.total_steps], np.int64)},
             "milestones": dict(self.milestones),
             "rom_sha1": self.rom_sha1,
+            "sound_emulated": SOUND_EMULATED,
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
         if state["rom_sha1"] != self.rom_sha1:
             raise ValueError(
                 f"state was made with ROM {state['rom_sha1'][:12]}…, this env runs {self.rom_sha1[:12]}…; use the same ROM")
+        if state.get("sound_emulated", SOUND_EMULATED) != SOUND_EMULATED:
+            raise ValueError(f"state was made with sound_emulated={state['sound_emulated']}; this env runs with "
+                             f"{SOUND_EMULATED} and the two drift apart: start from a state made with sound off")
         if len(state["emulator_states"]) != self.num_envs:
             raise ValueError(f"state holds {len(state['emulator_states'])} envs, this env has {self.num_envs}")
         self.start_state = state["start_state"]

@@ -24,6 +24,7 @@ from pokerl_fast.constants import (
     X_COORD,
     Y_COORD,
 )
+from pokerl_fast.emulator import SOUND_EMULATED, new_pyboy
 from pokerl_fast.fileio import write_atomic
 from pokerl_fast.rom import RomInfo, resolve_rom
 
@@ -36,7 +37,6 @@ __all__ = [
 WRAM_START = 0xC000
 WRAM_SIZE = 0x2000
 # Training runs without sound; the two settings drift apart, so states are made the same way.
-SOUND_EMULATED = False
 REDS_HOUSE_2F = MAP_IDS["REDS_HOUSE_2F"]
 START_XY = (3, 6)
 
@@ -119,12 +119,6 @@ def _save(pyboy) -> bytes:
     return f.getvalue()
 
 
-def _new_pyboy(rom: os.PathLike | str):
-    from pyboy import PyBoy
-
-    return PyBoy(str(rom), window="null", sound_emulated=SOUND_EMULATED, cgb=False)
-
-
 def probe_control(pyboy) -> str | None:
     """Press LEFT, then RIGHT, from a saved state; None when either moved or turned the player.
     The emulator is put back exactly where it was. Two directions, because a player already facing
@@ -169,7 +163,7 @@ def _start_spot(info: RomInfo) -> tuple[int, tuple[int, int]]:
 
 def make_start_state(info: RomInfo) -> bytes:
     """Boot the ROM, reach the player in control, verify by RAM and a control probe, return the state."""
-    pyboy = _new_pyboy(info.path)
+    pyboy = new_pyboy(info.path)
     try:
         if info.is_testworld:
             from pokerl_fast import testworld
@@ -189,7 +183,7 @@ def make_start_state(info: RomInfo) -> bytes:
 
 def verify_state(info: RomInfo, state: bytes) -> str | None:
     """Why `state` is not a usable start state for this ROM, or None."""
-    pyboy = _new_pyboy(info.path)
+    pyboy = new_pyboy(info.path)
     try:
         try:
             pyboy.load_state(io.BytesIO(state))

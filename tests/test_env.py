@@ -237,3 +237,15 @@ def test_start_state_as_bytes_or_path_for_both_entry_points(tmp_path, start_stat
             vec.close()
     with pytest.raises(FileNotFoundError, match="not found"):
         pokerl_fast.make_vec_env(1, start_state=str(tmp_path / "missing.state"))
+
+
+def test_state_made_with_sound_on_is_refused(start_state):
+    env = pokerl_fast.make_vec_env(1, start_state=start_state)
+    try:
+        state = env.get_state()
+        assert state["sound_emulated"] is False
+        state["sound_emulated"] = True
+        with pytest.raises(ValueError, match="sound"):
+            env.set_state(state)
+    finally:
+        env.close()

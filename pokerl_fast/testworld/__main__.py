@@ -27,11 +27,11 @@ def main(argv: list[str] | None = None) -> int:
         args.rom_out.write_bytes(tw.build_testworld_rom())
         print(f"wrote {args.rom_out} ({len(tw.build_testworld_rom())} bytes)")
     if args.png is not None:
-        from pyboy import PyBoy
+        from pokerl_fast.emulator import new_pyboy
 
         room_name, x, y = args.to[0], int(args.to[1]), int(args.to[2])
         tw.room(room_name)  # clear error for a wrong name
-        pyboy = PyBoy(tw.testworld_rom_path(), window="null", sound_emulated=False, cgb=False, log_level="ERROR")
+        pyboy = new_pyboy(tw.testworld_rom_path())
         try:
             tw.boot(pyboy)
             steps = tw.go_to(pyboy, room_name, (x, y))
