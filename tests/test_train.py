@@ -205,6 +205,28 @@ def test_short_run_writes_config_checkpoint_and_tensorboard(tmp_path):
     assert (picture != unvisited).any(axis=2).sum() >= 2  # at least the start room's tiles are lit
 
 
+def test_named_milestones_are_printed_and_logged_once_with_their_first_step(tmp_path):
+    """An untrained policy walks into the test world's first event tiles within a few thousand steps."""
+    run_dir = tmp_path / "run"
+    flags = list(TINY_FLAGS)
+    flags[flags.index("--num-envs") + 1] = "8"
+    flags[flags.index("--episode-length") + 1] = "1000"
+    out = run_cli(["--run-dir", str(run_dir), "--total-steps", "8192", "--seed", "0", *flags])
+    assert out.returncode == 0, out.stderr[-3000:]
+    printed = {}
+    for line in out.stdout.splitlines():
+        if line.startswith("milestone "):
+            _, name, *_, step = line.split()
+            assert name not in printed, f"{name} reported twice"
+            printed[name] = int(step)
+    assert printed, out.stdout
+    tags = tb_scalars(run_dir, "milestones/first_step/")
+    assert set(tags) == {f"milestones/first_step/{n}" for n in printed}
+    for name, step in printed.items():
+        (value,) = tags[f"milestones/first_step/{name}"].values()
+        assert value == step and 0 < step <= 8192
+
+
 def test_sigkill_then_resume_continues_step_counters(tmp_path):
     run_dir = tmp_path / "run"
     proc = start_cli(["--run-dir", str(run_dir), "--total-steps", str(10_000 * BATCH), "--checkpoint-iterations", "2",
