@@ -95,3 +95,30 @@ def test_without_swarming_nothing_is_archived_but_milestones_are_logged():
 def test_bad_swarm_config_is_refused(bad):
     with pytest.raises(ValueError):
         pokerl_fast.make_vec_env(1, **bad)
+
+
+def test_archive_and_milestones_survive_a_checkpoint_on_disk(tmp_path):
+    """The env state (archive states as bytes, milestones, RNG states) goes through checkpoint.save/load."""
+    from pokerl_fast import checkpoint
+
+    env = pokerl_fast.make_vec_env(3, swarm_interval=4, swarm_fraction=0.7, episode_length=10**6)
+    other = pokerl_fast.make_vec_env(3, swarm_interval=4, swarm_fraction=0.7, episode_length=10**6)
+    try:
+        env.reset(seed=2)
+        set_event(env, 2)
+        env.step(np.zeros(3, np.int64))
+        path = checkpoint.save(tmp_path / "checkpoints", 1, {"env": env.get_state()}, {"note": "test"})
+        other.reset(seed=9)
+        other.set_state(checkpoint.load(checkpoint.latest(path.parent))["env"])
+        assert other.milestones == env.milestones == {EVENT: 1}
+        assert other.archive.keys() == env.archive.keys()
+        rng = np.random.default_rng(0)
+        for _ in range(6):  # crosses a swarming round: the same envs move to the same states
+            act = rng.integers(0, 7, 3)
+            _, ra, _, ta, _ = env.step(act)
+            _, rb, _, tb, _ = other.step(act)
+            assert np.array_equal(ra, rb) and np.array_equal(ta, tb)
+        assert [e.save_state() for e in env.emulators] == [e.save_state() for e in other.emulators]
+    finally:
+        env.close()
+        other.close()
