@@ -42,6 +42,13 @@ def raw_pyboy(rom, state):
     return pb
 
 
+def make_env(n, rom, state, **overrides):
+    """A vector env on the benchmark's ROM and start state whose episodes never end mid-measurement."""
+    env = pokerl_fast.make_vec_env(n, rom=rom.path, start_state=state, episode_length=10**9, **overrides)
+    env.reset(seed=0)
+    return env
+
+
 def raw_step_fn(pb, seed=0):
     rng = np.random.default_rng(seed)
     actions = rng.integers(0, len(BUTTONS), 4096)
@@ -72,8 +79,7 @@ def test_env_step_vs_raw_tick(benchmark, report, rom_and_state):
     """One env, one thread: our whole step (press, tick, decode, explore, reward, obs) vs button()+tick(24)."""
     rom, state = rom_and_state
     pb = raw_pyboy(rom, state)
-    env = pokerl_fast.make_vec_env(1, rom=rom.path, start_state=state, num_threads=1, episode_length=10**9)
-    env.reset(seed=0)
+    env = make_env(1, rom, state, num_threads=1)
     try:
         raw, ours = best_rates([raw_step_fn(pb), env_step_fn(env)])
         benchmark.pedantic(env_step_fn(env), rounds=200, iterations=1)
@@ -92,15 +98,12 @@ def test_vector_env_two_cores_vs_one_raw_emulator(benchmark, report, rom_and_sta
     pb = raw_pyboy(rom, state)
     n = 8
     before = rss_mb()
-    env = pokerl_fast.make_vec_env(n, rom=rom.path, start_state=state, num_threads=2, episode_length=10**9)
-    env.reset(seed=0)
+    env = make_env(n, rom, state, num_threads=2)
     for _ in range(50):
         env.step(np.zeros(n, np.int64))
     per_env_mb = (rss_mb() - before) / n
     try:
-        one_thread = pokerl_fast.make_vec_env(n, rom=rom.path, start_state=state, num_threads=1,
-                                              episode_length=10**9)
-        one_thread.reset(seed=0)
+        one_thread = make_env(n, rom, state, num_threads=1)
         raw, vec, single = best_rates([raw_step_fn(pb), env_step_fn(env), env_step_fn(one_thread)])
         vec, single = vec * n, single * n
         one_thread.close()
@@ -117,12 +120,9 @@ def test_vector_env_two_cores_vs_one_raw_emulator(benchmark, report, rom_and_sta
 @pytest.mark.benchmark(group="env-step")
 def test_adaptive_steps_vs_fixed(benchmark, report, rom_and_state):
     rom, state = rom_and_state
-    fixed = pokerl_fast.make_vec_env(1, rom=rom.path, start_state=state, num_threads=1, episode_length=10**9)
-    adaptive = pokerl_fast.make_vec_env(1, rom=rom.path, start_state=state, num_threads=1, episode_length=10**9,
-                                        adaptive_steps=True, min_frames_per_step=8)
+    fixed = make_env(1, rom, state, num_threads=1)
+    adaptive = make_env(1, rom, state, num_threads=1, adaptive_steps=True, min_frames_per_step=8)
     try:
-        fixed.reset(seed=0)
-        adaptive.reset(seed=0)
         frames = []
         step = env_step_fn(adaptive)
 
@@ -160,8 +160,7 @@ def test_threads_vs_processes(benchmark, report, rom_and_state):
     proc_rate = sum(out.get(timeout=120) for _ in procs)
     for p in procs:
         p.join()
-    env = pokerl_fast.make_vec_env(2, rom=rom.path, start_state=state, num_threads=2, episode_length=10**9)
-    env.reset(seed=0)
+    env = make_env(2, rom, state, num_threads=2)
     try:
         thread_rate = rate(env_step_fn(env), 3.0) * 2
         benchmark.pedantic(env_step_fn(env), rounds=50, iterations=1)
