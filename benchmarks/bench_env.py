@@ -152,7 +152,7 @@ def test_threads_vs_processes(benchmark, report, rom_and_state):
     import multiprocessing as mp
 
     rom, state = rom_and_state
-    ctx = mp.get_context("fork")  # before any env thread exists in this test
+    ctx = mp.get_context("spawn")  # fresh interpreters: no inherited OpenMP pool
     out = ctx.Queue()
     procs = [ctx.Process(target=_process_worker, args=(str(rom.path), state, 3.0, out)) for _ in range(2)]
     for p in procs:

@@ -374,6 +374,13 @@ cdef class Batch:
             a = actions[i]
             if a < 0 or a >= na:
                 raise ValueError(f"action {a} for env {i} is outside 0..{na - 1}")
+        if num_threads <= 1:  # no OpenMP at all: also safe in a process forked after OpenMP was used
+            with nogil:
+                for i in range(self.n):
+                    frames_out[i] = _run_borrowed(<Emulator> self.ptrs[i], self.masks[actions[i], 0],
+                                                  self.masks[actions[i], 1], hold, min_frames, max_frames,
+                                                  adaptive, helpers)
+            return
         for i in prange(self.n, nogil=True, num_threads=num_threads, schedule="dynamic", chunksize=1):
             frames_out[i] = _run_borrowed(<Emulator> self.ptrs[i], self.masks[actions[i], 0],
                                           self.masks[actions[i], 1], hold, min_frames, max_frames,
