@@ -9,12 +9,12 @@ import io
 
 import numpy as np
 import pytest
-from pyboy import PyBoy
 
 import pokerl_fast
 from pokerl_fast.env import load_start_state
 from pokerl_fast.config import EnvConfig
 from pokerl_fast.rom import resolve_rom
+from pokerl_fast.emulator import new_pyboy
 
 from conftest import best_rates, rate
 
@@ -37,7 +37,7 @@ def rss_mb() -> float:
 
 
 def raw_pyboy(rom, state):
-    pb = PyBoy(rom.path, window="null", sound_emulated=False, cgb=False, log_level="ERROR")
+    pb = new_pyboy(rom.path)
     pb.load_state(io.BytesIO(state))
     return pb
 

@@ -4,30 +4,24 @@ import io
 
 import numpy as np
 import pytest
-from pyboy import PyBoy
 
 from pokerl_fast import constants as C
 from pokerl_fast._native import _emu
 from pokerl_fast import testworld
-from pokerl_fast.testworld import READY_ADDR, READY_VALUE
+from pokerl_fast.emulator import new_pyboy
 
 BUTTONS = ("down", "left", "right", "up", "a", "b", "start")
 
 
-def new_pyboy():
-    return PyBoy(testworld.testworld_rom_path(), window="null", sound_emulated=False, cgb=False, log_level="ERROR")
+def new_testworld_pyboy():
+    return new_pyboy(testworld.testworld_rom_path())
 
 
 @pytest.fixture
 def booted():
-    pb = new_pyboy()
+    pb = new_testworld_pyboy()
     emu = _emu.Emulator(pb)
-    for _ in range(3000):
-        emu.tick(1)
-        if pb.memory[READY_ADDR] == READY_VALUE:
-            break
-    else:
-        pytest.fail("test world never became ready")
+    testworld.boot(pb)
     yield pb, emu
     pb.stop(save=False)
 
@@ -69,7 +63,7 @@ def test_every_address_the_project_reads_matches(booted):
 def test_run_frames_equals_pyboy_button_and_tick(booted):
     """Our GIL-free frame loop is the same emulation as pyboy.button(b, 8) + tick(24)."""
     pb, emu = booted
-    other = new_pyboy()
+    other = new_testworld_pyboy()
     try:
         state = emu.save_state()
         other.load_state(io.BytesIO(state))

@@ -1,12 +1,12 @@
 """The opt-in scripted helpers run inside the native frame loop; each changes exactly what it says."""
 
 import numpy as np
-from pyboy import PyBoy
 
 import pokerl_fast
 from pokerl_fast import constants as C
 from pokerl_fast import testworld
 from pokerl_fast._native import _emu
+from pokerl_fast.emulator import new_pyboy
 
 JOY_HELD = 0xDF04  # the test world's copy of the buttons held this frame (docs/testworld.md)
 
@@ -52,7 +52,7 @@ def test_auto_flash_clears_the_map_palette_offset():
 
 
 def test_auto_dialog_taps_a_only_while_input_is_ignored():
-    pb = PyBoy(testworld.testworld_rom_path(), window="null", sound_emulated=False, cgb=False, log_level="ERROR")
+    pb = new_pyboy(testworld.testworld_rom_path())
     try:
         emu = _emu.Emulator(pb)
         testworld.boot(pb)

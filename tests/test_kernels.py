@@ -7,6 +7,7 @@ import pytest
 from pokerl_fast import constants as C
 from pokerl_fast import reference as ref
 from pokerl_fast._native import _kernels as K
+from pokerl_fast.emulator import new_pyboy
 
 COLOURS = np.array([[255, 255, 255, 255], [153, 153, 153, 255], [85, 85, 85, 255], [0, 0, 0, 255]], np.uint8)
 MAPPED = [m[0] for m in C.MAPS]
@@ -633,11 +634,9 @@ class RealWorld:
 
 @pytest.fixture
 def testworld_pyboy():
-    from pyboy import PyBoy
-
     from pokerl_fast.testworld import boot, testworld_rom_path
 
-    pb = PyBoy(testworld_rom_path(), window="null", sound_emulated=False, cgb=False, log_level="ERROR")
+    pb = new_pyboy(testworld_rom_path())
     try:
         boot(pb)
         pb.tick(1, render=True)

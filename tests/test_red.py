@@ -9,6 +9,7 @@ import pytest
 
 from pokerl_fast import red
 from pokerl_fast.constants import CUR_MAP, IS_IN_BATTLE, JOY_IGNORE, PLAYER_FACING, X_COORD, Y_COORD
+from pokerl_fast.emulator import new_pyboy
 from pokerl_fast.red import (
     REDS_HOUSE_2F,
     WRAM_SIZE,
@@ -87,11 +88,6 @@ def world_rom() -> str:
     return testworld.testworld_rom_path()
 
 
-def _pyboy(rom):
-    from pyboy import PyBoy
-
-    return PyBoy(str(rom), window="null", sound_emulated=False, cgb=False)
-
 
 def _save(pb) -> bytes:
     f = io.BytesIO()
@@ -103,7 +99,7 @@ def test_checks_follow_the_test_world(world_rom):
     from pokerl_fast import testworld as T
 
     spot = (T.START_MAP, T.START_XY)
-    pb = _pyboy(world_rom)
+    pb = new_pyboy(world_rom)
     try:
         pb.tick(10, render=False)  # before the world is ready: nothing is set up, input goes nowhere
         assert "wCurMap is 0" in check_start_state(red.read_wram(pb), *spot)
@@ -134,7 +130,7 @@ def test_start_state_is_made_cached_and_reused(world_rom, tmp_path):
     path = cache_path(sha1_of(world_rom), tmp_path)
     assert path.read_bytes() == state
     assert [p.name for p in tmp_path.iterdir()] == [path.name], "temporary files left behind"
-    pb = _pyboy(world_rom)
+    pb = new_pyboy(world_rom)
     try:
         pb.load_state(io.BytesIO(state))
         assert check_start_state(red.read_wram(pb), T.START_MAP, T.START_XY) is None
@@ -148,7 +144,7 @@ def test_start_state_is_made_cached_and_reused(world_rom, tmp_path):
 
 
 def _moved_state(rom) -> bytes:
-    pb = _pyboy(rom)
+    pb = new_pyboy(rom)
     try:
         from pokerl_fast import testworld as T
 
@@ -175,7 +171,7 @@ def test_damaged_cache_is_made_again(world_rom, tmp_path, damage):
     if bad is None:  # a state that loads but whose WRAM says another map
         from pokerl_fast.rom import resolve_rom
 
-        pb = _pyboy(world_rom)
+        pb = new_pyboy(world_rom)
         try:
             pb.load_state(io.BytesIO(good))
             pb.memory[red.CUR_MAP] = (pb.memory[red.CUR_MAP] + 1) % 256
@@ -223,7 +219,7 @@ def _red_rom() -> str:
 def test_red_start_state_is_the_bedroom_in_control(tmp_path):
     rom = _red_rom()
     state = start_state(rom, cache_dir=tmp_path)
-    pb = _pyboy(rom)
+    pb = new_pyboy(rom)
     try:
         pb.load_state(io.BytesIO(state))
         w = red.read_wram(pb)
@@ -239,7 +235,7 @@ def test_red_start_state_is_the_bedroom_in_control(tmp_path):
 @pytest.mark.red
 def test_red_checks_reject_the_intro_before_its_end():
     rom = _red_rom()
-    pb = _pyboy(rom)
+    pb = new_pyboy(rom)
     try:
         for button, frames in red.INTRO[:-8]:  # Oak is still talking
             if button:

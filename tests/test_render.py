@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from pyboy import PyBoy
 
 from pokerl_fast import reference, testworld
 from pokerl_fast._native import _emu, _kernels
+from pokerl_fast.emulator import new_pyboy
 
 BUTTONS = ("down", "left", "right", "up", "a", "b", "start")
 
@@ -39,7 +39,7 @@ def test_native_render_matches_reference_per_lcdc_mode(lcdc):
 
 def test_native_picture_is_the_frame_pyboy_draws_next():
     """After a step the native picture equals PyBoy's rendering of the following frame, pixel for pixel."""
-    pb = PyBoy(testworld.testworld_rom_path(), window="null", sound_emulated=False, cgb=False, log_level="ERROR")
+    pb = new_pyboy(testworld.testworld_rom_path())
     try:
         emu = _emu.Emulator(pb, native_screen=True)
         testworld.boot(pb)

@@ -3,10 +3,10 @@
 import re
 
 import pytest
-from pyboy import PyBoy
 from pyboy.core.opcodes import CPU_COMMANDS
 
 from pokerl_fast.testworld.sm83 import Asm, AsmError, global_checksum, header_checksum
+from pokerl_fast.emulator import new_pyboy
 
 _IMM8, _IMM16, _HRAM = 0x5A, 0x1234, 0xFF5A
 
@@ -241,7 +241,7 @@ def test_header_rejects_bad_title_and_code_in_header():
 def test_pyboy_runs_an_emitted_rom(tmp_path):
     path = tmp_path / "tiny.gb"
     path.write_bytes(_tiny_program(0x42).rom(title="SM83 TEST"))
-    pyboy = PyBoy(str(path), window="null", sound_emulated=False, cgb=False)
+    pyboy = new_pyboy(path)
     try:
         pyboy.tick(120, render=False)
         assert pyboy.memory[0xC000] == 0x42 and pyboy.memory[0xC001] == 0x43
@@ -255,5 +255,5 @@ def test_pyboy_refuses_a_wrong_header_checksum(tmp_path):
     path = tmp_path / "bad.gb"
     path.write_bytes(bytes(rom))
     with pytest.raises(Exception, match="(?i)checksum"):
-        pyboy = PyBoy(str(path), window="null", sound_emulated=False, cgb=False)
+        pyboy = new_pyboy(path)
         pyboy.stop(save=False)

@@ -6,6 +6,7 @@ import io
 import numpy as np
 import pytest
 
+from pokerl_fast.emulator import new_pyboy
 from pokerl_fast.swarm import BADGE_BASE, StateArchive, make_key, plan_moves
 
 
@@ -138,10 +139,6 @@ def test_plan_moves():
 
 # --- a real swarming move between two emulators on the test world -----------------------------
 
-def _pyboy(rom):
-    from pyboy import PyBoy
-    return PyBoy(str(rom), window="null", sound_emulated=False, cgb=False)
-
 
 def _wram(pb) -> bytes:
     return bytes(pb.memory[0xC000:0xE000])
@@ -157,7 +154,7 @@ def test_moved_env_continues_bit_exactly():
     from pokerl_fast.testworld import testworld_rom_path
 
     rom = testworld_rom_path()
-    src, dst = _pyboy(rom), _pyboy(rom)
+    src, dst = new_pyboy(rom), new_pyboy(rom)
     try:
         src.tick(240, render=False)
         dst.tick(97, render=False)  # the destination is somewhere else entirely

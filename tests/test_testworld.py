@@ -8,7 +8,6 @@ import random
 
 import numpy as np
 import pytest
-from pyboy import PyBoy
 
 from pokerl_fast import constants as C
 from pokerl_fast import testworld as tw
@@ -25,14 +24,12 @@ from pokerl_fast.testworld.drive import (
     wait_until,
 )
 from pokerl_fast.testworld.world import KINDS, PRIVATE_RAM, STATES, tile_pixels
+from pokerl_fast.emulator import new_pyboy
 
 # Update only on purpose: a change here means every cached state and recorded run is invalid.
 PINNED_SHA1 = "eb1dded15ae30e7818ff955f57b2caa2afeedc57"
 DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "testworld.md"
 
-
-def _new(path):
-    return PyBoy(path, window="null", sound_emulated=False, cgb=False, log_level="ERROR")
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +39,7 @@ def rom_path():
 
 @pytest.fixture(scope="module")
 def boot_state(rom_path):
-    pb = _new(rom_path)
+    pb = new_pyboy(rom_path)
     try:
         tw.boot(pb)
         f = io.BytesIO()
@@ -54,7 +51,7 @@ def boot_state(rom_path):
 
 @pytest.fixture
 def pb(rom_path, boot_state):
-    pyboy = _new(rom_path)
+    pyboy = new_pyboy(rom_path)
     pyboy.load_state(io.BytesIO(boot_state))
     yield pyboy
     pyboy.stop(save=False)
@@ -113,7 +110,7 @@ def walk_grass_until_battle(pyboy, max_steps=200):
 
 # ------------------------------------------------------------------------------------------ boot
 def test_boot_to_ready_sets_reds_start_ram(rom_path):
-    pyboy = _new(rom_path)
+    pyboy = new_pyboy(rom_path)
     try:
         frames = tw.boot(pyboy)
         m = pyboy.memory
