@@ -154,14 +154,14 @@ class VecEnv(VectorEnv):
             emu = self._emus[i]
             if states is not None:
                 emu.load_state(states[k])
-                self._fresh_screen(emu, 0)  # swarming moves are bit-exact: no frame ticked
+                emu.idle(0)  # swarming moves are bit-exact: no frame ticked (native screen)
             else:
                 state = self.start_state
                 if (self.config.reset_to_archive and len(self.archive)
                         and self._rngs[i].random() < self.config.reset_to_archive):
                     state = self.archive.sample(self._swarm_rng, 1)[0]
                 emu.load_state(state)
-                self._fresh_screen(emu, int(self._rngs[i].integers(0, self.config.reset_noop_max + 1)))
+                emu.idle(int(self._rngs[i].integers(0, self.config.reset_noop_max + 1)))
             self._elapsed[i] = 0
             self._returns[i] = 0.0
         self._kernels.reset(np.asarray(ids, np.int64))
@@ -171,11 +171,6 @@ class VecEnv(VectorEnv):
         """Remember envs' required-event and badge counts, to spot the next change."""
         self._prev_required[ids] = self._info_arrays["required_events"][ids]
         self._prev_badges[ids] = self._info_arrays["badges"][ids]
-
-    def _fresh_screen(self, emu, frames: int) -> None:
-        """Idle ``frames`` frames and make the screen current (load_state leaves it stale): the native
-        picture is drawn from VRAM at once; PyBoy's renderer needs one more rendered frame."""
-        emu.tick(frames if self.config.screen_source == "native" else frames + 1, True)
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
         if seed is not None:

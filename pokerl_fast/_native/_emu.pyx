@@ -316,6 +316,11 @@ cdef class Emulator:
             if self.native_screen:
                 self._draw()
 
+    def idle(self, int frames):
+        """Tick ``frames`` frames without input and leave the screen current (load_state leaves it
+        stale): the native picture is drawn from VRAM at once; PyBoy's renderer needs one more frame."""
+        self.tick(frames if self.native_screen else frames + 1, True)
+
     def save_state(self):
         """The full emulator state as bytes (PyBoy's own format)."""
         self.buf.clear()
