@@ -249,3 +249,19 @@ def test_state_made_with_sound_on_is_refused(start_state):
             env.set_state(state)
     finally:
         env.close()
+
+
+def test_pyboy_screen_source_agrees_with_the_native_picture_on_a_still_screen(start_state):
+    native = pokerl_fast.make_vec_env(1, start_state=start_state, reset_noop_max=0)
+    rendered = pokerl_fast.make_vec_env(1, start_state=start_state, reset_noop_max=0, screen_source="pyboy")
+    try:
+        a, _ = native.reset(seed=0)
+        b, _ = rendered.reset(seed=0)
+        for _ in range(3):  # B does nothing while standing: the picture stays still
+            a, *_ = native.step(np.array([5]))
+            b, *_ = rendered.step(np.array([5]))
+        assert np.array_equal(a["screen"], b["screen"])
+        assert len(np.unique(np.unpackbits(a["screen"]).reshape(-1, 2), axis=0)) >= 3
+    finally:
+        native.close()
+        rendered.close()
