@@ -49,6 +49,19 @@ NAMED = {
     "ENEMY_MON_LEVEL": "wEnemyMonLevel",
     "LAST_BLACKOUT_MAP": "wLastBlackoutMap",
     "MAP_PAL_OFFSET": "wMapPalOffset",
+    # Menus, the screen tile map and the field-move state, for the auto-HM helper.
+    "TILE_MAP": "wTileMap",
+    "CURRENT_MENU_ITEM": "wCurrentMenuItem",
+    "MAX_MENU_ITEM": "wMaxMenuItem",
+    "PARTY_MENU_SAVED_ITEM": "wPartyAndBillsPCSavedMenuItem",
+    "START_MENU_SAVED_ITEM": "wBattleAndStartSavedMenuItem",
+    "FIELD_MOVES": "wFieldMoves",
+    "NUM_FIELD_MOVES": "wNumFieldMoves",
+    "WHICH_POKEMON": "wWhichPokemon",
+    "PARTY_MON1_MOVES": "wPartyMon1Moves",
+    "CUR_MAP_TILESET": "wCurMapTileset",
+    "WALK_BIKE_SURF_STATE": "wWalkBikeSurfState",
+    "STATUS_FLAGS1": "wStatusFlags1",
 }
 # Facts from Red's disassembly that the symbol table does not carry as sizes.
 PARTY_MON_STRIDE = 0x2C  # bytes between wPartyMon1 and wPartyMon2
@@ -56,6 +69,29 @@ PARTY_MAX = 6
 EVENT_FLAGS_BYTES = 320  # wEventFlags .. wEventFlags + 319 (0xD747-0xD886)
 POKEDEX_BYTES = 19  # 151 bits
 BAG_MAX_ITEMS = 20
+
+# Facts for the field moves (HMs), from Red's disassembly (pret/pokered: constants/move_constants.asm,
+# data/moves/field_moves.asm, engine/menus/start_sub_menus.asm, engine/overworld/cut.asm,
+# constants/tileset_constants.asm). Name -> value; the same names go to Python and C++.
+HM_FACTS = {
+    "TILE_MAP_WIDTH": 20,             # wTileMap is the 20x18 screen, one byte per 8x8 tile
+    "TILE_MAP_HEIGHT": 18,
+    "MOVE_CUT": 0x0F, "MOVE_FLY": 0x13, "MOVE_SURF": 0x39, "MOVE_STRENGTH": 0x46, "MOVE_FLASH": 0x94,
+    "MOVE_DIG": 0x5B, "MOVE_TELEPORT": 0x64, "MOVE_SOFTBOILED": 0x87,
+    # wFieldMoves holds, per field move the mon knows (in move-slot order), its FieldMoveDisplayData
+    # name index; the field-move submenu lists them first, then STATS, SWITCH, CANCEL.
+    "FIELD_MOVE_CUT": 1, "FIELD_MOVE_FLY": 2, "FIELD_MOVE_SURF": 4, "FIELD_MOVE_STRENGTH": 5,
+    "FIELD_MOVE_FLASH": 6, "FIELD_MOVE_DIG": 7, "FIELD_MOVE_TELEPORT": 8, "FIELD_MOVE_SOFTBOILED": 9,
+    "BIT_BOULDERBADGE": 0, "BIT_CASCADEBADGE": 1, "BIT_THUNDERBADGE": 2, "BIT_RAINBOWBADGE": 3,
+    "BIT_SOULBADGE": 4,
+    "BIT_STRENGTH_ACTIVE": 0,         # wStatusFlags1: boulders can be pushed (set by using Strength)
+    "SURF_STATE_SURFING": 2,          # wWalkBikeSurfState: 0 walking, 1 biking, 2 surfing
+    "TILESET_OVERWORLD": 0, "TILESET_GYM": 7,
+    "CUT_TREE_TILE_OVERWORLD": 0x3D,  # the tree UsedCut accepts in the OVERWORLD tileset
+    "CUT_TREE_TILE_GYM": 0x50,        # ... and in the GYM tileset (Celadon gym)
+    "WATER_TILE": 0x14,               # open water in the tilesets where Surf is allowed
+    "START_MENU_MAX_WITH_POKEDEX": 6,  # POKEDEX POKEMON ITEM RED SAVE OPTION EXIT
+}
 
 
 def read_tsv(path: pathlib.Path) -> list[dict[str, str]]:
@@ -109,6 +145,10 @@ def render_py(d: dict) -> str:
             f"KANTO_WIDTH = {d['kanto'][0]}",
             f"KANTO_HEIGHT = {d['kanto'][1]}",
             "",
+            "# Field moves (HMs): facts from Red's disassembly, not from ../shared/data."]
+    out += [f"{k} = 0x{v:02X}" if k.startswith(("MOVE_", "CUT_", "WATER_")) else f"{k} = {v}"
+            for k, v in HM_FACTS.items()]
+    out += ["",
             "# Every WRAM symbol: name -> address (first address where a name repeats).",
             "WRAM = {"]
     for name, addr in sorted(d["wram"].items(), key=lambda kv: (kv[1], kv[0])):
@@ -147,6 +187,10 @@ def render_h(d: dict) -> str:
             f"constexpr int KANTO_WIDTH = {d['kanto'][0]};",
             f"constexpr int KANTO_HEIGHT = {d['kanto'][1]};",
             "",
+            "// Field moves (HMs): facts from Red's disassembly, not from ../shared/data."]
+    out += [f"constexpr int {k} = 0x{v:02X};" if k.startswith(("MOVE_", "CUT_", "WATER_"))
+            else f"constexpr int {k} = {v};" for k, v in HM_FACTS.items()]
+    out += ["",
             "// Global Kanto offset of each map id; -1 where the id is unused.",
             "constexpr int16_t MAP_GLOBAL_X[256] = {"]
     gx = [-1] * 256
