@@ -83,7 +83,19 @@ constexpr int TILESET_GYM = 7;
 constexpr int CUT_TREE_TILE_OVERWORLD = 0x3D;
 constexpr int CUT_TREE_TILE_GYM = 0x50;
 constexpr int WATER_TILE = 0x14;
+constexpr int WATER_SHORE_TILE_1 = 0x32;
+constexpr int WATER_SHORE_TILE_2 = 0x48;
+constexpr int TILESET_SHIP_PORT = 14;
+constexpr int WATER_TILESETS_MASK = 0xC260A9;
 constexpr int START_MENU_MAX_WITH_POKEDEX = 6;
+constexpr int FRONT_TILE_DOWN_COL = 8;
+constexpr int FRONT_TILE_DOWN_ROW = 11;
+constexpr int FRONT_TILE_UP_COL = 8;
+constexpr int FRONT_TILE_UP_ROW = 7;
+constexpr int FRONT_TILE_LEFT_COL = 6;
+constexpr int FRONT_TILE_LEFT_ROW = 9;
+constexpr int FRONT_TILE_RIGHT_COL = 10;
+constexpr int FRONT_TILE_RIGHT_ROW = 9;
 
 // Global Kanto offset of each map id; -1 where the id is unused.
 constexpr int16_t MAP_GLOBAL_X[256] = {

@@ -90,7 +90,16 @@ HM_FACTS = {
     "CUT_TREE_TILE_OVERWORLD": 0x3D,  # the tree UsedCut accepts in the OVERWORLD tileset
     "CUT_TREE_TILE_GYM": 0x50,        # ... and in the GYM tileset (Celadon gym)
     "WATER_TILE": 0x14,               # open water in the tilesets where Surf is allowed
+    "WATER_SHORE_TILE_1": 0x32,       # shore tiles Surf also accepts (not in SHIP_PORT)
+    "WATER_SHORE_TILE_2": 0x48,
+    "TILESET_SHIP_PORT": 14,
+    # bit t set = tileset t has water: OVERWORLD, FOREST, DOJO, GYM, SHIP, SHIP_PORT, CAVERN, FACILITY, PLATEAU
+    "WATER_TILESETS_MASK": sum(1 << t for t in (0, 3, 5, 7, 13, 14, 17, 22, 23)),
     "START_MENU_MAX_WITH_POKEDEX": 6,  # POKEDEX POKEMON ITEM RED SAVE OPTION EXIT
+    # The tile in front of the player (Red's GetTileAndCoordsInFrontOfPlayer): the bottom-left tile of the
+    # faced 2x2 cell, as (column, row) in wTileMap; the player's own cell is columns 8-9, rows 8-9.
+    "FRONT_TILE_DOWN_COL": 8, "FRONT_TILE_DOWN_ROW": 11, "FRONT_TILE_UP_COL": 8, "FRONT_TILE_UP_ROW": 7,
+    "FRONT_TILE_LEFT_COL": 6, "FRONT_TILE_LEFT_ROW": 9, "FRONT_TILE_RIGHT_COL": 10, "FRONT_TILE_RIGHT_ROW": 9,
 }
 
 
