@@ -97,6 +97,10 @@ constexpr int FRONT_TILE_LEFT_ROW = 9;
 constexpr int FRONT_TILE_RIGHT_COL = 10;
 constexpr int FRONT_TILE_RIGHT_ROW = 9;
 
+// Event flags read by name.
+constexpr uint16_t EVENT_GOT_POKEDEX_ADDR = 0xD74B;
+constexpr int EVENT_GOT_POKEDEX_BIT = 5;
+
 // Global Kanto offset of each map id; -1 where the id is unused.
 constexpr int16_t MAP_GLOBAL_X[256] = {
     64, 54, 54, 234, 334, 234, 164, 174, 64, 14, 234, -1, 64, 64, 94, 144,

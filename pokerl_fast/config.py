@@ -84,6 +84,10 @@ class EnvConfig:
     """Scripted helper: keep wPlayerMoney at 999999 after every step (buying is never blocked)."""
     auto_flash: bool = True
     """Scripted helper: keep wMapPalOffset at 0 so dark caves are lit without HM05 (Rock Tunnel is otherwise a maze in the dark)."""
+    auto_hm: bool = True
+    """Scripted helper: when the agent pushes into a Cut tree (water) and a party mon knows Cut (Surf) and the
+    badge is owned, open the start menu and use the move through the game's own menus (a few hundred frames,
+    counted in the step); keep Strength active (wStatusFlags1) while a mon knows it and the Rainbow badge is owned."""
     swarm_interval: int = 0
     """Swarming: every N steps move swarm_fraction of the envs to states sampled from the archive's frontier (0: off)."""
     swarm_fraction: float = 0.25
@@ -132,7 +136,8 @@ class EnvConfig:
 
         return ((_emu.HELPER_AUTO_DIALOG if self.auto_dialog else 0)
                 | (_emu.HELPER_INFINITE_MONEY if self.infinite_money else 0)
-                | (_emu.HELPER_AUTO_FLASH if self.auto_flash else 0))
+                | (_emu.HELPER_AUTO_FLASH if self.auto_flash else 0)
+                | (_emu.HELPER_AUTO_HM if self.auto_hm else 0))
 
     def threads_for(self, num_envs: int) -> int:
         """Threads actually used for num_envs emulators."""

@@ -339,3 +339,55 @@ class ReferenceEnv:
                 self.explore.count, d["level_sum"], d["in_battle"])
         out.update({"info_" + name: v for name, v in zip(INFO_NAMES, info)})
         return out
+
+
+# ---------------------------------------------------------------------------------------- auto-HM (hm.h)
+_FRONT_TILE = {  # facing -> (column, row) of the tile in front of the player in wTileMap
+    0x0: (C.FRONT_TILE_DOWN_COL, C.FRONT_TILE_DOWN_ROW), 0x4: (C.FRONT_TILE_UP_COL, C.FRONT_TILE_UP_ROW),
+    0x8: (C.FRONT_TILE_LEFT_COL, C.FRONT_TILE_LEFT_ROW), 0xC: (C.FRONT_TILE_RIGHT_COL, C.FRONT_TILE_RIGHT_ROW),
+}
+_FACING_DPAD = {0x0: 0x8, 0x4: 0x4, 0x8: 0x2, 0xC: 0x1}  # facing -> joypad direction bit (down, up, left, right)
+_WATER_TILESETS = (0, 3, 5, 7, 13, 14, 17, 22, 23)  # OVERWORLD FOREST DOJO GYM SHIP SHIP_PORT CAVERN FACILITY PLATEAU
+
+
+def party_mon_with_move(wram, move: int) -> int:
+    """Party slot of the first mon that knows ``move``, or -1."""
+    for i in range(min(_byte(wram, C.PARTY_COUNT), C.PARTY_MAX)):
+        if move in _bytes(wram, C.PARTY_MON1_MOVES + i * C.PARTY_MON_STRIDE, 4).tolist():
+            return i
+    return -1
+
+
+def hm_plan(wram, dmask: int) -> tuple[int, int, int, int]:
+    """(kind 0 none/1 cut/2 surf, party index, field-move index, POKEMON's start-menu index) after a step."""
+    none = (0, -1, 0, 0)
+    facing = _byte(wram, C.PLAYER_FACING)
+    if facing not in _FRONT_TILE or dmask != _FACING_DPAD[facing]:
+        return none
+    if not ready_for_input(wram) or _byte(wram, C.IS_IN_BATTLE) != 0:
+        return none
+    col, row = _FRONT_TILE[facing]
+    tile = _byte(wram, C.TILE_MAP + row * C.TILE_MAP_WIDTH + col)
+    tileset = _byte(wram, C.CUR_MAP_TILESET)
+    badges = _byte(wram, C.OBTAINED_BADGES)
+    tree = {C.TILESET_OVERWORLD: C.CUT_TREE_TILE_OVERWORLD, C.TILESET_GYM: C.CUT_TREE_TILE_GYM}.get(tileset)
+    water = {C.WATER_TILE} if tileset == C.TILESET_SHIP_PORT else {
+        C.WATER_TILE, C.WATER_SHORE_TILE_1, C.WATER_SHORE_TILE_2}
+    if tile == tree and badges >> C.BIT_CASCADEBADGE & 1:
+        kind, move, field_move = 1, C.MOVE_CUT, C.FIELD_MOVE_CUT
+    elif (tileset in _WATER_TILESETS and tile in water and badges >> C.BIT_SOULBADGE & 1
+          and _byte(wram, C.WALK_BIKE_SURF_STATE) != C.SURF_STATE_SURFING):
+        kind, move, field_move = 2, C.MOVE_SURF, C.FIELD_MOVE_SURF
+    else:
+        return none
+    mon = party_mon_with_move(wram, move)
+    if mon < 0:
+        return none
+    addr, bit = C.EVENT_FLAGS_BY_NAME["EVENT_GOT_POKEDEX"]
+    return kind, mon, field_move, _byte(wram, addr) >> bit & 1
+
+
+def strength_ready(wram) -> bool:
+    """A party mon knows Strength and the Rainbow badge is owned."""
+    return bool(_byte(wram, C.OBTAINED_BADGES) >> C.BIT_RAINBOWBADGE & 1) and party_mon_with_move(
+        wram, C.MOVE_STRENGTH) >= 0

@@ -63,6 +63,8 @@ NAMED = {
     "WALK_BIKE_SURF_STATE": "wWalkBikeSurfState",
     "STATUS_FLAGS1": "wStatusFlags1",
 }
+# Event flags native code tests by name: NAME -> NAME_ADDR, NAME_BIT in C++.
+NAMED_EVENTS = ("EVENT_GOT_POKEDEX",)
 # Facts from Red's disassembly that the symbol table does not carry as sizes.
 PARTY_MON_STRIDE = 0x2C  # bytes between wPartyMon1 and wPartyMon2
 PARTY_MAX = 6
@@ -199,6 +201,10 @@ def render_h(d: dict) -> str:
             "// Field moves (HMs): facts from Red's disassembly, not from ../shared/data."]
     out += [f"constexpr int {k} = 0x{v:02X};" if k.startswith(("MOVE_", "CUT_", "WATER_"))
             else f"constexpr int {k} = {v};" for k, v in HM_FACTS.items()]
+    out += ["", "// Event flags read by name."]
+    for name in NAMED_EVENTS:
+        addr, bit = d["events"][name]
+        out += [f"constexpr uint16_t {name}_ADDR = 0x{addr:04X};", f"constexpr int {name}_BIT = {bit};"]
     out += ["",
             "// Global Kanto offset of each map id; -1 where the id is unused.",
             "constexpr int16_t MAP_GLOBAL_X[256] = {"]

@@ -10,6 +10,10 @@ BUTTONS: dict[str, tuple[int, int]]
 HELPER_AUTO_DIALOG: int
 HELPER_INFINITE_MONEY: int
 HELPER_AUTO_FLASH: int
+HELPER_AUTO_HM: int
+
+def hm_plan(wram: npt.NDArray[np.uint8], dmask: int) -> tuple[int, int, int, int]: ...
+def hm_strength_ready(wram: npt.NDArray[np.uint8]) -> bool: ...
 
 class StateBuffer: ...
 

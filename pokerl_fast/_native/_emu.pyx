@@ -36,6 +36,21 @@ cdef extern from "red_constants.h" namespace "pokerl::red" nogil:
     const uint16_t JOY_IGNORE
     const uint16_t PLAYER_MONEY
     const uint16_t MAP_PAL_OFFSET
+    const uint16_t CURRENT_MENU_ITEM
+    const uint16_t MAX_MENU_ITEM
+    const uint16_t FIELD_MOVES
+    const uint16_t PARTY_COUNT
+    const uint16_t STATUS_FLAGS1
+    const int BIT_STRENGTH_ACTIVE
+    const int START_MENU_MAX_WITH_POKEDEX
+
+cdef extern from "hm.h" namespace "pokerl" nogil:
+    cdef enum HmKind:
+        HM_NONE, HM_CUT, HM_SURF
+    cdef cppclass HmPlan:
+        int kind, party_index, field_move, start_menu_item
+    HmPlan plan_hm(const uint8_t* wram, uint8_t dmask)
+    bint strength_ready(const uint8_t* wram)
 
 import pyboy as _pyboy_module
 
@@ -62,9 +77,43 @@ cdef enum:
     AUTO_DIALOG = 1     # tap A on alternate frames while wJoyIgnore is set (after the agent's press)
     INFINITE_MONEY = 2  # keep wPlayerMoney at 999999 after every step
     AUTO_FLASH = 4      # keep wMapPalOffset at 0 after every step: dark caves are lit
+    AUTO_HM = 8         # use Cut/Surf through the menus when the agent pushes into a tree/water; keep Strength on
 HELPER_AUTO_DIALOG = AUTO_DIALOG
 HELPER_INFINITE_MONEY = INFINITE_MONEY
 HELPER_AUTO_FLASH = AUTO_FLASH
+HELPER_AUTO_HM = AUTO_HM
+
+# The auto-HM menu macro: every press is held MENU_HOLD frames within MENU_TAP frames (an env step's
+# timing); after a press that opens a menu, up to MENU_OPEN_LIMIT frames are allowed for it to appear.
+DEF MENU_HOLD = 8
+DEF MENU_TAP = 24
+DEF MENU_OPEN_LIMIT = 240
+DEF MENU_SETTLE = 8
+DEF MENU_NAV_TRIES = 8
+DEF MENU_CLOSE_TAPS = 4
+DEF READY_LIMIT = 600
+DEF PAD_DOWN = 0x8
+DEF PAD_UP = 0x4
+DEF BTN_A = 0x1
+DEF BTN_B = 0x2
+DEF BTN_START = 0x8
+DEF NO_MENU = 0xFF
+
+
+def hm_plan(const uint8_t[::1] wram, uint8_t dmask):
+    """The auto-HM decision for one WRAM image (8192 bytes) after a step with d-pad mask ``dmask``:
+    (kind 0 none/1 cut/2 surf, party index, field-move index, start-menu index of POKEMON)."""
+    if wram.shape[0] != WRAM_SIZE:
+        raise ValueError(f"wram must have {WRAM_SIZE} bytes (got {wram.shape[0]})")
+    cdef HmPlan plan = plan_hm(&wram[0], dmask)
+    return plan.kind, plan.party_index, plan.field_move, plan.start_menu_item
+
+
+def hm_strength_ready(const uint8_t[::1] wram):
+    """Whether the auto-HM helper keeps Strength on for this WRAM image (a mon knows it, Rainbow badge)."""
+    if wram.shape[0] != WRAM_SIZE:
+        raise ValueError(f"wram must have {WRAM_SIZE} bytes (got {wram.shape[0]})")
+    return strength_ready(&wram[0])
 
 
 cdef class StateBuffer(IntIOInterface):
@@ -286,6 +335,8 @@ cdef class Emulator:
             self._release(dmask, smask)
         if tapping:
             self._release(0, 0x1)
+        if helpers & AUTO_HM:
+            f += self._auto_hm(dmask)
         if helpers & INFINITE_MONEY:
             self.wram[PLAYER_MONEY - 0xC000] = 0x99
             self.wram[PLAYER_MONEY - 0xC000 + 1] = 0x99
@@ -295,6 +346,112 @@ cdef class Emulator:
         if self.native_screen:
             self._draw()
         return f
+
+    cdef inline int _tap(self, uint8_t dmask, uint8_t smask) noexcept nogil:
+        return self._run(dmask, smask, MENU_HOLD, 0, MENU_TAP, False, 0)
+
+    cdef int _tap_until_menu(self, uint8_t smask, int max_item, bint* opened) noexcept nogil:
+        """Press a button that opens a menu whose wMaxMenuItem is ``max_item``; wait for it to appear.
+
+        wMaxMenuItem is set to a value no menu uses first, so a stale value from an earlier menu
+        cannot pass for the new one."""
+        cdef int f
+        self.wram[MAX_MENU_ITEM - 0xC000] = NO_MENU
+        f = self._tap(0, smask)
+        while self.wram[MAX_MENU_ITEM - 0xC000] != max_item and f < MENU_OPEN_LIMIT:
+            self._tick_frame(False)
+            f += 1
+        opened[0] = self.wram[MAX_MENU_ITEM - 0xC000] == max_item
+        if opened[0]:
+            self._tick_frames(MENU_SETTLE)
+            f += MENU_SETTLE
+        return f
+
+    cdef int _field_menu_index(self, int field_move) noexcept nogil:
+        """Row of ``field_move`` in the open field-move submenu, or -1 if it is not open or not listed.
+
+        The submenu lists the mon's field moves (wFieldMoves, zero-terminated, at most 4), then STATS,
+        SWITCH, CANCEL: its wMaxMenuItem is the number of field moves + 2."""
+        cdef int k, count = 0, found = -1
+        for k in range(4):
+            if self.wram[FIELD_MOVES - 0xC000 + k] == 0:
+                break
+            if self.wram[FIELD_MOVES - 0xC000 + k] == field_move and found < 0:
+                found = k
+            count += 1
+        if self.wram[MAX_MENU_ITEM - 0xC000] != count + 2:
+            return -1
+        return found
+
+    cdef int _tap_until_field_menu(self, int field_move, int* index) noexcept nogil:
+        """Press A on the chosen mon; wait for the field-move submenu; ``index`` = the move's row or -1."""
+        cdef int f
+        self.wram[MAX_MENU_ITEM - 0xC000] = NO_MENU
+        f = self._tap(0, BTN_A)
+        while self._field_menu_index(field_move) < 0 and f < MENU_OPEN_LIMIT:
+            self._tick_frame(False)
+            f += 1
+        index[0] = self._field_menu_index(field_move)
+        if index[0] >= 0:
+            self._tick_frames(MENU_SETTLE)
+            f += MENU_SETTLE
+        return f
+
+    cdef int _menu_to(self, int item, bint* reached) noexcept nogil:
+        """Move the open menu's cursor to ``item`` with DOWN/UP, reading wCurrentMenuItem after each press."""
+        cdef int f = 0, k, cur
+        for k in range(MENU_NAV_TRIES):
+            cur = self.wram[CURRENT_MENU_ITEM - 0xC000]
+            if cur == item:
+                break
+            f += self._tap(PAD_DOWN if cur < item else PAD_UP, 0)
+        reached[0] = self.wram[CURRENT_MENU_ITEM - 0xC000] == item
+        return f
+
+    cdef inline void _tick_frames(self, int n) noexcept nogil:
+        cdef int k
+        for k in range(n):
+            self._tick_frame(False)
+
+    cdef int _close_menus(self) noexcept nogil:
+        """B closes any text box, submenu, party menu and start menu that is left; then wait for input."""
+        cdef int f = 0, k
+        for k in range(MENU_CLOSE_TAPS):
+            f += self._tap(0, BTN_B)
+        while not ready_for_input(self.wram) and f < READY_LIMIT:
+            self._tick_frame(False)
+            f += 1
+        if not self.native_screen:  # PyBoy's screen shows the last rendered frame: make it this one
+            self._tick_frame(True)
+            f += 1
+        return f
+
+    cdef int _auto_hm(self, uint8_t dmask) noexcept nogil:
+        """After a step: keep Strength on when the party may use it; if the agent pushed into a tree
+        (water) and the party can Cut (Surf), use it through Red's menus. Returns frames ticked."""
+        cdef int f = 0, target = -1
+        cdef bint ok = False
+        cdef HmPlan plan
+        if strength_ready(self.wram):
+            self.wram[STATUS_FLAGS1 - 0xC000] |= (1 << BIT_STRENGTH_ACTIVE)
+        plan = plan_hm(self.wram, dmask)
+        if plan.kind == HM_NONE:
+            return 0
+        f += self._tap_until_menu(BTN_START, START_MENU_MAX_WITH_POKEDEX - 1 + plan.start_menu_item, &ok)
+        if ok:
+            f += self._menu_to(plan.start_menu_item, &ok)
+        if ok:
+            f += self._tap_until_menu(BTN_A, self.wram[PARTY_COUNT - 0xC000] - 1, &ok)
+        if ok:
+            f += self._menu_to(plan.party_index, &ok)
+        if ok:
+            f += self._tap_until_field_menu(plan.field_move, &target)
+            ok = target >= 0
+        if ok:
+            f += self._menu_to(target, &ok)
+        if ok:
+            f += self._tap(0, BTN_A)
+        return f + self._close_menus()
 
     def run_frames(self, str button, int hold=8, int frames=24, int min_frames=0, bint adaptive=False,
                    uint32_t helpers=0):
