@@ -27,7 +27,7 @@ from pokerl_fast.testworld.world import KINDS, PRIVATE_RAM, STATES, tile_pixels
 from pokerl_fast.emulator import new_pyboy
 
 # Update only on purpose: a change here means every cached state and recorded run is invalid.
-PINNED_SHA1 = "eb1dded15ae30e7818ff955f57b2caa2afeedc57"
+PINNED_SHA1 = "5275c4dd1eb1460b5a101fbefab8956fccaa0e9b"
 DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "testworld.md"
 
 
@@ -199,6 +199,7 @@ def test_every_door_changes_map_and_position(pb):
         assert pb.memory[C.CUR_MAP] == tw.room(door.dest_room).map_id, door
         assert position(pb) == (door.dest_room, door.dest_xy), door
         assert pb.memory[PRIVATE_RAM["wRoom"]] == [r.name for r in tw.ROOMS].index(door.dest_room)
+        assert pb.memory[C.CUR_MAP_TILESET] == tw.room(door.dest_room).tileset, door
 
 
 # ------------------------------------------------------------------------------------------ events
@@ -420,7 +421,7 @@ def test_layout_fits_red_maps_and_docs_match():
 
 
 def test_layout_validation_catches_a_bad_room(monkeypatch):
-    too_big = L.Room("REDS_HOUSE_2F", ("#" * 9,) * 9)  # Red's 2F is 8x8
+    too_big = L.Room("REDS_HOUSE_2F", ("#" * 9,) * 9, L.TILESET_REDS_HOUSE_2)  # Red's 2F is 8x8
     monkeypatch.setattr(L, "ROOMS", (too_big,) + L.ROOMS[1:])
     monkeypatch.setattr(L, "_ROOMS_BY_NAME", {r.name: r for r in L.ROOMS})
     with pytest.raises(L.LayoutError, match="REDS_HOUSE_2F is 9x9"):

@@ -9,6 +9,7 @@ Public API::
     build_testworld_rom() -> bytes       # deterministic 32 KiB image
     testworld_rom_path() -> str          # cached file named by its SHA-1 (PyBoy is built from a path)
     boot(pyboy) / wait_ready(pyboy)      # tick until READY_ADDR == READY_VALUE
+    press, go_to, approach, step_onto, face, use_field_move, ...        (drive the ROM like the env does)
     READY_ADDR, READY_VALUE, START_MAP, START_XY, START_FACING
     ROOMS, DOORS, TRIGGERS, NPCS, GYMS, HEALS, PICKUPS, ENCOUNTERS, find_path, ...   (from layout)
 """
@@ -22,7 +23,22 @@ import pathlib
 
 from pokerl_fast.fileio import write_atomic
 
-from pokerl_fast.testworld.drive import approach, boot, go_to, position, press, step_onto, wait_ready, wait_until
+from pokerl_fast.testworld.drive import (
+    approach,
+    boot,
+    close_menus,
+    face,
+    go_to,
+    in_menu,
+    open_party_menu,
+    position,
+    press,
+    select_item,
+    step_onto,
+    use_field_move,
+    wait_ready,
+    wait_until,
+)
 from pokerl_fast.testworld.layout import (
     BLACKOUT_ROOM,
     BLACKOUT_XY,
@@ -47,6 +63,7 @@ from pokerl_fast.testworld.layout import (
     STARTER,
     STARTER_LEVEL,
     STARTER_MAX_HP,
+    STARTER_MOVES,
     TRIGGERS,
     Door,
     Gym,
@@ -57,6 +74,7 @@ from pokerl_fast.testworld.layout import (
     Species,
     Talk,
     Trigger,
+    cells_of,
     event_bit,
     find_path,
     room,
@@ -67,7 +85,8 @@ from pokerl_fast.testworld.world import PRIVATE_RAM, READY_ADDR, READY_VALUE, TI
 
 __all__ = [
     "build_testworld_rom", "testworld_rom_path", "cache_dir", "boot", "wait_ready", "press", "go_to",
-    "approach", "step_onto", "position", "wait_until", "READY_ADDR", "READY_VALUE", "PRIVATE_RAM", "TITLE",
+    "approach", "step_onto", "position", "wait_until", "face", "in_menu", "close_menus", "select_item",
+    "open_party_menu", "use_field_move", "STARTER_MOVES", "cells_of", "READY_ADDR", "READY_VALUE", "PRIVATE_RAM", "TITLE",
     "START_ROOM", "START_MAP", "START_XY", "START_FACING", "BLACKOUT_ROOM", "BLACKOUT_XY",
     "STARTER", "STARTER_LEVEL", "STARTER_MAX_HP", "START_MONEY", "ENCOUNTER_ONE_IN", "ENCOUNTERS",
     "FACING_DOWN", "FACING_UP", "FACING_LEFT", "FACING_RIGHT", "DIRECTIONS",

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from pokerl_fast import constants as C
 from pokerl_fast.testworld import layout as L
-from pokerl_fast.testworld.world import READY_ADDR, READY_VALUE
+from pokerl_fast.testworld.world import MENU_STATES, PRIVATE_RAM, READY_ADDR, READY_VALUE, STATES
 
 __all__ = [
     "HOLD_FRAMES", "STEP_FRAMES", "BOOT_FRAME_LIMIT", "DriveError",
     "boot", "wait_ready", "press", "wait_until", "position", "in_control", "finish_battle", "go_to",
-    "approach", "step_onto",
+    "approach", "step_onto", "face", "in_menu", "close_menus", "select_item", "open_party_menu",
+    "use_field_move",
 ]
 
 HOLD_FRAMES = 8  # the env holds a button this long
@@ -72,14 +73,18 @@ def finish_battle(pyboy, max_presses: int = 20) -> bool:
     raise DriveError(f"still in battle after {max_presses} A presses")
 
 
-def go_to(pyboy, room_name: str, xy: tuple[int, int], max_steps: int = 400, heal_below: int = 0) -> int:
+def go_to(pyboy, room_name: str, xy: tuple[int, int], max_steps: int = 400, heal_below: int = 0,
+          passable=()) -> int:
     """Walk (through doors, fighting any battle) until standing at ``room_name``/``xy``.
 
-    Replans after every unexpected event (battle, blackout). Returns the number of d-pad presses.
+    Closes any open menu first. Replans after every unexpected event (battle, blackout). ``passable``:
+    ``(room, (x, y))`` cells to walk through although the layout has a tree, water or boulder there.
+    Returns the number of d-pad presses.
     """
     if L.room(room_name).tile(xy) == L.DOOR:
         raise DriveError(f"{room_name} {tuple(xy)} is a door: nobody stands on it; use step_onto() to go through")
     steps = 0
+    close_menus(pyboy)
     while position(pyboy) != (room_name, tuple(xy)):
         if steps >= max_steps:
             raise DriveError(f"not at {room_name} {xy} after {max_steps} steps (at {position(pyboy)})")
@@ -88,7 +93,7 @@ def go_to(pyboy, room_name: str, xy: tuple[int, int], max_steps: int = 400, heal
             finish_battle(pyboy)
             continue
         here_room, here = position(pyboy)
-        path = L.find_path(here_room, here, room_name, xy)
+        path = L.find_path(here_room, here, room_name, xy, passable=passable)
         press(pyboy, path[0])
         steps += 1
         if pyboy.memory[C.IS_IN_BATTLE]:
@@ -96,21 +101,25 @@ def go_to(pyboy, room_name: str, xy: tuple[int, int], max_steps: int = 400, heal
     return steps
 
 
-def approach(pyboy, room_name: str, xy: tuple[int, int]) -> str:
+def approach(pyboy, room_name: str, xy: tuple[int, int], passable=()) -> str:
     """Walk to the floor neighbour of ``xy`` with the shortest path; return the press that steps onto
     (or, for a blocking tile such as an NPC, faces) ``xy`` from there."""
     best = None
+    close_menus(pyboy)
     here = position(pyboy)
     for name, (dx, dy, _) in L.DIRECTIONS.items():
         nb = (xy[0] - dx, xy[1] - dy)
         if L.room(room_name).tile(nb) == L.FLOOR:
-            cost = 0 if here == (room_name, nb) else len(L.find_path(*here, room_name, nb))
+            try:
+                cost = 0 if here == (room_name, nb) else len(L.find_path(*here, room_name, nb, passable=passable))
+            except L.LayoutError:
+                continue  # that side is out of reach
             if best is None or cost < best[0]:
                 best = (cost, nb, name)
     if best is None:
         raise DriveError(f"{room_name} {xy} has no floor neighbour to step from")
     _, nb, name = best
-    go_to(pyboy, room_name, nb)
+    go_to(pyboy, room_name, nb, passable=passable)
     wait_until(pyboy, in_control, 200, "control before the last step")
     return name
 
@@ -120,3 +129,75 @@ def step_onto(pyboy, room_name: str, xy: tuple[int, int]) -> str:
     name = approach(pyboy, room_name, xy)
     press(pyboy, name)
     return name
+
+
+def face(pyboy, room_name: str, xy: tuple[int, int], passable=()) -> str:
+    """Stand on a floor neighbour of the blocking cell ``xy`` (tree, water, boulder, NPC) facing it;
+    returns the direction pressed. The player is in control afterwards."""
+    if L.room(room_name).tile(xy) not in L.SOLID:
+        raise DriveError(f"{room_name} {tuple(xy)} is walkable: face() would step onto it; use approach()")
+    name = approach(pyboy, room_name, xy, passable=passable)
+    press(pyboy, name)  # blocked: the player only turns
+    wait_until(pyboy, in_control, 200, "control after turning")
+    if pyboy.memory[C.PLAYER_FACING] != L.DIRECTIONS[name][2]:
+        raise DriveError(f"pressed {name} next to {room_name} {xy} but the player does not face it")
+    return name
+
+
+def in_menu(pyboy) -> bool:
+    """The start menu, the party menu or the field-move submenu is open (the test world's own state)."""
+    return pyboy.memory[PRIVATE_RAM["wState"]] in {STATES[n] for n in MENU_STATES}
+
+
+def close_menus(pyboy, max_presses: int = 4) -> None:
+    """Press B until no menu is open (B leaves the submenu, then the party menu, then the start menu)."""
+    for _ in range(max_presses):
+        if not in_menu(pyboy):
+            return
+        press(pyboy, "b")
+    if in_menu(pyboy):
+        raise DriveError(f"a menu is still open after {max_presses} B presses")
+
+
+def select_item(pyboy, index: int) -> None:
+    """Move the open menu's cursor to ``index`` with the fewest UP/DOWN presses (the cursor wraps)."""
+    m = pyboy.memory
+    if not in_menu(pyboy):
+        raise DriveError("no menu is open: press START first")
+    count = m[C.MAX_MENU_ITEM] + 1
+    if not 0 <= index < count:
+        raise DriveError(f"menu item {index} does not exist: the open menu has {count} items")
+    down = (index - m[C.CURRENT_MENU_ITEM]) % count
+    button, presses = ("down", down) if down <= count - down else ("up", count - down)
+    for _ in range(presses):
+        press(pyboy, button)
+    if m[C.CURRENT_MENU_ITEM] != index:
+        raise DriveError(f"the cursor is on item {m[C.CURRENT_MENU_ITEM]} after {presses} {button} presses, not {index}")
+
+
+def open_party_menu(pyboy) -> None:
+    """From the overworld: START, the POKEMON entry (second with the Pokedex, else first), A."""
+    m = pyboy.memory
+    wait_until(pyboy, lambda mem: in_control(mem) and mem[PRIVATE_RAM["wState"]] == STATES["IDLE"], 200,
+               "control before opening the start menu")
+    press(pyboy, "start")
+    addr, bit = L.event_bit("EVENT_GOT_POKEDEX")
+    select_item(pyboy, m[addr] >> bit & 1)
+    press(pyboy, "a")
+    if m[PRIVATE_RAM["wState"]] != STATES["PARTY_MENU"]:
+        raise DriveError("the party menu did not open")
+
+
+def use_field_move(pyboy, field_move: int, mon: int = 0, frames: int = STEP_FRAMES) -> None:
+    """Open the start menu, pick party mon ``mon`` and use ``field_move`` (a constants.FIELD_MOVE_* index)
+    from its submenu; the last A press ticks ``frames`` frames (fewer than the 16-frame dialog to see it)."""
+    m = pyboy.memory
+    open_party_menu(pyboy)
+    select_item(pyboy, mon)
+    press(pyboy, "a")
+    listed = list(m[C.FIELD_MOVES:C.FIELD_MOVES + m[C.NUM_FIELD_MOVES]])
+    if field_move not in listed:
+        close_menus(pyboy)
+        raise DriveError(f"party mon {mon} has no field move {field_move} (its field moves: {listed})")
+    select_item(pyboy, listed.index(field_move))
+    press(pyboy, "a", frames)

@@ -10,6 +10,10 @@ Legend of the room drawings::
     #  wall (blocks)        .  floor             ,  grass (random battles)
     D  door / map exit      T  event trigger     N  NPC (blocks; face it and press A)
     H  heal tile            I  item pickup       G  gym tile (badge)
+    C  cut tree (blocks until cut with the field move CUT; back when the room is re-entered)
+    W  water (blocks unless surfing)          B  boulder (blocks unless pushed with STRENGTH active)
+
+Each room also carries the Red tileset id the ROM writes to ``CUR_MAP_TILESET`` when it loads.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ from pokerl_fast import constants as C
 
 __all__ = [
     "FACING_DOWN", "FACING_UP", "FACING_LEFT", "FACING_RIGHT", "DIRECTIONS",
+    "TILESET_REDS_HOUSE_1", "TILESET_REDS_HOUSE_2", "TILESET_DOJO", "STARTER_MOVES",
     "Room", "Door", "Trigger", "Talk", "Npc", "Gym", "Heal", "Pickup", "Species",
     "ROOMS", "DOORS", "TRIGGERS", "NPCS", "GYMS", "HEALS", "PICKUPS", "ENCOUNTERS",
     "START_ROOM", "START_MAP", "START_XY", "START_FACING", "BLACKOUT_ROOM", "BLACKOUT_XY",
     "STARTER", "STARTER_LEVEL", "STARTER_MAX_HP", "START_MONEY", "ENCOUNTER_ONE_IN",
     "SCREEN_STEPS_W", "SCREEN_STEPS_H", "LayoutError",
     "room", "room_of_map", "event_bit", "special_at", "specials", "is_walkable", "find_path", "validate",
+    "cells_of", "HM_CHARS",
     "describe_rooms",
 ]
 
@@ -41,7 +47,17 @@ DIRECTIONS = {
 SCREEN_STEPS_W, SCREEN_STEPS_H = 10, 9  # 160x144 px at 16 px per step: rooms fit without scrolling
 
 WALL, FLOOR, GRASS, DOOR, TRIGGER, NPC, HEAL, ITEM, GYM = "#.,DTNHIG"
-SOLID = frozenset({WALL, NPC})
+CUT_TREE, WATER, BOULDER = "CWB"
+HM_CHARS = CUT_TREE + WATER + BOULDER
+SOLID = frozenset({WALL, NPC, CUT_TREE, WATER, BOULDER})
+LEGEND = "#.,DTNHIG" + HM_CHARS
+
+# Red tileset ids (pokered constants/tileset_constants.asm) for the indoor rooms; the outdoor ones and the
+# gym use constants.TILESET_OVERWORLD / TILESET_GYM.
+TILESET_REDS_HOUSE_1 = 1
+TILESET_REDS_HOUSE_2 = 4
+TILESET_DOJO = 5  # Oak's lab uses it in Red
+RED_TILESETS = 24  # OVERWORLD (0) .. PLATEAU (23)
 
 
 class LayoutError(ValueError):
@@ -52,6 +68,7 @@ class LayoutError(ValueError):
 class Room:
     name: str  # Pokemon Red map name, a key of constants.MAP_IDS
     rows: tuple[str, ...]
+    tileset: int  # Red tileset id, written to CUR_MAP_TILESET when the room loads
 
     @property
     def map_id(self) -> int:
@@ -162,7 +179,7 @@ ROOMS: tuple[Room, ...] = (
         "#....#",
         "#....#",
         "######",
-    )),
+    ), TILESET_REDS_HOUSE_2),
     Room("REDS_HOUSE_1F", (
         "######D#",
         "#......#",
@@ -171,7 +188,7 @@ ROOMS: tuple[Room, ...] = (
         "#H.....#",
         "#......#",
         "##D#####",
-    )),
+    ), TILESET_REDS_HOUSE_1),
     Room("PALLET_TOWN", (
         "####DD####",
         "#.,,..,,.#",
@@ -182,7 +199,7 @@ ROOMS: tuple[Room, ...] = (
         "#........#",
         "#..####..#",
         "##########",
-    )),
+    ), C.TILESET_OVERWORLD),
     Room("OAKS_LAB", (
         "########",
         "#..N...#",
@@ -193,7 +210,7 @@ ROOMS: tuple[Room, ...] = (
         "#...T..#",
         "#......#",
         "####D###",
-    )),
+    ), TILESET_DOJO),
     Room("ROUTE_1", (
         "####DD####",
         "#,,,..,,,#",
@@ -204,9 +221,9 @@ ROOMS: tuple[Room, ...] = (
         "#,,,..,,,#",
         "#........#",
         "####DD####",
-    )),
+    ), C.TILESET_OVERWORLD),
     Room("VIRIDIAN_CITY", (
-        "##########",
+        "######D###",
         "#.###..I.#",
         "#.#D#....#",
         "#........#",
@@ -215,7 +232,7 @@ ROOMS: tuple[Room, ...] = (
         "#......,.#",
         "#........#",
         "####DD####",
-    )),
+    ), C.TILESET_OVERWORLD),
     Room("PEWTER_GYM", (
         "#######",
         "#..G..#",
@@ -226,7 +243,20 @@ ROOMS: tuple[Room, ...] = (
         "#.....#",
         "#.....#",
         "###D###",
-    )),
+    ), C.TILESET_GYM),
+    # North of Viridian. Behind the tree (1,4): a pocket that needs Cut. The boulder (4,4) can be pushed up
+    # into the pocket above it with Strength; the water (7,4),(7,3) leads to land at (7,2)/(8,3) with Surf.
+    Room("ROUTE_2", (
+        "##########",
+        "#..#..#..#",
+        "#..#..#..#",
+        "#..#..#W.#",
+        "#C##B##W##",
+        "#........#",
+        "#........#",
+        "#........#",
+        "######D###",
+    ), C.TILESET_OVERWORLD),
 )
 
 START_ROOM = "REDS_HOUSE_2F"
@@ -253,6 +283,8 @@ DOORS: tuple[Door, ...] = (
     Door("VIRIDIAN_CITY", (5, 8), "ROUTE_1", (5, 1)),
     Door("VIRIDIAN_CITY", (3, 2), "PEWTER_GYM", (3, 7)),
     Door("PEWTER_GYM", (3, 8), "VIRIDIAN_CITY", (3, 3)),
+    Door("VIRIDIAN_CITY", (6, 0), "ROUTE_2", (6, 7)),
+    Door("ROUTE_2", (6, 8), "VIRIDIAN_CITY", (6, 1)),
 )
 
 TRIGGERS: tuple[Trigger, ...] = (
@@ -284,6 +316,7 @@ PICKUPS: tuple[Pickup, ...] = (
 STARTER = Species("CHARMANDER", 0xB0, 4)
 STARTER_LEVEL = 5
 STARTER_MAX_HP = 20
+STARTER_MOVES = (0x0A, 0x2D, 0, 0)  # SCRATCH, GROWL: Charmander's level-5 moves in Red
 START_MONEY = 3000
 ENCOUNTER_ONE_IN = 4  # each step onto grass starts a battle with probability 1/4
 ENCOUNTERS: tuple[Species, ...] = (  # picked uniformly by 3 random bits
@@ -343,6 +376,12 @@ def is_walkable(room_name: str, xy: tuple[int, int]) -> bool:
     return room(room_name).tile(xy) not in SOLID
 
 
+def cells_of(room_name: str, char: str) -> list[tuple[int, int]]:
+    """Every ``(x, y)`` of a room whose legend character is ``char`` (row by row)."""
+    r = room(room_name)
+    return [(x, y) for y, row in enumerate(r.rows) for x, ch in enumerate(row) if ch == char]
+
+
 _CHAR_OF = {Door: DOOR, Trigger: TRIGGER, Npc: NPC, Gym: GYM, Heal: HEAL, Pickup: ITEM}
 
 
@@ -353,14 +392,17 @@ def find_path(
     goal_xy: tuple[int, int],
     avoid_grass: int = 20,
     avoid_special: int = 60,
+    passable=(),
 ) -> list[str]:
     """Cheapest d-pad presses from one position to another, through doors.
 
     Each step costs 1, a grass step ``avoid_grass`` and a step onto a special tile (trigger, heal,
     pickup, gym) ``avoid_special`` unless it is the goal, so scripted walks avoid side effects.
     The goal may be any walkable tile, including a door (the path then ends by walking onto it).
-    Raises LayoutError when there is no path.
+    Cut trees, water and boulders are solid, except the ``(room, (x, y))`` cells in ``passable`` (a tree
+    already cut, water while surfing, a boulder moved away). Raises LayoutError when there is no path.
     """
+    opened = {(rn, tuple(xy)) for rn, xy in passable}
     start, goal = (start_room, tuple(start_xy)), (goal_room, tuple(goal_xy))
     doors = {(d.room, d.xy): (d.dest_room, d.dest_xy) for d in DOORS}
     dist = {start: 0}
@@ -378,7 +420,7 @@ def find_path(
             nxy = (x + dx, y + dy)
             r = room(rname)
             ch = r.tile(nxy)
-            if ch in SOLID:
+            if ch in SOLID and (rname, nxy) not in opened:
                 continue
             step = 1
             if ch == GRASS:
@@ -414,6 +456,8 @@ def validate() -> None:
         if r.name not in maps:
             raise LayoutError(f"room {r.name!r} is not a map with a Kanto global position (constants.MAPS)")
         _, _, _, _, tile_w, tile_h = maps[r.name]
+        if not 0 <= r.tileset < RED_TILESETS:
+            raise LayoutError(f"room {r.name}: tileset {r.tileset} is not a Red tileset id (0..{RED_TILESETS - 1})")
         if any(len(row) != r.width for row in r.rows):
             raise LayoutError(f"room {r.name}: rows have different lengths")
         if r.width > min(tile_w, SCREEN_STEPS_W) or r.height > min(tile_h, SCREEN_STEPS_H):
@@ -423,7 +467,7 @@ def validate() -> None:
             )
         for y, row in enumerate(r.rows):
             for x, ch in enumerate(row):
-                if ch not in "#.,DTNHIG":
+                if ch not in LEGEND:
                     raise LayoutError(f"room {r.name} ({x},{y}): unknown tile {ch!r}")
                 edge = x in (0, r.width - 1) or y in (0, r.height - 1)
                 if edge and ch not in (WALL, DOOR):
@@ -457,7 +501,8 @@ def describe_rooms() -> str:
     out = []
     for r in ROOMS:
         _, name, gx, gy, tw, th = next(m for m in C.MAPS if m[1] == r.name)
-        out.append(f"### {r.name} (map {r.map_id}, {r.width}x{r.height} steps; Red map {tw}x{th} at global {gx},{gy})")
+        out.append(f"### {r.name} (map {r.map_id}, {r.width}x{r.height} steps; Red map {tw}x{th} at global {gx},{gy};"
+                   f" tileset {r.tileset})")
         out.append("")
         out.append("```")
         out.append("   " + "".join(str(x) for x in range(r.width)))
@@ -483,6 +528,13 @@ def describe_rooms() -> str:
             else:
                 what = f"pickup (once): {s.item_name} (0x{s.item:02X}) into the bag, +{s.money} money, sets {s.event}"
             out.append(f"- ({x},{y}) {what}")
+        for ch, what in ((CUT_TREE, "cut tree: CUT (badge bit BIT_CASCADEBADGE) turns it into floor until the room "
+                                    "is re-entered"),
+                         (WATER, "water: walkable while surfing (SURF, badge bit BIT_SOULBADGE)"),
+                         (BOULDER, "boulder: pushed one step onto floor beyond it while STRENGTH is active "
+                                   "(badge bit BIT_RAINBOWBADGE); back in place when the room is re-entered")):
+            for x, y in cells_of(r.name, ch):
+                out.append(f"- ({x},{y}) {what}")
         if r.name == START_ROOM:
             out.append(f"- start: ({START_XY[0]},{START_XY[1]}) facing down")
         if r.name == BLACKOUT_ROOM:

@@ -11,8 +11,11 @@ How the program runs
   to ``READY_VALUE``.
 * Each frame: ``halt`` until the VBlank handler sets a flag, write the player's 4 sprites to OAM, read the
   joypad like Red (A,B,SELECT,START,RIGHT,LEFT,UP,DOWN = bits 0-7), advance a 16-bit LFSR, run one step of
-  the state machine (idle, walk, battle intro, battle, battle won, blackout, dialog), then carry out a
-  pending warp or redraw (LCD off while the background map is rewritten).
+  the state machine (idle, walk, battle intro, battle, battle won, blackout, dialog, start menu, party
+  menu, field-move submenu, boulder push), then carry out a pending warp or redraw (LCD off while the
+  background map is rewritten). The menu window is redrawn first thing in the frame, inside VBlank.
+* Red's HM plumbing at the RAM level: menu cursor/max/saved items, wFieldMoves, wWhichPokemon,
+  wWalkBikeSurfState, wStatusFlags1's Strength bit, wCurMapTileset and a player-centred wTileMap mirror.
 * Room state lives in private WRAM at 0xDF00-0xDFD9 (Red's stack area; our stack stays in HRAM), so no
   Red symbol the project reads is touched by anything but the game logic.
 """
@@ -24,9 +27,9 @@ from pokerl_fast.testworld import layout as L
 from pokerl_fast.testworld.sm83 import Asm
 
 __all__ = [
-    "READY_ADDR", "READY_VALUE", "PRIVATE_RAM", "TITLE", "KINDS", "STATES",
-    "WALK_FRAMES", "BATTLE_INTRO_FRAMES", "BATTLE_WIN_FRAMES", "BLACKOUT_FRAMES", "DIALOG_FRAMES",
-    "build_rom", "tile_pixels",
+    "READY_ADDR", "READY_VALUE", "PRIVATE_RAM", "TITLE", "KINDS", "STATES", "MENU_STATES", "TILE_MAP_IDS",
+    "WINDOW_TILES", "WALK_FRAMES", "BATTLE_INTRO_FRAMES", "BATTLE_WIN_FRAMES", "BLACKOUT_FRAMES", "DIALOG_FRAMES",
+    "PUSH_FRAMES", "START_MENU_X", "PARTY_MENU_X", "FIELD_MENU_X", "build_rom", "tile_pixels", "window_map",
 ]
 
 TITLE = "PKRL TESTWORLD"  # not "POKEMON RED": PyBoy must not attach its Red game wrapper
@@ -54,6 +57,11 @@ PRIVATE_RAM = {
     "wWarpY": 0xDF12,
     "wRedraw": 0xDF13,
     "wEnemyIndex": 0xDF14,
+    "wWindowDirty": 0xDF15,  # 1 = redraw the menu window at the next VBlank
+    "wPushFrom": 0xDF16,  # boulder push: cell index of the boulder
+    "wPushTo": 0xDF17,  # and of the floor it moves onto
+    "wViewX": 0xDF18,  # UpdateTileMap: room x of the cell being written
+    "wViewY": 0xDF19,  # and its room y
     "wRoomKind": 0xDF20,  # 10x9 tile kinds of the current room (VOID outside it)
     "wRoomSpecial": 0xDF80,  # 10x9 special-tile numbers + 1 (0 = none)
 }
@@ -61,27 +69,50 @@ READY_ADDR = PRIVATE_RAM["wReady"]
 READY_VALUE = 0xA5
 
 # Tile kinds as the ROM stores them; kinds >= WALL block the player.
-KINDS = {"FLOOR": 0, "GRASS": 1, "DOOR": 2, "TRIGGER": 3, "HEAL": 4, "ITEM": 5, "GYM": 6, "WALL": 7, "NPC": 8, "VOID": 9}
+KINDS = {"FLOOR": 0, "GRASS": 1, "DOOR": 2, "TRIGGER": 3, "HEAL": 4, "ITEM": 5, "GYM": 6, "WALL": 7, "NPC": 8,
+         "VOID": 9, "CUT_TREE": 10, "WATER": 11, "BOULDER": 12}
 _SOLID_MIN = KINDS["WALL"]
 _KIND_OF_CHAR = {
     L.FLOOR: "FLOOR", L.GRASS: "GRASS", L.DOOR: "DOOR", L.TRIGGER: "TRIGGER", L.HEAL: "HEAL",
     L.ITEM: "ITEM", L.GYM: "GYM", L.WALL: "WALL", L.NPC: "NPC",
+    L.CUT_TREE: "CUT_TREE", L.WATER: "WATER", L.BOULDER: "BOULDER",
 }
-STATES = {"IDLE": 0, "WALK": 1, "BATTLE_INTRO": 2, "BATTLE": 3, "BATTLE_WIN": 4, "BLACKOUT": 5, "DIALOG": 6}
+STATES = {"IDLE": 0, "WALK": 1, "BATTLE_INTRO": 2, "BATTLE": 3, "BATTLE_WIN": 4, "BLACKOUT": 5, "DIALOG": 6,
+          "START_MENU": 7, "PARTY_MENU": 8, "FIELD_MENU": 9, "PUSH": 10}
+MENU_STATES = ("START_MENU", "PARTY_MENU", "FIELD_MENU")
+
+# wTileMap mirror (Red's 20x18 screen tile buffer, player-centred): the tile id written for each kind. Cut
+# trees and water use Red's ids (the HM helper reads them); every other kind gets an id that is none of
+# Red's tree, water or shore tiles.
+_RED_HM_TILES = {C.CUT_TREE_TILE_OVERWORLD, C.CUT_TREE_TILE_GYM, C.WATER_TILE, 0x52,
+                 C.WATER_SHORE_TILE_1, C.WATER_SHORE_TILE_2}
+TILE_MAP_IDS = {k: 0x60 + v for k, v in KINDS.items()}
+TILE_MAP_IDS["CUT_TREE"] = C.CUT_TREE_TILE_OVERWORLD  # C.CUT_TREE_TILE_GYM in a TILESET_GYM room
+TILE_MAP_IDS["WATER"] = C.WATER_TILE
+VIEW_CELLS_W, VIEW_CELLS_H = C.TILE_MAP_WIDTH // 2, C.TILE_MAP_HEIGHT // 2  # 10x9 cells of 2x2 tiles
+VIEW_PLAYER_COL, VIEW_PLAYER_ROW = 8, 8  # top-left tile of the player's cell, as in Red
 
 WALK_FRAMES = 16  # one step = 16 frames at 1 px/frame; WALK_COUNTER goes 8 -> 0 like Red's
 BATTLE_INTRO_FRAMES = 4
 BATTLE_WIN_FRAMES = 16
 BLACKOUT_FRAMES = 48  # HP shows 0 and IS_IN_BATTLE stays 1 for two 24-frame env steps
 DIALOG_FRAMES = 16
+PUSH_FRAMES = 16  # a boulder push: input ignored, then the boulder is one cell further
+START_MENU_X, PARTY_MENU_X, FIELD_MENU_X = 80, 0, 96  # the menu window's left edge (px) per menu
+MENU_FIRST_ROW = 2  # window tile row of item 0; items are two tile rows apart
+MENU_ROWS = 7  # the most items a menu shows (the start menu with the Pokedex; 4 field moves + 3)
 _GRID_W, _GRID_H = L.SCREEN_STEPS_W, L.SCREEN_STEPS_H
 _CELLS = _GRID_W * _GRID_H
 _PLAYER_TILE = 64  # sprite tiles 64..79: 4 facings x 4 tiles; tile = 64 + facing + k
+_WIN_TILE = len(KINDS) * 4  # 8x8 window tiles after the 2x2 kind tiles
 
 # Hardware registers.
 _P1, _IF, _LCDC, _LY, _SCY, _SCX, _BGP, _OBP0, _OBP1, _IE = (
     0xFF00, 0xFF0F, 0xFF40, 0xFF44, 0xFF42, 0xFF43, 0xFF47, 0xFF48, 0xFF49, 0xFFFF)
 _LCDC_ON = 0x93  # LCD on, BG+OBJ on, tile data 0x8000, BG map 0x9800, 8x8 sprites
+_LCDC_MENU = (_LCDC_ON | 0x60) & ~0x02  # + window on with its map at 0x9C00; sprites off behind the menu
+_WX, _WY = 0xFF4B, 0xFF4A
+_WIN_MAP = 0x9C00
 _PALETTE = 0xE4  # shades 0,1,2,3 = white, light, dark, black
 
 # ------------------------------------------------------------------------------------ graphics
@@ -142,7 +173,47 @@ _ART = {
         "....#++##++#....", "....#+#..#+#....", "....###..###....", "................",
     ],
     "VOID": ["#" * 16] * 16,
+    "CUT_TREE": [
+        "................", "......####......", "....##++++##....", "...#++++++++#...",
+        "..#+++-++++++#..", "..#++-+++++++#..", ".#+++++++++-++#.", ".#++++++++-+++#.",
+        ".#+++++++++++#..", "..#+++++++++#...", "...##++++++##...", ".....###+##.....",
+        ".......#+#......", ".......#+#......", "......#####.....", "................",
+    ],
+    "WATER": [
+        "----------------", "----------------", "--++------++----", "-+--+----+--+---",
+        "----------------", "----------------", "------++------++", "-----+--+----+--",
+        "----------------", "----------------", "--++------++----", "-+--+----+--+---",
+        "----------------", "----------------", "------++------++", "-----+--+----+--",
+    ],
+    "BOULDER": [
+        "................", "................", ".....######.....", "...##++++++##...",
+        "..#+++-+++++++#.", "..#++-++++++++#.", ".#++++++++++++#.", ".#++++++++++++#.",
+        ".#+++++++++-++#.", ".#++++++++-+++#.", ".#++++++++++++#.", "..#++++++++++#..",
+        "...##++++++##...", ".....######.....", "................", "................",
+    ],
 }
+
+# 8x8 window tiles for the menus, in tile order from _WIN_TILE.
+_WIN_ART = {
+    "BLANK": ["........"] * 8,
+    "H": ["........", "........", "........", "########", "########", "........", "........", "........"],
+    "V": ["...##..."] * 8,
+    "TL": ["........", "........", "........", "...#####", "...#####", "...##...", "...##...", "...##..."],
+    "TR": ["........", "........", "........", "#####...", "#####...", "...##...", "...##...", "...##..."],
+    "BL": ["...##...", "...##...", "...##...", "...#####", "...#####", "........", "........", "........"],
+    "BR": ["...##...", "...##...", "...##...", "#####...", "#####...", "........", "........", "........"],
+    "CURSOR": ["........", ".##.....", ".####...", ".######.", ".######.", ".####...", ".##.....", "........"],
+    "BAR": ["........", "........", "........", "++++++++", "++++++++", "........", "........", "........"],
+}
+WINDOW_TILES = {name: _WIN_TILE + i for i, name in enumerate(_WIN_ART)}
+assert _WIN_TILE + len(_WIN_ART) <= _PLAYER_TILE, "background tiles would overwrite the player's sprite tiles"
+
+# Red's field moves: move id -> the index GetMonFieldMoves stores in wFieldMoves.
+_FIELD_MOVES = (
+    (C.MOVE_CUT, C.FIELD_MOVE_CUT), (C.MOVE_FLY, C.FIELD_MOVE_FLY), (C.MOVE_SURF, C.FIELD_MOVE_SURF),
+    (C.MOVE_STRENGTH, C.FIELD_MOVE_STRENGTH), (C.MOVE_FLASH, C.FIELD_MOVE_FLASH), (C.MOVE_DIG, C.FIELD_MOVE_DIG),
+    (C.MOVE_TELEPORT, C.FIELD_MOVE_TELEPORT), (C.MOVE_SOFTBOILED, C.FIELD_MOVE_SOFTBOILED),
+)
 
 # The player: colour 0 is transparent in sprites; body black, face light. One drawing per facing.
 _PLAYER_BODY = [
@@ -178,6 +249,28 @@ def tile_pixels() -> dict[str, list[list[int]]]:
     for facing in (L.FACING_DOWN, L.FACING_UP, L.FACING_LEFT, L.FACING_RIGHT):
         out[f"PLAYER_{facing}"] = [[_SHADE[c] for c in row] for row in _player_art(facing)]
     return out
+
+
+def _tile8_2bpp(art: list[str]) -> bytes:
+    out = bytearray()
+    for row in art:
+        lo = hi = 0
+        for x, ch in enumerate(row):
+            shade = _SHADE[ch]
+            lo |= (shade & 1) << (7 - x)
+            hi |= (shade >> 1) << (7 - x)
+        out += bytes((lo, hi))
+    return bytes(out)
+
+
+def window_map() -> list[list[int]]:
+    """The menu window's 20x18 tile map: a box; UpdateWindow draws the cursor and item bars inside it."""
+    t = WINDOW_TILES
+    w, h = C.TILE_MAP_WIDTH, C.TILE_MAP_HEIGHT
+    rows = [[t["TL"]] + [t["H"]] * (w - 2) + [t["TR"]]]
+    rows += [[t["V"]] + [t["BLANK"]] * (w - 2) + [t["V"]] for _ in range(h - 2)]
+    rows.append([t["BL"]] + [t["H"]] * (w - 2) + [t["BR"]])
+    return rows
 
 
 def _tiles_2bpp(pixels: list[list[int]]) -> bytes:
@@ -258,8 +351,20 @@ class _World:
             a.call("Clear")
         a.ld("hl", 0x8000)
         a.ld("de", "BgTiles")
-        a.ld("bc", len(KINDS) * 64)  # four 16-byte tiles per kind
+        a.ld("bc", len(KINDS) * 64 + len(_WIN_ART) * 16)  # four 16-byte tiles per kind, then the window's
         a.call("Copy")
+        a.ld("hl", _WIN_MAP)
+        a.ld("de", "WindowMap")
+        a.ld("b", C.TILE_MAP_HEIGHT)
+        a.label(".winrow")
+        a.push("bc")
+        a.ld("bc", C.TILE_MAP_WIDTH)
+        a.call("Copy")
+        a.ld("bc", 32 - C.TILE_MAP_WIDTH)
+        a.add("hl", "bc")
+        a.pop("bc")
+        a.dec("b")
+        a.jr("nz", ".winrow")
         a.ld("hl", 0x8000 + _PLAYER_TILE * 16)
         a.ld("de", "SpriteTiles")
         a.ld("bc", 16 * 16)
@@ -270,6 +375,7 @@ class _World:
         a.xor("a")
         a.ldh([_SCX], "a")
         a.ldh([_SCY], "a")
+        a.ldh([_WY], "a")
         a.call("InitGame")
         self.store("wWarpRoom", self.room_index[start.name])
         self.store("wWarpX", L.START_XY[0])
@@ -289,6 +395,7 @@ class _World:
         a.jr("z", "Main")
         a.xor("a")
         a.ld(["wVBlankFlag"], "a")
+        a.call("UpdateWindow")  # first: VRAM is writable only in VBlank
         a.call("UpdateOAM")  # still inside VBlank: OAM is writable
         a.call("ReadJoypad")
         a.call("Rng")
@@ -310,6 +417,8 @@ class _World:
         self.store(wram["wPartyMon1Species"], L.STARTER.species_id)
         self.store(C.PARTY_SPECIES + 1, 0xFF)
         self.store(C.PARTY_MON1_LEVEL, L.STARTER_LEVEL)
+        for i, move in enumerate(L.STARTER_MOVES):
+            self.store(C.PARTY_MON1_MOVES + i, move)
         self.store(wram["wPartyMon1BoxLevel"], L.STARTER_LEVEL)
         for addr in (C.PARTY_MON1_HP, C.PARTY_MON1_MAX_HP):
             self.store(addr, L.STARTER_MAX_HP >> 8)
@@ -475,19 +584,141 @@ class _World:
         a.add("hl", "de")
         a.ld("a", "[hl]")
         a.ld([C.CUR_MAP], "a")
+        a.ld("hl", "RoomTilesets")
+        a.add("hl", "de")
+        a.ld("a", "[hl]")
+        a.ld([C.CUR_MAP_TILESET], "a")
+        a.ld("hl", C.STATUS_FLAGS1)
+        a.res(C.BIT_STRENGTH_ACTIVE, "[hl]")  # Red clears it on every map load
         for src, coord, spr in (("wWarpX", C.X_COORD, "wSprX"), ("wWarpY", C.Y_COORD, "wSprY")):
             a.ld("a", [src])
             a.ld([coord], "a")
             a.swap("a")  # x16: coordinates are < 16
             a.ld([spr], "a")
-        a.label("Redraw")  # reload the room (pickups taken become floor) and redraw it
+        a.call("LoadRoom")  # from ROM: cut trees and moved boulders are back
+        a.label("Redraw")  # redraw the room as wRoomKind has it (after a pickup, a cut, a boulder push)
         a.xor("a")
         a.ld(["wRedraw"], "a")
         a.call("LcdOff")
-        a.call("LoadRoom")
         a.call("DrawRoom")
         a.call("UpdateOAM")
-        a.jp("LcdOn")
+        a.call("LcdOn")
+        # fall through: the wTileMap mirror
+
+        a.label("UpdateTileMap")  # 10x9 cells of 2x2 tiles around the player; the player's cell at (8,8)
+        a.ld("a", [C.Y_COORD])
+        a.sub(VIEW_PLAYER_ROW // 2)
+        a.ld(["wViewY"], "a")
+        a.ld("hl", C.TILE_MAP)
+        a.ld("b", VIEW_CELLS_H)
+        a.label(".row")
+        a.ld("a", [C.X_COORD])
+        a.sub(VIEW_PLAYER_COL // 2)
+        a.ld(["wViewX"], "a")
+        a.ld("c", VIEW_CELLS_W)
+        a.label(".col")
+        a.push("bc")
+        a.push("hl")
+        a.ld("hl", "wViewX")
+        a.ld("b", "[hl]")
+        a.inc("[hl]")
+        a.ld("a", ["wViewY"])
+        a.ld("c", "a")
+        a.ld("a", "b")
+        a.cp(_GRID_W)  # negative coordinates wrapped to >= 0xFC: outside too
+        a.jr("nc", ".outside")
+        a.ld("a", "c")
+        a.cp(_GRID_H)
+        a.jr("nc", ".outside")
+        a.call("CellIndex")
+        a.jr(".kind")
+        a.label(".outside")
+        a.ld("a", KINDS["VOID"])
+        a.label(".kind")
+        a.ld("e", "a")
+        a.ld("d", 0)
+        a.ld("hl", "TileMapIds")
+        a.add("hl", "de")
+        a.ld("a", "[hl]")
+        a.cp(C.CUT_TREE_TILE_OVERWORLD)
+        a.jr("nz", ".tile")
+        a.ld("a", [C.CUR_MAP_TILESET])
+        a.cp(C.TILESET_GYM)
+        a.ld("a", C.CUT_TREE_TILE_OVERWORLD)
+        a.jr("nz", ".tile")
+        a.ld("a", C.CUT_TREE_TILE_GYM)
+        a.label(".tile")
+        a.pop("hl")
+        a.ld("de", C.TILE_MAP_WIDTH)
+        a.push("hl")
+        a.ld("[hl+]", "a")
+        a.ld("[hl]", "a")
+        a.add("hl", "de")
+        a.ld("[hl-]", "a")
+        a.ld("[hl]", "a")
+        a.pop("hl")
+        a.inc("hl")
+        a.inc("hl")
+        a.pop("bc")
+        a.dec("c")
+        a.jr("nz", ".col")
+        a.ld("de", C.TILE_MAP_WIDTH)  # skip the cells' second tile row
+        a.add("hl", "de")
+        a.ld("a", ["wViewY"])
+        a.inc("a")
+        a.ld(["wViewY"], "a")
+        a.dec("b")
+        a.jr("nz", ".row")
+        a.ret()
+
+        a.label("UpdateWindow")  # the menu window: shown in menu states, with a cursor and one bar per item
+        a.ld("a", ["wWindowDirty"])
+        a.and_("a")
+        a.ret("z")
+        a.xor("a")
+        a.ld(["wWindowDirty"], "a")
+        a.ld("a", ["wState"])
+        a.ld("e", "a")
+        a.ld("d", 0)
+        a.ld("hl", "WindowXByState")
+        a.add("hl", "de")
+        a.ld("a", "[hl]")
+        a.and_("a")
+        a.jr("nz", ".on")
+        a.ldh("a", [_LCDC])
+        a.and_(~(_LCDC_ON ^ _LCDC_MENU) & 0xFF)
+        a.or_(_LCDC_ON & (_LCDC_ON ^ _LCDC_MENU))
+        a.ldh([_LCDC], "a")
+        a.ret()
+        a.label(".on")
+        a.ldh([_WX], "a")
+        a.ldh("a", [_LCDC])
+        a.and_(~(_LCDC_ON ^ _LCDC_MENU) & 0xFF)
+        a.or_(_LCDC_MENU & (_LCDC_ON ^ _LCDC_MENU))
+        a.ldh([_LCDC], "a")
+        a.ld("a", [C.CURRENT_MENU_ITEM])
+        a.ld("b", "a")
+        a.ld("a", [C.MAX_MENU_ITEM])
+        a.ld("c", "a")
+        for i in range(MENU_ROWS):
+            a.ld("hl", _WIN_MAP + (MENU_FIRST_ROW + 2 * i) * 32 + 1)
+            a.ld("a", "b")
+            a.cp(i)
+            a.ld("a", WINDOW_TILES["BLANK"])
+            a.jr("nz", f".cursor{i}")
+            a.ld("a", WINDOW_TILES["CURSOR"])
+            a.label(f".cursor{i}")
+            a.ld("[hl+]", "a")
+            a.inc("hl")
+            a.ld("a", "c")
+            a.cp(i)
+            a.ld("a", WINDOW_TILES["BAR"])
+            a.jr("nc", f".bar{i}")  # item i exists: i <= MAX_MENU_ITEM
+            a.ld("a", WINDOW_TILES["BLANK"])
+            a.label(f".bar{i}")
+            for _ in range(5):
+                a.ld("[hl+]", "a")
+        a.ret()
 
         a.label("LoadRoom")
         a.ld("a", ["wRoom"])
@@ -566,11 +797,20 @@ class _World:
         a.jp("z", "StWalk")
         a.cp(s["BATTLE"])
         a.jp("z", "StBattle")
+        a.cp(s["START_MENU"])
+        a.jp("z", "StStartMenu")
+        a.cp(s["PARTY_MENU"])
+        a.jp("z", "StPartyMenu")
+        a.cp(s["FIELD_MENU"])
+        a.jp("z", "StFieldMenu")
         a.jp("StTimed")
 
         a.label("StIdle")
         a.xor("a")
         a.ld([C.JOY_IGNORE], "a")
+        a.ld("a", ["wJoyPressed"])
+        a.bit(3, "a")  # START
+        a.jp("nz", "OpenStartMenu")
         a.ld("a", ["wJoyHeld"])
         for bit, facing in ((7, L.FACING_DOWN), (6, L.FACING_UP), (5, L.FACING_LEFT), (4, L.FACING_RIGHT)):
             a.ld("b", facing)
@@ -586,10 +826,41 @@ class _World:
         a.call("FacedCell")
         a.ret("c")
         a.cp(_SOLID_MIN)
-        a.ret("nc")
+        a.jr("c", ".walk")
+        a.cp(KINDS["BOULDER"])
+        a.jr("z", ".boulder")
+        a.cp(KINDS["WATER"])
+        a.ret("nz")
+        a.ld("a", [C.WALK_BIKE_SURF_STATE])
+        a.cp(C.SURF_STATE_SURFING)
+        a.ret("nz")
+        a.label(".walk")
         self.store("wState", s["WALK"])
         self.store("wWalkFrames", WALK_FRAMES)
         self.store(C.WALK_COUNTER, WALK_FRAMES // 2)
+        self.store(C.JOY_IGNORE, 0xFF)
+        a.ret()
+        a.label(".boulder")  # with Strength active and floor beyond, push it: the player stays
+        a.ld("a", [C.STATUS_FLAGS1])
+        a.bit(C.BIT_STRENGTH_ACTIVE, "a")
+        a.ret("z")
+        a.ld("a", "e")
+        a.ld(["wPushFrom"], "a")
+        for d, coord, reg, limit in (("wWalkDX", C.X_COORD, "b", _GRID_W), ("wWalkDY", C.Y_COORD, "c", _GRID_H)):
+            a.ld("a", [d])
+            a.ld("d", "a")
+            a.ld("a", [coord])
+            a.add("a", "d")
+            a.add("a", "d")
+            a.cp(limit)
+            a.ret("nc")
+            a.ld(reg, "a")
+        a.call("CellIndex")
+        a.ret("nz")  # only onto plain floor
+        a.ld("a", "e")
+        a.ld(["wPushTo"], "a")
+        self.store("wState", s["PUSH"])
+        self.store("wTimer", PUSH_FRAMES)
         self.store(C.JOY_IGNORE, 0xFF)
         a.ret()
 
@@ -667,6 +938,7 @@ class _World:
         a.xor("a")
         a.ld(["wState"], "a")
         a.ld([C.JOY_IGNORE], "a")
+        a.call("UpdateTileMap")
         # fall through: what the new tile does
         a.label("OnArrive")
         a.ld("a", [C.X_COORD])
@@ -674,6 +946,12 @@ class _World:
         a.ld("a", [C.Y_COORD])
         a.ld("c", "a")
         a.call("CellIndex")
+        a.cp(KINDS["WATER"])
+        a.ret("z")  # still surfing
+        a.ld("b", "a")
+        a.xor("a")
+        a.ld([C.WALK_BIKE_SURF_STATE], "a")  # on land: surfing is over
+        a.ld("a", "b")
         a.cp(KINDS["GRASS"])
         a.jp("z", "TryEncounter")
         a.ld("hl", "wRoomSpecial")
@@ -697,7 +975,8 @@ class _World:
         a.ld("hl", "TalkTable")
         a.jp("CallTable")
 
-        a.label("StartDialog")
+        a.label("StartDialog")  # also closes any menu
+        self.store("wWindowDirty", 1)
         self.store("wState", s["DIALOG"])
         self.store("wTimer", DIALOG_FRAMES)
         self.store(C.JOY_IGNORE, 0xFF)
@@ -715,6 +994,8 @@ class _World:
         a.jp("z", "BattleWon")
         a.cp(s["BLACKOUT"])
         a.jp("z", "Blackout")
+        a.cp(s["PUSH"])
+        a.jr("z", ".push")
         a.xor("a")  # dialog over
         a.ld(["wState"], "a")
         a.ld([C.JOY_IGNORE], "a")
@@ -722,6 +1003,19 @@ class _World:
         a.label(".intro")
         self.store("wState", s["BATTLE"])
         self.store(C.JOY_IGNORE, 0)
+        a.ret()
+        a.label(".push")  # the boulder arrives: redraw (and the wTileMap mirror) at the end of the frame
+        for src, kind in (("wPushFrom", "FLOOR"), ("wPushTo", "BOULDER")):
+            a.ld("a", [src])
+            a.ld("e", "a")
+            a.ld("d", 0)
+            a.ld("hl", "wRoomKind")
+            a.add("hl", "de")
+            a.ld("[hl]", KINDS[kind])
+        a.xor("a")
+        a.ld(["wState"], "a")
+        a.ld([C.JOY_IGNORE], "a")
+        self.store("wRedraw", 1)
         a.ret()
 
     def battle(self) -> None:
@@ -949,6 +1243,249 @@ class _World:
         a.ld("[hl]", "a")
         a.ret()
 
+    def menus(self) -> None:
+        """Red's start menu -> party menu -> field-move submenu, at the RAM level (docs/testworld.md)."""
+        a = self.a
+        s = STATES
+
+        def enter(state: str) -> None:
+            self.store("wState", s[state])
+            self.store(C.JOY_IGNORE, 0)  # as in Red: menus read the joypad themselves
+            self.store("wWindowDirty", 1)
+            a.ret()
+
+        def clamp_current(saved) -> None:  # c = max: CURRENT_MENU_ITEM = min([saved], c)
+            a.ld("a", [saved])
+            a.cp("c")
+            a.jr("c", ".in_range")
+            a.ld("a", "c")
+            a.label(".in_range")
+            a.ld([C.CURRENT_MENU_ITEM], "a")
+
+        a.label("MenuUpDown")  # newly pressed UP/DOWN move the cursor with wrap-around; carry = moved
+        a.ld("a", ["wJoyPressed"])
+        a.bit(6, "a")
+        a.jr("nz", ".up")
+        a.bit(7, "a")
+        a.jr("nz", ".down")
+        a.and_("a")  # no carry
+        a.ret()
+        a.label(".up")
+        a.ld("a", [C.CURRENT_MENU_ITEM])
+        a.and_("a")
+        a.jr("z", ".to_last")
+        a.dec("a")
+        a.jr(".store")
+        a.label(".to_last")
+        a.ld("a", [C.MAX_MENU_ITEM])
+        a.jr(".store")
+        a.label(".down")
+        a.ld("a", [C.MAX_MENU_ITEM])
+        a.ld("b", "a")
+        a.ld("a", [C.CURRENT_MENU_ITEM])
+        a.cp("b")
+        a.jr("nc", ".to_first")
+        a.inc("a")
+        a.jr(".store")
+        a.label(".to_first")
+        a.xor("a")
+        a.label(".store")
+        a.ld([C.CURRENT_MENU_ITEM], "a")
+        self.store("wWindowDirty", 1)
+        a.scf()
+        a.ret()
+
+        a.label("CloseMenus")
+        enter("IDLE")
+
+        a.label("PokemonItem")  # c = the start menu's POKEMON entry: 1 with the Pokedex, else 0
+        a.ld("c", 0)
+        self.test_event("EVENT_GOT_POKEDEX")
+        a.ret("z")
+        a.inc("c")
+        a.ret()
+
+        a.label("OpenStartMenu")
+        a.call("PokemonItem")
+        a.ld("a", C.START_MENU_MAX_WITH_POKEDEX - 1)
+        a.add("a", "c")
+        a.ld("c", "a")
+        a.ld([C.MAX_MENU_ITEM], "a")
+        clamp_current(C.START_MENU_SAVED_ITEM)
+        enter("START_MENU")
+
+        a.label("StStartMenu")
+        self.store(C.JOY_IGNORE, 0)
+        a.call("MenuUpDown")
+        a.jr("nc", ".buttons")
+        a.ld("a", [C.CURRENT_MENU_ITEM])
+        a.ld([C.START_MENU_SAVED_ITEM], "a")
+        a.ret()
+        a.label(".buttons")
+        a.ld("a", ["wJoyPressed"])
+        a.bit(0, "a")  # A
+        a.jr("nz", ".a")
+        a.and_(0x0A)  # B or START
+        a.ret("z")
+        a.jp("CloseMenus")
+        a.label(".a")
+        a.ld("a", [C.CURRENT_MENU_ITEM])
+        a.ld([C.START_MENU_SAVED_ITEM], "a")
+        a.ld("b", "a")
+        a.call("PokemonItem")
+        a.ld("a", "b")
+        a.cp("c")
+        a.jp("nz", "CloseMenus")  # POKEDEX, ITEM, RED, SAVE, OPTION, EXIT: nothing to do here
+        # fall through
+        a.label("OpenPartyMenu")
+        a.ld("a", [C.PARTY_COUNT])
+        a.and_("a")
+        a.jr("z", ".empty")
+        a.dec("a")
+        a.label(".empty")
+        a.ld("c", "a")
+        a.ld([C.MAX_MENU_ITEM], "a")
+        clamp_current(C.PARTY_MENU_SAVED_ITEM)
+        enter("PARTY_MENU")
+
+        a.label("StPartyMenu")
+        self.store(C.JOY_IGNORE, 0)
+        a.call("MenuUpDown")
+        a.jr("nc", ".buttons")
+        a.ld("a", [C.CURRENT_MENU_ITEM])
+        a.ld([C.PARTY_MENU_SAVED_ITEM], "a")
+        a.ret()
+        a.label(".buttons")
+        a.ld("a", ["wJoyPressed"])
+        a.bit(1, "a")  # B: back to the start menu
+        a.jp("nz", "OpenStartMenu")
+        a.bit(0, "a")
+        a.ret("z")
+        a.ld("a", [C.CURRENT_MENU_ITEM])
+        a.ld([C.PARTY_MENU_SAVED_ITEM], "a")
+        a.ld([C.WHICH_POKEMON], "a")
+        # FIELD_MOVES: the mon's field moves in move-slot order, zero-filled; read live from the party data
+        a.ld("hl", C.PARTY_MON1_MOVES)
+        a.ld("de", C.PARTY_MON_STRIDE)
+        a.inc("a")
+        a.ld("b", "a")
+        a.label(".mon")
+        a.dec("b")
+        a.jr("z", ".moves")
+        a.add("hl", "de")
+        a.jr(".mon")
+        a.label(".moves")
+        a.ld("de", C.FIELD_MOVES)
+        a.ld("bc", 4 << 8)  # b = slots left, c = field moves found
+        a.label(".slot")
+        a.ld("a", "[hl+]")
+        a.push("hl")
+        a.push("bc")
+        a.call("FieldMoveIndex")
+        a.pop("bc")
+        a.pop("hl")
+        a.and_("a")
+        a.jr("z", ".next")
+        a.ld("[de]", "a")
+        a.inc("de")
+        a.inc("c")
+        a.label(".next")
+        a.dec("b")
+        a.jr("nz", ".slot")
+        a.ld("a", "c")
+        a.ld([C.NUM_FIELD_MOVES], "a")
+        a.add("a", 2)  # then STATS, SWITCH, CANCEL
+        a.ld([C.MAX_MENU_ITEM], "a")
+        a.label(".fill")
+        a.ld("a", "c")
+        a.cp(4)
+        a.jr("nc", ".filled")
+        a.xor("a")
+        a.ld("[de]", "a")
+        a.inc("de")
+        a.inc("c")
+        a.jr(".fill")
+        a.label(".filled")
+        a.xor("a")
+        a.ld([C.CURRENT_MENU_ITEM], "a")
+        enter("FIELD_MENU")
+
+        a.label("FieldMoveIndex")  # a = move id -> a = its FIELD_MOVE_* index, or 0
+        a.ld("b", "a")
+        a.ld("hl", "FieldMoveTable")
+        a.ld("c", len(_FIELD_MOVES))
+        a.label(".loop")
+        a.ld("a", "[hl+]")
+        a.cp("b")
+        a.jr("z", ".found")
+        a.inc("hl")
+        a.dec("c")
+        a.jr("nz", ".loop")
+        a.xor("a")
+        a.ret()
+        a.label(".found")
+        a.ld("a", "[hl]")
+        a.ret()
+
+        a.label("StFieldMenu")
+        self.store(C.JOY_IGNORE, 0)
+        a.call("MenuUpDown")
+        a.ret("c")
+        a.ld("a", ["wJoyPressed"])
+        a.bit(1, "a")  # B: back to the party menu
+        a.jp("nz", "OpenPartyMenu")
+        a.bit(0, "a")
+        a.ret("z")
+        a.ld("a", [C.MAX_MENU_ITEM])
+        a.ld("b", "a")
+        a.ld("a", [C.CURRENT_MENU_ITEM])
+        a.cp("b")
+        a.jp("z", "OpenPartyMenu")  # CANCEL
+        a.ld("c", "a")
+        a.ld("a", [C.NUM_FIELD_MOVES])
+        a.ld("b", "a")
+        a.ld("a", "c")
+        a.cp("b")
+        a.ret("nc")  # STATS, SWITCH: nothing happens
+        a.ld("e", "a")
+        a.ld("d", 0)
+        a.ld("hl", C.FIELD_MOVES)
+        a.add("hl", "de")
+        a.ld("a", "[hl]")
+        a.cp(C.FIELD_MOVE_CUT)
+        a.jr("z", ".cut")
+        a.cp(C.FIELD_MOVE_SURF)
+        a.jr("z", ".surf")
+        a.cp(C.FIELD_MOVE_STRENGTH)
+        a.jp("nz", "CloseMenus")  # FLY, FLASH, DIG, TELEPORT, SOFTBOILED: nothing in this world
+        a.ld("a", [C.OBTAINED_BADGES])
+        a.bit(C.BIT_RAINBOWBADGE, "a")
+        a.jp("z", "StartDialog")
+        a.ld("hl", C.STATUS_FLAGS1)
+        a.set(C.BIT_STRENGTH_ACTIVE, "[hl]")
+        a.jp("StartDialog")
+        a.label(".cut")
+        a.ld("a", [C.OBTAINED_BADGES])
+        a.bit(C.BIT_CASCADEBADGE, "a")
+        a.jp("z", "StartDialog")
+        a.call("FacedCell")  # hl -> the faced cell's kind
+        a.jp("c", "StartDialog")
+        a.cp(KINDS["CUT_TREE"])
+        a.jp("nz", "StartDialog")
+        a.ld("[hl]", KINDS["FLOOR"])
+        self.store("wRedraw", 1)
+        a.jp("StartDialog")
+        a.label(".surf")
+        a.ld("a", [C.OBTAINED_BADGES])
+        a.bit(C.BIT_SOULBADGE, "a")
+        a.jp("z", "StartDialog")
+        a.call("FacedCell")
+        a.jp("c", "StartDialog")
+        a.cp(KINDS["WATER"])
+        a.jp("nz", "StartDialog")
+        self.store(C.WALK_BIKE_SURF_STATE, C.SURF_STATE_SURFING)
+        a.jp("StartDialog")
+
     def special_routines(self) -> None:
         """One small routine per special tile, generated from the layout records."""
         a = self.a
@@ -999,6 +1536,9 @@ class _World:
                 a.ld("b", money[1])
                 a.ld("c", money[2])
                 a.call("AddMoney")
+                idx = sp.xy[1] * _GRID_W + sp.xy[0]  # the tile is floor from now on (LoadRoom agrees)
+                self.store(PRIVATE_RAM["wRoomKind"] + idx, KINDS["FLOOR"])
+                self.store(PRIVATE_RAM["wRoomSpecial"] + idx, 0)
                 self.store("wRedraw", 1)
                 a.ret()
             else:  # pragma: no cover - layout.validate() rejects unknown records
@@ -1012,6 +1552,18 @@ class _World:
         a.db(1, 0xFF, 0, 0)
         a.label("RoomMapIds")
         a.db(*[r.map_id for r in self.rooms])
+        a.label("RoomTilesets")
+        a.db(*[r.tileset for r in self.rooms])
+        a.label("TileMapIds")
+        a.db(*[TILE_MAP_IDS[k] for k, _ in sorted(KINDS.items(), key=lambda kv: kv[1])])
+        a.label("FieldMoveTable")
+        for move, index in _FIELD_MOVES:
+            a.db(move, index)
+        a.label("WindowXByState")
+        menu_x = {"START_MENU": START_MENU_X, "PARTY_MENU": PARTY_MENU_X, "FIELD_MENU": FIELD_MENU_X}
+        a.db(*[menu_x[name] + 7 if name in menu_x else 0 for name, _ in sorted(STATES.items(), key=lambda kv: kv[1])])
+        a.label("WindowMap")
+        a.db(*[t for row in window_map() for t in row])
         a.label("RoomDataPtrs")
         a.dw(*[f"RoomData{i}" for i in range(len(self.rooms))])
         special_no = {(sp.room, sp.xy): i + 1 for i, sp in enumerate(self.specials)}
@@ -1039,6 +1591,8 @@ class _World:
         a.label("BgTiles")
         for name, _ in sorted(KINDS.items(), key=lambda kv: kv[1]):
             a.db(_tiles_2bpp(art[name]))
+        for tile in _WIN_ART.values():
+            a.db(_tile8_2bpp(tile))
         a.label("SpriteTiles")
         for facing in (L.FACING_DOWN, L.FACING_UP, L.FACING_LEFT, L.FACING_RIGHT):
             a.db(_tiles_2bpp(art[f"PLAYER_{facing}"]))
@@ -1051,6 +1605,7 @@ class _World:
         self.video()
         self.movement()
         self.battle()
+        self.menus()
         self.special_routines()
         self.data()
         return self.a.rom(title=TITLE)
