@@ -143,6 +143,16 @@ def test_rooms_use_red_tilesets():
             assert r.tileset not in (C.TILESET_OVERWORLD, C.TILESET_GYM), r.name
 
 
+def test_find_path_treats_trees_water_and_boulders_as_solid():
+    for cell in (TREE, BOULDER, *WATER):
+        assert not L.is_walkable(ROUTE, cell)
+    with pytest.raises(L.LayoutError, match="no path"):
+        L.find_path(ROUTE, (TREE[0], TREE[1] + 1), ROUTE, (TREE[0], TREE[1] - 1))
+    assert L.find_path(ROUTE, (TREE[0], TREE[1] + 1), ROUTE, (TREE[0], TREE[1] - 1),
+                       passable=[(ROUTE, TREE)]) == ["up", "up"]
+    assert L.find_path(tw.START_ROOM, tw.START_XY, ROUTE, (6, 7))  # the room is reachable from the start
+
+
 # ------------------------------------------------------------------------------------------ start menu
 def test_start_menu_opens_wraps_and_remembers_the_item(pb):
     m = pb.memory
@@ -391,7 +401,8 @@ def test_strength_pushes_the_boulder_onto_floor_and_blocks_without_it(route):
     tw.wait_until(route, lambda mem: mem[C.JOY_IGNORE] == 0, 60, "the end of the push")
     route.tick(12, render=False)
     kinds = live_kinds(route)
-    assert kinds[BOULDER[1] * 10 + BOULDER[0]] == KINDS["FLOOR"] and kinds[beyond[1] * 10 + beyond[0]] == KINDS["BOULDER"]
+    assert kinds[BOULDER[1] * 10 + BOULDER[0]] == KINDS["FLOOR"]
+    assert kinds[beyond[1] * 10 + beyond[0]] == KINDS["BOULDER"]
     assert position(route) == where and m[C.PLAYER_FACING] == facing  # the player stays, facing it
     assert np.array_equal(tile_map(route), expected_tile_map(ROUTE, where[1], kinds))
     assert m[0x9800 + 64 * beyond[1] + 2 * beyond[0]] == KINDS["BOULDER"] * 4  # redrawn

@@ -86,7 +86,8 @@ from pokerl_fast.testworld.world import PRIVATE_RAM, READY_ADDR, READY_VALUE, TI
 __all__ = [
     "build_testworld_rom", "testworld_rom_path", "cache_dir", "boot", "wait_ready", "press", "go_to",
     "approach", "step_onto", "position", "wait_until", "face", "in_menu", "close_menus", "select_item",
-    "open_party_menu", "use_field_move", "STARTER_MOVES", "cells_of", "READY_ADDR", "READY_VALUE", "PRIVATE_RAM", "TITLE",
+    "open_party_menu", "use_field_move", "STARTER_MOVES", "cells_of",
+    "READY_ADDR", "READY_VALUE", "PRIVATE_RAM", "TITLE",
     "START_ROOM", "START_MAP", "START_XY", "START_FACING", "BLACKOUT_ROOM", "BLACKOUT_XY",
     "STARTER", "STARTER_LEVEL", "STARTER_MAX_HP", "START_MONEY", "ENCOUNTER_ONE_IN", "ENCOUNTERS",
     "FACING_DOWN", "FACING_UP", "FACING_LEFT", "FACING_RIGHT", "DIRECTIONS",

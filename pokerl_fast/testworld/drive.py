@@ -172,7 +172,8 @@ def select_item(pyboy, index: int) -> None:
     for _ in range(presses):
         press(pyboy, button)
     if m[C.CURRENT_MENU_ITEM] != index:
-        raise DriveError(f"the cursor is on item {m[C.CURRENT_MENU_ITEM]} after {presses} {button} presses, not {index}")
+        raise DriveError(
+            f"the cursor is on item {m[C.CURRENT_MENU_ITEM]} after {presses} {button} presses, not {index}")
 
 
 def open_party_menu(pyboy) -> None:
