@@ -180,6 +180,10 @@ class VecEnv(VectorEnv):
         self._needs_reset = False
         return self._obs, self._info(ended=None)
 
+    def helper_counts(self) -> dict[str, int]:
+        """Totals over all envs since construction of what the scripted helpers did (read between updates)."""
+        return {"hm_used": sum(e.hm_used for e in self._emus), "hm_aborted": sum(e.hm_aborted for e in self._emus)}
+
     def step(self, actions):
         if self._needs_reset:
             raise RuntimeError("call reset() before step()")

@@ -345,6 +345,7 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
                 scalars["charts/SPS"] = (counters.global_step - start_step) / max(time.monotonic() - start_time, 1e-9)
                 scalars["perf/rollout_seconds"] = t1 - t0
                 scalars["perf/update_seconds"] = t2 - t1
+                scalars.update({f"helpers/{k}": float(v) for k, v in envs.helper_counts().items()})
                 # Named milestones (each required event, each badge): the global step any env first reached it.
                 for name, vector_step in envs.milestones.items():
                     if name not in logged_milestones:

@@ -84,3 +84,147 @@ def test_hm_plan_cases():
     assert _emu.hm_plan(wram, 0x4)[0] == 0
     with pytest.raises(ValueError, match="8192 bytes"):
         _emu.hm_plan(np.zeros(10, np.uint8), 0)
+
+
+# ------------------------------------------------------------------ the macro in the real emulator
+import io  # noqa: E402
+
+import pokerl_fast  # noqa: E402
+from pokerl_fast import testworld as tw  # noqa: E402
+from pokerl_fast.emulator import new_pyboy  # noqa: E402
+from pokerl_fast.testworld import layout as L  # noqa: E402
+
+ROUTE = "ROUTE_2"
+TREE = L.cells_of(ROUTE, L.CUT_TREE)[0]
+BOULDER = L.cells_of(ROUTE, L.BOULDER)[0]
+WATER = max(L.cells_of(ROUTE, L.WATER), key=lambda xy: xy[1])  # the lower water cell, entered from below
+TACKLE = 0x21
+ALL_HM_BADGES = (1 << C.BIT_CASCADEBADGE) | (1 << C.BIT_SOULBADGE) | (1 << C.BIT_RAINBOWBADGE)
+
+
+def set_party(pb, movesets, badges=ALL_HM_BADGES, pokedex=False, party_menu_item=0):
+    """A party of len(movesets) mons with these moves; badges; the Pokedex event; the party menu's saved row."""
+    mem = pb.memory
+    mem[C.PARTY_COUNT] = len(movesets)
+    for i, moves in enumerate(movesets):
+        mem[C.PARTY_SPECIES + i] = tw.STARTER.species_id
+        base = C.PARTY_MON1_MOVES + i * C.PARTY_MON_STRIDE
+        for slot in range(4):
+            mem[base + slot] = moves[slot] if slot < len(moves) else 0
+    mem[C.PARTY_SPECIES + len(movesets)] = 0xFF
+    mem[C.OBTAINED_BADGES] = badges
+    addr, bit = C.EVENT_FLAGS_BY_NAME["EVENT_GOT_POKEDEX"]
+    mem[addr] = (mem[addr] | (1 << bit)) if pokedex else (mem[addr] & ~(1 << bit))
+    mem[C.PARTY_MENU_SAVED_ITEM] = party_menu_item
+
+
+def state_facing(cell, **party) -> bytes:
+    """Save state: on ROUTE_2, next to ``cell`` and facing it, with the given party."""
+    pb = new_pyboy(tw.testworld_rom_path())
+    try:
+        tw.boot(pb)
+        tw.face(pb, ROUTE, cell)
+        set_party(pb, **party)
+        f = io.BytesIO()
+        pb.save_state(f)
+        return f.getvalue()
+    finally:
+        pb.stop(save=False)
+
+
+def emulator_from(state: bytes):
+    pb = new_pyboy(tw.testworld_rom_path())
+    emu = _emu.Emulator(pb, native_screen=True)
+    emu.load_state(state)
+    return pb, emu
+
+
+def front_tile(pb) -> int:
+    col, row = FRONT[pb.memory[C.PLAYER_FACING]]
+    return pb.memory[C.TILE_MAP + row * C.TILE_MAP_WIDTH + col]
+
+
+@pytest.mark.parametrize("pokedex, party_menu_item, cut_mon", [(False, 0, 2), (True, 2, 0)])
+def test_auto_hm_cuts_the_tree_through_the_menus(pokedex, party_menu_item, cut_mon):
+    # Cut is known by one mon, in its third slot after a Surf: the submenu lists [SURF, CUT]. The party menu
+    # opens on a remembered row, so the cursor is steered from RAM (down in one case, up in the other), and
+    # POKEMON is the start menu's first or second entry depending on the Pokedex.
+    moves = [[TACKLE], [TACKLE, C.MOVE_FLASH], [TACKLE]]
+    moves[cut_mon] = [TACKLE, C.MOVE_SURF, C.MOVE_CUT]
+    pb, emu = emulator_from(state_facing(TREE, movesets=moves, pokedex=pokedex, party_menu_item=party_menu_item))
+    try:
+        assert front_tile(pb) == C.CUT_TREE_TILE_OVERWORLD
+        frames = emu.run_frames("up", helpers=_emu.HELPER_AUTO_HM)
+        assert (emu.hm_used, emu.hm_aborted) == (1, 0)
+        assert frames > 10 * 24  # the menus ran inside this one step
+        assert front_tile(pb) != C.CUT_TREE_TILE_OVERWORLD  # the tree is gone
+        assert pb.memory[C.JOY_IGNORE] == 0 and not tw.in_menu(pb)  # back in control, menus closed
+        emu.run_frames("up", helpers=_emu.HELPER_AUTO_HM)
+        assert tw.position(pb) == (ROUTE, TREE)  # and the player walks where it stood
+    finally:
+        pb.stop(save=False)
+
+
+@pytest.mark.parametrize("case", ["no badge", "no move", "helper off", "pushing sideways"])
+def test_auto_hm_leaves_the_tree_when_it_may_not_cut(case):
+    moves = [[TACKLE]] if case == "no move" else [[C.MOVE_CUT]]
+    badges = 0 if case == "no badge" else ALL_HM_BADGES
+    pb, emu = emulator_from(state_facing(TREE, movesets=moves, badges=badges))
+    try:
+        helpers = 0 if case == "helper off" else _emu.HELPER_AUTO_HM
+        button = "left" if case == "pushing sideways" else "up"
+        frames = emu.run_frames(button, helpers=helpers)
+        assert frames == 24 and emu.hm_used == 0 and emu.hm_aborted == 0
+        if button == "up":
+            assert front_tile(pb) == C.CUT_TREE_TILE_OVERWORLD
+            assert tw.position(pb)[1] == (TREE[0], TREE[1] + 1)
+    finally:
+        pb.stop(save=False)
+
+
+def test_auto_hm_surfs_onto_the_water():
+    pb, emu = emulator_from(state_facing(WATER, movesets=[[TACKLE], [C.MOVE_SURF, C.MOVE_STRENGTH]]))
+    try:
+        assert front_tile(pb) == C.WATER_TILE
+        emu.run_frames("up", helpers=_emu.HELPER_AUTO_HM)
+        assert emu.hm_used == 1 and pb.memory[C.WALK_BIKE_SURF_STATE] == C.SURF_STATE_SURFING
+        emu.run_frames("up", helpers=_emu.HELPER_AUTO_HM)
+        assert tw.position(pb) == (ROUTE, WATER)
+        emu.run_frames("up", helpers=_emu.HELPER_AUTO_HM)  # already surfing: no menus again
+        assert emu.hm_used == 1
+    finally:
+        pb.stop(save=False)
+
+
+@pytest.mark.parametrize("knows_strength", [True, False])
+def test_auto_hm_keeps_strength_on_so_the_boulder_moves(knows_strength):
+    moves = [[TACKLE, C.MOVE_STRENGTH] if knows_strength else [TACKLE]]
+    pb, emu = emulator_from(state_facing(BOULDER, movesets=moves))
+    try:
+        start = tw.position(pb)
+        emu.run_frames("up", helpers=_emu.HELPER_AUTO_HM)  # push (the flag is set after the first step)
+        for _ in range(3):
+            emu.run_frames("up", helpers=_emu.HELPER_AUTO_HM)
+        strength = pb.memory[C.STATUS_FLAGS1] >> C.BIT_STRENGTH_ACTIVE & 1
+        assert strength == knows_strength and emu.hm_used == 0  # no menus for Strength
+        moved = tw.position(pb) != start
+        assert moved == knows_strength  # the boulder moved up and the player followed it
+    finally:
+        pb.stop(save=False)
+
+
+def test_vec_env_cuts_on_every_thread_the_same_way():
+    """Through VecEnv (two envs, two OpenMP threads) with the default config: the helper is on by default,
+    both envs cut in the same step, identically, and the counts reach helper_counts()."""
+    state = state_facing(TREE, movesets=[[C.MOVE_CUT]])
+    envs = pokerl_fast.make_vec_env(2, start_state=state, num_threads=2, reset_noop_max=0)
+    try:
+        envs.reset(seed=3)
+        up = envs.config.actions.index("up")
+        envs.step(np.full(2, up))
+        assert envs.helper_counts() == {"hm_used": 2, "hm_aborted": 0}
+        obs, *_ = envs.step(np.full(2, up))
+        assert (envs._info_arrays["y"] == TREE[1]).all()
+        assert np.array_equal(obs["screen"][0], obs["screen"][1])
+    finally:
+        envs.close()

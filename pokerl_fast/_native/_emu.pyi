@@ -20,6 +20,8 @@ class StateBuffer: ...
 class Emulator:
     pyboy: object
     frames: int
+    hm_used: int
+    hm_aborted: int
     native_screen: bool
     def __init__(self, pyboy: object, native_screen: bool = False) -> None: ...
     @property

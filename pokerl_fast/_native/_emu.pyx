@@ -201,6 +201,8 @@ cdef class Emulator:
     cdef uint32_t* screen
     cdef StateBuffer buf
     cdef readonly uint64_t frames
+    cdef readonly uint64_t hm_used      # auto-HM: menus driven to the move's A press
+    cdef readonly uint64_t hm_aborted   # auto-HM: a menu did not appear or the cursor did not reach its entry
     cdef readonly bint native_screen
     cdef uint8_t regs[8]
     cdef uint8_t shades[72 * 80]
@@ -219,6 +221,8 @@ cdef class Emulator:
         self.screen = &self._pb.screen.raw_buffer[0, 0]
         self.buf = StateBuffer()
         self.frames = 0
+        self.hm_used = 0
+        self.hm_aborted = 0
         self.native_screen = native_screen
         self._draw()
 
@@ -451,6 +455,9 @@ cdef class Emulator:
             f += self._menu_to(target, &ok)
         if ok:
             f += self._tap(0, BTN_A)
+            self.hm_used += 1
+        else:
+            self.hm_aborted += 1
         return f + self._close_menus()
 
     def run_frames(self, str button, int hold=8, int frames=24, int min_frames=0, bint adaptive=False,
