@@ -228,3 +228,37 @@ def test_vec_env_cuts_on_every_thread_the_same_way():
         assert np.array_equal(obs["screen"][0], obs["screen"][1])
     finally:
         envs.close()
+
+
+@pytest.mark.red
+def test_red_start_menu_behaves_as_the_macro_expects(tmp_path):
+    """On the real game (POKERL_ROM), from the bedroom start state: START opens the menu the macro waits for
+    (no Pokedex yet: wMaxMenuItem 5), DOWN moves wCurrentMenuItem by one, B closes it and control returns;
+    wCurMapTileset reads REDS_HOUSE_2 (4)."""
+    from test_red import _red_rom
+
+    from pokerl_fast.red import probe_control, start_state
+
+    rom = _red_rom()
+    pb, emu = None, None
+    try:
+        pb = new_pyboy(rom)
+        emu = _emu.Emulator(pb)
+        emu.load_state(start_state(rom, cache_dir=tmp_path))
+        assert pb.memory[C.CUR_MAP_TILESET] == 4
+        pb.memory[C.MAX_MENU_ITEM] = 0xFF
+        emu.run_frames("start")
+        for _ in range(10):
+            if pb.memory[C.MAX_MENU_ITEM] != 0xFF:
+                break
+            emu.tick(24)
+        assert pb.memory[C.MAX_MENU_ITEM] == C.START_MENU_MAX_WITH_POKEDEX - 1
+        item = pb.memory[C.CURRENT_MENU_ITEM]
+        emu.run_frames("down")
+        assert pb.memory[C.CURRENT_MENU_ITEM] == (item + 1) % C.START_MENU_MAX_WITH_POKEDEX
+        for _ in range(2):
+            emu.run_frames("b")
+        assert probe_control(pb) is None
+    finally:
+        if pb is not None:
+            pb.stop(save=False)
