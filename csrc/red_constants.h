@@ -97,6 +97,9 @@ constexpr int FRONT_TILE_LEFT_ROW = 9;
 constexpr int FRONT_TILE_RIGHT_COL = 10;
 constexpr int FRONT_TILE_RIGHT_ROW = 9;
 
+// Key items and HMs as a 256-bit set of item ids (bit i & 63 of word i >> 6).
+constexpr uint64_t KEY_ITEM_MASK[4] = {0x80012E0080000060ull, 0x00000000000077E1ull, 0x0000000000000000ull, 0x00000000000001F0ull};
+
 // Event flags read by name.
 constexpr uint16_t EVENT_GOT_POKEDEX_ADDR = 0xD74B;
 constexpr int EVENT_GOT_POKEDEX_BIT = 5;

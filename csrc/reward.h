@@ -17,7 +17,7 @@ enum Term : int {
     T_LEVELS,           // sum of party levels
     T_HEAL,             // accumulated party HP-fraction increases, out of battle, party size unchanged
     T_BATTLES_WON,      // in_battle 1 (wild) or 2 (trainer) -> 0 with some party HP left
-    T_ITEMS,            // distinct bag item ids held at some point this episode
+    T_KEY_ITEMS,        // distinct key items and HMs held in the bag at some point this episode
     T_DEX,              // pokedex seen bits + owned bits
     T_BLACKOUT,         // times the party went to all-zero HP (party_count > 0); weighted negative
     NUM_TERMS,
@@ -25,7 +25,7 @@ enum Term : int {
 
 constexpr const char* TERM_NAMES[NUM_TERMS] = {
     "explore", "events", "required_events", "badges", "levels",
-    "heal", "battles_won", "items", "dex", "blackout",
+    "heal", "battles_won", "key_items", "dex", "blackout",
 };
 
 struct RewardState {
@@ -34,7 +34,7 @@ struct RewardState {
     double heal;              // accumulated HP-fraction increases
     int32_t battles_won, blackouts;
     int32_t event_base;        // event bits set at episode start
-    uint64_t items_seen[4];    // 256-bit set of item ids held this episode
+    uint64_t items_seen[4];    // 256-bit set of key item ids held this episode
     // What the transition-based terms need from the previous update.
     int32_t prev_in_battle, prev_party_count, prev_blackout;
     double prev_hp_fraction;
@@ -43,7 +43,10 @@ struct RewardState {
 inline bool is_blackout(const RamState& s) { return s.party_count > 0 && s.hp_sum == 0; }
 
 inline void note_items(RewardState& r, const RamState& s) {
-    for (int i = 0; i < s.num_bag_items; ++i) r.items_seen[s.bag_ids[i] >> 6] |= uint64_t(1) << (s.bag_ids[i] & 63);
+    for (int i = 0; i < s.num_bag_items; ++i) {
+        const uint8_t id = s.bag_ids[i];
+        r.items_seen[id >> 6] |= red::KEY_ITEM_MASK[id >> 6] & (uint64_t(1) << (id & 63));
+    }
 }
 
 inline void compute_scores(const RewardState& r, const RamState& s, int64_t explore_count, double* out) {
@@ -57,7 +60,7 @@ inline void compute_scores(const RewardState& r, const RamState& s, int64_t expl
     out[T_BATTLES_WON] = r.battles_won;
     int items = 0;
     for (uint64_t w : r.items_seen) items += __builtin_popcountll(w);
-    out[T_ITEMS] = items;
+    out[T_KEY_ITEMS] = items;
     out[T_DEX] = s.dex_seen_count + s.dex_owned_count;
     out[T_BLACKOUT] = r.blackouts;
 }

@@ -35,8 +35,8 @@ class RewardConfig:
     """Per full party HP bar restored outside battle (fractions add up)."""
     battles_won: float = 0.2
     """Per battle left with a Pokemon still standing."""
-    items: float = 0.5
-    """Per distinct item id held in the bag this episode (key items, HMs, ...)."""
+    key_items: float = 1.0
+    """Per distinct key item or HM held in the bag this episode (constants.KEY_ITEMS: Oak's Parcel, S.S. Ticket, HM01, ...)."""
     dex: float = 0.1
     """Per Pokedex bit (seen + owned)."""
     blackout: float = -1.0

@@ -19,10 +19,11 @@ VISIT_PLAYER_ROW, VISIT_PLAYER_COL = 4, 4
 NUM_REQUIRED_EVENTS = len(C.REQUIRED_EVENTS)
 REQUIRED_EVENT_BITS = tuple(C.EVENT_FLAGS_BY_NAME[name] for name in C.REQUIRED_EVENTS)
 MAP_OFFSETS = {m[0]: (m[2], m[3]) for m in C.MAPS}  # map id -> (global_x, global_y)
+KEY_ITEMS = frozenset(C.KEY_ITEMS)
 
 TERM_NAMES = (
     "explore", "events", "required_events", "badges", "levels",
-    "heal", "battles_won", "items", "dex", "blackout",
+    "heal", "battles_won", "key_items", "dex", "blackout",
 )
 INFO_NAMES = ("map", "x", "y", "badges", "events", "required_events", "explore", "levels", "in_battle")
 RAM_FEATURE_NAMES = (
@@ -246,7 +247,7 @@ class Reward:
         self.battles_won = 0
         self.blackouts = 0
         self.event_base = d["event_count"]
-        self.items_seen = set(int(i) for i in d["bag_ids"])
+        self.items_seen = set(int(i) for i in d["bag_ids"]) & KEY_ITEMS
         self._remember(d)
         self.score = self.scores(d, explore_count)
         self.sums = np.zeros(len(TERM_NAMES), np.float64)
@@ -285,7 +286,7 @@ class Reward:
         blackout = self._blackout(d)
         if blackout and not self.prev_blackout:
             self.blackouts += 1
-        self.items_seen.update(int(i) for i in d["bag_ids"])
+        self.items_seen.update(int(i) for i in d["bag_ids"] if int(i) in KEY_ITEMS)
         self._remember(d)
         now = self.scores(d, explore_count)
         deltas = np.asarray(weights, np.float32).astype(np.float64) * (now - self.score)

@@ -63,6 +63,12 @@ NAMED = {
     "WALK_BIKE_SURF_STATE": "wWalkBikeSurfState",
     "STATUS_FLAGS1": "wStatusFlags1",
 }
+# Key items and HMs (the reward's key_items term), from pret/pokered constants/item_constants.asm and
+# data/items/key_items.asm: TOWN_MAP BICYCLE OLD_AMBER DOME_FOSSIL HELIX_FOSSIL SECRET_KEY BIKE_VOUCHER CARD_KEY
+# S_S_TICKET GOLD_TEETH COIN_CASE OAKS_PARCEL ITEMFINDER SILPH_SCOPE POKE_FLUTE LIFT_KEY OLD_ROD GOOD_ROD
+# SUPER_ROD, then HM01-HM05. (Key-flagged ids that never sit in the bag, and the consumable Safari Ball, are left out.)
+KEY_ITEMS = (0x05, 0x06, 0x1F, 0x29, 0x2A, 0x2B, 0x2D, 0x30, 0x3F, 0x40, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4A,
+             0x4C, 0x4D, 0x4E, 0xC4, 0xC5, 0xC6, 0xC7, 0xC8)
 # Event flags native code tests by name: NAME -> NAME_ADDR, NAME_BIT in C++.
 NAMED_EVENTS = ("EVENT_GOT_POKEDEX",)
 # Facts from Red's disassembly that the symbol table does not carry as sizes.
@@ -159,6 +165,8 @@ def render_py(d: dict) -> str:
             "# Field moves (HMs): facts from Red's disassembly, not from ../shared/data."]
     out += [f"{k} = 0x{v:02X}" if k.startswith(("MOVE_", "CUT_", "WATER_")) else f"{k} = {v}"
             for k, v in HM_FACTS.items()]
+    out += ["", "# Key items and HMs: item ids the key_items reward term counts.",
+            "KEY_ITEMS = (" + ", ".join(f"0x{i:02X}" for i in KEY_ITEMS) + ")"]
     out += ["",
             "# Every WRAM symbol: name -> address (first address where a name repeats).",
             "WRAM = {"]
@@ -201,6 +209,11 @@ def render_h(d: dict) -> str:
             "// Field moves (HMs): facts from Red's disassembly, not from ../shared/data."]
     out += [f"constexpr int {k} = 0x{v:02X};" if k.startswith(("MOVE_", "CUT_", "WATER_"))
             else f"constexpr int {k} = {v};" for k, v in HM_FACTS.items()]
+    mask = [0, 0, 0, 0]
+    for i in KEY_ITEMS:
+        mask[i >> 6] |= 1 << (i & 63)
+    out += ["", "// Key items and HMs as a 256-bit set of item ids (bit i & 63 of word i >> 6).",
+            "constexpr uint64_t KEY_ITEM_MASK[4] = {" + ", ".join(f"0x{w:016X}ull" for w in mask) + "};"]
     out += ["", "// Event flags read by name."]
     for name in NAMED_EVENTS:
         addr, bit = d["events"][name]

@@ -422,11 +422,13 @@ def test_each_term_pays_its_weight_times_its_delta():
     w[at(C.POKEDEX_SEEN)] = 3
     assert step_reward(h) == 3 * weights[term("dex")]
 
-    w[at(C.BAG_ITEMS)] = 77  # a new distinct item id
-    assert step_reward(h) == weights[term("items")]
+    w[at(C.BAG_ITEMS)] = 0x14  # a potion: not a key item
+    assert step_reward(h) == 0.0
+    w[at(C.BAG_ITEMS)] = 0xC4  # HM01, a new key item
+    assert step_reward(h) == weights[term("key_items")]
     w[at(C.BAG_ITEMS)] = 4
     step_reward(h)
-    w[at(C.BAG_ITEMS)] = 77  # held before this episode: nothing new
+    w[at(C.BAG_ITEMS)] = 0xC4  # held before in this episode: nothing new
     assert step_reward(h) == 0.0
 
 
@@ -676,7 +678,7 @@ def test_real_testworld_tour_moves_every_progress_term(testworld_pyboy):
     world.walk_to("PEWTER_GYM", (3, 1))
     world.walk_to("REDS_HOUSE_1F", (1, 4))  # heal tile
     sums = dict(zip(K.TERM_NAMES, world.buffers["term_sums"][0]))
-    for name in ("explore", "events", "required_events", "badges", "levels", "items", "dex", "battles_won", "heal"):
+    for name in ("explore", "events", "required_events", "badges", "levels", "key_items", "dex", "battles_won", "heal"):
         assert sums[name] > 0, f"the tour never moved {name}: {sums} after {world.steps} steps"
     assert world.battles > 0
     np.testing.assert_array_equal(world.k.global_counts(), world.counts)
