@@ -35,6 +35,8 @@ TERM_NAMES: tuple[str, ...] = tuple(_kernels.TERM_NAMES)
 _REQ_OFFSETS = np.array([C.EVENT_FLAGS_BY_NAME[n][0] - 0xC000 for n in C.REQUIRED_EVENTS], np.int64)
 _REQ_MASKS = np.array([1 << C.EVENT_FLAGS_BY_NAME[n][1] for n in C.REQUIRED_EVENTS], np.uint8)
 BADGE_NAMES = ("BOULDER", "CASCADE", "THUNDER", "RAINBOW", "SOUL", "MARSH", "VOLCANO", "EARTH")
+MILESTONE_NAMES: tuple[str, ...] = (*C.REQUIRED_EVENTS, *(f"BADGE_{b}" for b in BADGE_NAMES))
+"""What counts as progress: every required event, then every badge (wObtainedBadges bit order)."""
 INFO_KEYS: tuple[str, ...] = tuple(_kernels.INFO_NAMES)
 
 
@@ -141,6 +143,10 @@ class VecEnv(VectorEnv):
         self.total_steps = 0
         self.milestones: dict[str, int] = {}
         """Milestone name (a required event or BADGE_<NAME>) -> the vector step at which any env first reached it."""
+        self.episode_milestones = np.full((n, len(MILESTONE_NAMES)), -1, np.int64)
+        """Per env, per milestone (MILESTONE_NAMES order): the step of the current episode at which it was first
+        reached; 0 if set when the episode started, -1 if not reached. Ended episodes' rows are in
+        info["final"]["milestone_steps"]."""
         self._info_base = None
         self._needs_reset = True
 
@@ -165,6 +171,8 @@ class VecEnv(VectorEnv):
             self._elapsed[i] = 0
             self._returns[i] = 0.0
         self._kernels.reset(np.asarray(ids, np.int64))
+        for i in ids:
+            self.episode_milestones[i] = np.where(self.milestones_reached(i), 0, -1)
         self._note_progress(ids)
 
     def _note_progress(self, ids) -> None:
@@ -223,16 +231,21 @@ class VecEnv(VectorEnv):
         """Bool (len(REQUIRED_EVENTS),): which required events env i has set."""
         return (self._wram[i][_REQ_OFFSETS] & _REQ_MASKS) != 0
 
+    def milestones_reached(self, i: int) -> np.ndarray:
+        """Bool (len(MILESTONE_NAMES),): the required events set and badges owned by env i."""
+        badges = int(self._wram[i][C.OBTAINED_BADGES - 0xC000])
+        return np.concatenate([self.required_events_reached(i), (badges >> np.arange(8)) & 1 != 0])
+
     def _record_progress(self, ids) -> None:
         """Envs whose required events or badges changed this step: note milestones, offer their state."""
         for i in ids:
-            reached = np.flatnonzero(self.required_events_reached(i))
+            have = self.milestones_reached(i)
+            row = self.episode_milestones[i]
+            row[(row < 0) & have] = self._elapsed[i]
+            for k in np.flatnonzero(have):
+                self.milestones.setdefault(MILESTONE_NAMES[k], self.total_steps)
+            reached = np.flatnonzero(have[:len(C.REQUIRED_EVENTS)])
             badges = int(self._wram[i][C.OBTAINED_BADGES - 0xC000])
-            for k in reached:
-                self.milestones.setdefault(C.REQUIRED_EVENTS[k], self.total_steps)
-            for b in range(8):
-                if badges >> b & 1:
-                    self.milestones.setdefault(f"BADGE_{BADGE_NAMES[b]}", self.total_steps)
             key = make_key(reached.tolist(), badges)
             if key and (self.config.swarm_interval or self.config.reset_to_archive):
                 # Among states with the same milestones, prefer the one that got there in fewer steps.
@@ -259,6 +272,7 @@ class VecEnv(VectorEnv):
         info["episode_length"] = np.where(mask, self._elapsed, 0)
         # The ended episodes' last values (info arrays and reward-term sums), before the reset rewrites them.
         info["final"] = {k: v.copy() for k, v in base.items()}
+        info["final"]["milestone_steps"] = self.episode_milestones.copy()
         return info
 
     # -- state for checkpoints and swarming -----------------------------------------------
@@ -287,6 +301,7 @@ class VecEnv(VectorEnv):
             "progress": {"prev_required": self._prev_required.copy(), "prev_badges": self._prev_badges.copy(),
                          "total_steps": np.array([self.total_steps], np.int64)},
             "milestones": dict(self.milestones),
+            "episode_milestones": self.episode_milestones.copy(),
             "rom_sha1": self.rom_sha1,
             "sound_emulated": SOUND_EMULATED,
         }
@@ -316,9 +331,16 @@ class VecEnv(VectorEnv):
         self._prev_badges[:] = state["progress"]["prev_badges"]
         self.total_steps = int(state["progress"]["total_steps"][0])
         self.milestones = dict(state["milestones"])
+        if "episode_milestones" in state:  # states saved before per-env milestones existed leave them unknown (-1)
+            self.episode_milestones[:] = state["episode_milestones"]
         self._needs_reset = False
 
     # -- the rest of the gymnasium API -------------------------------------------------------
+
+    @property
+    def milestone_names(self) -> tuple[str, ...]:
+        """Column names of ``episode_milestones`` and of info["final"]["milestone_steps"]."""
+        return MILESTONE_NAMES
 
     @property
     def emulators(self):

@@ -2,7 +2,9 @@
 
 ``EpisodeStats`` turns the vector env's per-step ``info`` into numbers worth logging: finished-episode returns and
 lengths, each reward term's per-episode sum, and milestones (events, required events, badges) with the global step
-at which each new level was first reached by any env.
+at which each new level was first reached by any env; per named milestone (each required event and badge), the
+mean episode step at which ended episodes reached it (``episode/milestone_step/<NAME>``) and the share that did
+(``episode/milestone_rate/<NAME>``).
 
 ``RunLogger`` writes scalars with CleanRL's names to TensorBoard in the run directory, mirrors them to W&B when
 ``--wandb`` is given (``wandb`` is imported only then, and nothing touches the network otherwise), and draws a
@@ -31,8 +33,10 @@ class LoggerError(RuntimeError):
 class EpisodeStats:
     """Accumulates per-step vector-env infos between two :meth:`drain` calls."""
 
-    def __init__(self, reward_terms: tuple[str, ...] = ()):
+    def __init__(self, reward_terms: tuple[str, ...] = (), milestone_names: tuple[str, ...] = ()):
         self.reward_terms = tuple(reward_terms)
+        self.milestone_names = tuple(milestone_names)
+        """names of the columns of info["final"]["milestone_steps"] (per ended episode: step each was reached, -1 not)"""
         self._term_keys = tuple(f"reward/{t}" for t in self.reward_terms)
         self.best: dict[str, float] = {}
         """best value of each milestone seen in the run so far (survives drains, saved in checkpoints)"""
@@ -67,15 +71,27 @@ class EpisodeStats:
                 source = final if key in final else info
                 if key in source:
                     self._ended.setdefault(key, []).extend(np.asarray(source[key])[mask].astype(float).tolist())
+            if "milestone_steps" in final and self.milestone_names:
+                rows = np.asarray(final["milestone_steps"])[mask]
+                self._ended.setdefault("episodes_with_milestones", []).extend([1.0] * len(rows))
+                for k in np.flatnonzero((rows >= 0).any(axis=0)):
+                    steps = rows[:, k][rows[:, k] >= 0]
+                    self._ended.setdefault(f"milestone_step/{self.milestone_names[k]}", []).extend(
+                        steps.astype(float).tolist())
 
     def drain(self) -> dict[str, float]:
         """Scalars since the last drain: means over finished episodes, milestone bests, first-reached steps."""
         out: dict[str, float] = {}
         names = {"episode_return": "charts/episodic_return", "episode_length": "charts/episodic_length"}
+        episodes = len(self._ended.get("episodes_with_milestones", []))
         for key, values in self._ended.items():
-            if values:
-                name = names.get(key, key if key.startswith("reward/") else f"episode/{key}")
-                out[name] = float(np.mean(values))
+            if key == "episodes_with_milestones" or not values:
+                continue
+            name = names.get(key, key if key.startswith("reward/") else f"episode/{key}")
+            out[name] = float(np.mean(values))
+            if key.startswith("milestone_step/") and episodes:
+                # the share of the ended episodes that reached it (the mean above is over those only)
+                out[f"episode/milestone_rate/{key.split('/', 1)[1]}"] = len(values) / episodes
         out["charts/episodes"] = float(len(self._ended.get("episode_return", [])))
         for key, value in self.best.items():
             out[f"milestones/{key}"] = value

@@ -252,7 +252,7 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
         buf = Rollout(
             envs.single_observation_space, cfg.ppo.num_steps, cfg.num_envs, cfg.policy.hidden_size, cfg.ppo.bptt, device
         )
-        stats = EpisodeStats(envs.reward_terms)
+        stats = EpisodeStats(envs.reward_terms, envs.milestone_names)
         counters = Counters()
 
         if resume is None:
