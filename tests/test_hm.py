@@ -262,3 +262,43 @@ def test_red_start_menu_behaves_as_the_macro_expects(tmp_path):
     finally:
         if pb is not None:
             pb.stop(save=False)
+
+
+def test_auto_hm_gives_up_within_a_bound_when_no_menu_answers(tmp_path):
+    """A ROM made for this test sets up the RAM of a player facing a tree with Cut (everything plan_hm asks),
+    then spins with interrupts off and never reads the joypad. The macro must press START a bounded number
+    of times, give up, close with B and return: hm_aborted counts it, and the frames are exactly the bound."""
+    from pokerl_fast.testworld.sm83 import Asm
+
+    col, row = FRONT[0x4]
+    ram = {C.PLAYER_FACING: 0x4, C.TILE_MAP + row * C.TILE_MAP_WIDTH + col: C.CUT_TREE_TILE_OVERWORLD,
+           C.CUR_MAP_TILESET: C.TILESET_OVERWORLD, C.OBTAINED_BADGES: 1 << C.BIT_CASCADEBADGE,
+           C.PARTY_COUNT: 1, C.PARTY_MON1_MOVES: C.MOVE_CUT, C.JOY_IGNORE: 0, C.WALK_COUNTER: 0,
+           C.IS_IN_BATTLE: 0, C.MAX_MENU_ITEM: 0}
+    a = Asm()
+    a.org(0x100)
+    a.nop()
+    a.jp("Start")
+    a.org(0x150)
+    a.label("Start")
+    a.di()
+    for addr, value in ram.items():
+        a.ld("a", value)
+        a.ld([addr], "a")
+    a.label(".spin")
+    a.jr(".spin")
+    rom = tmp_path / "frozen.gb"
+    rom.write_bytes(a.rom(title="HM ABORT TEST"))
+    pb = new_pyboy(str(rom))
+    try:
+        emu = _emu.Emulator(pb, native_screen=True)
+        emu.tick(120)  # the boot ROM hands over near frame 64
+        wram = np.asarray(emu.wram_view())
+        assert _emu.hm_plan(wram, 0x4) == (1, 0, C.FIELD_MOVE_CUT, 0)
+        frames = emu.run_frames("up", helpers=_emu.HELPER_AUTO_HM)
+        assert (emu.hm_used, emu.hm_aborted) == (0, 1)
+        # the step (24) + 3 START presses each followed by an 80-frame wait (3 * (24 + 80)) + 4 B presses (4 * 24)
+        assert frames == 24 + 3 * (24 + 80) + 4 * 24
+        assert pb.memory[C.MAX_MENU_ITEM] == 0xFF  # the sentinel: no menu ever answered
+    finally:
+        pb.stop(save=False)

@@ -84,12 +84,16 @@ HELPER_AUTO_FLASH = AUTO_FLASH
 HELPER_AUTO_HM = AUTO_HM
 
 # The auto-HM menu macro: every press is held MENU_HOLD frames within MENU_TAP frames (an env step's
-# timing); after a press that opens a menu, up to MENU_OPEN_LIMIT frames are allowed for it to appear.
+# timing). A press that opens a menu is repeated (MENU_OPEN_TRIES times at most) while the menu has not
+# answered within MENU_OPEN_WAIT frames (a press can land while the game is still drawing and is lost);
+# after it answers, MENU_SETTLE frames let it finish drawing (Red sets wMaxMenuItem before drawing the
+# party menu). Cursor moves are checked on wCurrentMenuItem and retried up to MENU_NAV_TRIES presses.
 DEF MENU_HOLD = 8
 DEF MENU_TAP = 24
-DEF MENU_OPEN_LIMIT = 240
-DEF MENU_SETTLE = 8
-DEF MENU_NAV_TRIES = 8
+DEF MENU_OPEN_TRIES = 3
+DEF MENU_OPEN_WAIT = 80
+DEF MENU_SETTLE = 16
+DEF MENU_NAV_TRIES = 12
 DEF MENU_CLOSE_TAPS = 4
 DEF READY_LIMIT = 600
 DEF PAD_DOWN = 0x8
@@ -354,21 +358,29 @@ cdef class Emulator:
     cdef inline int _tap(self, uint8_t dmask, uint8_t smask) noexcept nogil:
         return self._run(dmask, smask, MENU_HOLD, 0, MENU_TAP, False, 0)
 
-    cdef int _tap_until_menu(self, uint8_t smask, int max_item, bint* opened) noexcept nogil:
-        """Press a button that opens a menu whose wMaxMenuItem is ``max_item``; wait for it to appear.
+    cdef int _tap_until_answered(self, uint8_t smask) noexcept nogil:
+        """Press a button that opens a menu until the game writes wMaxMenuItem (or the tries run out).
 
-        wMaxMenuItem is set to a value no menu uses first, so a stale value from an earlier menu
-        cannot pass for the new one."""
-        cdef int f
+        wMaxMenuItem is first set to a value no menu uses, so a stale value from an earlier menu cannot
+        pass for the new one, and a repeated press is only sent while no menu has answered."""
+        cdef int f = 0, attempt, waited
         self.wram[MAX_MENU_ITEM - 0xC000] = NO_MENU
-        f = self._tap(0, smask)
-        while self.wram[MAX_MENU_ITEM - 0xC000] != max_item and f < MENU_OPEN_LIMIT:
-            self._tick_frame(False)
-            f += 1
+        for attempt in range(MENU_OPEN_TRIES):
+            f += self._tap(0, smask)
+            waited = 0
+            while self.wram[MAX_MENU_ITEM - 0xC000] == NO_MENU and waited < MENU_OPEN_WAIT:
+                self._tick_frame(False)
+                waited += 1
+            f += waited
+            if self.wram[MAX_MENU_ITEM - 0xC000] != NO_MENU:
+                self._tick_frames(MENU_SETTLE)
+                return f + MENU_SETTLE
+        return f
+
+    cdef int _tap_until_menu(self, uint8_t smask, int max_item, bint* opened) noexcept nogil:
+        """Press a button that opens a menu whose wMaxMenuItem is ``max_item``; ``opened``: it did."""
+        cdef int f = self._tap_until_answered(smask)
         opened[0] = self.wram[MAX_MENU_ITEM - 0xC000] == max_item
-        if opened[0]:
-            self._tick_frames(MENU_SETTLE)
-            f += MENU_SETTLE
         return f
 
     cdef int _field_menu_index(self, int field_move) noexcept nogil:
@@ -389,16 +401,8 @@ cdef class Emulator:
 
     cdef int _tap_until_field_menu(self, int field_move, int* index) noexcept nogil:
         """Press A on the chosen mon; wait for the field-move submenu; ``index`` = the move's row or -1."""
-        cdef int f
-        self.wram[MAX_MENU_ITEM - 0xC000] = NO_MENU
-        f = self._tap(0, BTN_A)
-        while self._field_menu_index(field_move) < 0 and f < MENU_OPEN_LIMIT:
-            self._tick_frame(False)
-            f += 1
+        cdef int f = self._tap_until_answered(BTN_A)
         index[0] = self._field_menu_index(field_move)
-        if index[0] >= 0:
-            self._tick_frames(MENU_SETTLE)
-            f += MENU_SETTLE
         return f
 
     cdef int _menu_to(self, int item, bint* reached) noexcept nogil:
