@@ -103,7 +103,9 @@ HM_FACTS = {
     "TILESET_SHIP_PORT": 14,
     # bit t set = tileset t has water: OVERWORLD, FOREST, DOJO, GYM, SHIP, SHIP_PORT, CAVERN, FACILITY, PLATEAU
     "WATER_TILESETS_MASK": sum(1 << t for t in (0, 3, 5, 7, 13, 14, 17, 22, 23)),
-    "START_MENU_MAX_WITH_POKEDEX": 6,  # POKEDEX POKEMON ITEM RED SAVE OPTION EXIT
+    # Red's start menu writes its item count (not the last index) to wMaxMenuItem: 7 with the Pokedex
+    # (POKEDEX POKEMON ITEM RED SAVE OPTION EXIT), 6 without (DrawStartMenu); other menus write the last index.
+    "START_MENU_ITEMS_WITH_POKEDEX": 7,
     # The tile in front of the player (Red's GetTileAndCoordsInFrontOfPlayer): the bottom-left tile of the
     # faced 2x2 cell, as (column, row) in wTileMap; the player's own cell is columns 8-9, rows 8-9.
     "FRONT_TILE_DOWN_COL": 8, "FRONT_TILE_DOWN_ROW": 11, "FRONT_TILE_UP_COL": 8, "FRONT_TILE_UP_ROW": 7,

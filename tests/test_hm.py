@@ -233,7 +233,7 @@ def test_vec_env_cuts_on_every_thread_the_same_way():
 @pytest.mark.red
 def test_red_start_menu_behaves_as_the_macro_expects(tmp_path):
     """On the real game (POKERL_ROM), from the bedroom start state: START opens the menu the macro waits for
-    (no Pokedex yet: wMaxMenuItem 5), DOWN moves wCurrentMenuItem by one, B closes it and control returns;
+    (no Pokedex yet: Red stores the item count 6 in wMaxMenuItem), DOWN moves wCurrentMenuItem by one, B closes it and control returns;
     wCurMapTileset reads REDS_HOUSE_2 (4)."""
     from test_red import _red_rom
 
@@ -252,10 +252,11 @@ def test_red_start_menu_behaves_as_the_macro_expects(tmp_path):
             if pb.memory[C.MAX_MENU_ITEM] != 0xFF:
                 break
             emu.tick(24)
-        assert pb.memory[C.MAX_MENU_ITEM] == C.START_MENU_MAX_WITH_POKEDEX - 1
+        items = C.START_MENU_ITEMS_WITH_POKEDEX - 1  # no Pokedex yet: 6 items, and Red stores that count
+        assert pb.memory[C.MAX_MENU_ITEM] == items
         item = pb.memory[C.CURRENT_MENU_ITEM]
         emu.run_frames("down")
-        assert pb.memory[C.CURRENT_MENU_ITEM] == (item + 1) % C.START_MENU_MAX_WITH_POKEDEX
+        assert pb.memory[C.CURRENT_MENU_ITEM] == (item + 1) % items
         for _ in range(2):
             emu.run_frames("b")
         assert probe_control(pb) is None

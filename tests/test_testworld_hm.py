@@ -156,12 +156,13 @@ def test_find_path_treats_trees_water_and_boulders_as_solid():
 # ------------------------------------------------------------------------------------------ start menu
 def test_start_menu_opens_wraps_and_remembers_the_item(pb):
     m = pb.memory
-    top = C.START_MENU_MAX_WITH_POKEDEX - 1  # no Pokedex yet: POKEMON is item 0
+    top = C.START_MENU_ITEMS_WITH_POKEDEX - 2  # no Pokedex yet: 6 items, POKEMON is item 0, EXIT item 5
+    count = top + 1  # as in Red, MAX_MENU_ITEM holds the start menu's item count
     press(pb, "start")
-    assert menu(pb) == (STATES["START_MENU"], 0, top) and m[C.JOY_IGNORE] == 0
+    assert menu(pb) == (STATES["START_MENU"], 0, count) and m[C.JOY_IGNORE] == 0
     for expected in list(range(1, top + 1)) + [0]:
         press(pb, "down")
-        assert menu(pb) == (STATES["START_MENU"], expected, top)
+        assert menu(pb) == (STATES["START_MENU"], expected, count)
         assert m[C.START_MENU_SAVED_ITEM] == expected and m[C.JOY_IGNORE] == 0
     press(pb, "up")  # 0 -> wraps to the last item
     assert m[C.CURRENT_MENU_ITEM] == top == m[C.START_MENU_SAVED_ITEM]
@@ -172,7 +173,7 @@ def test_start_menu_opens_wraps_and_remembers_the_item(pb):
     assert m[STATE] == STATES["IDLE"] and m[C.JOY_IGNORE] == 0
     where = position(pb)
     press(pb, "start")  # reopens on the saved item
-    assert menu(pb) == (STATES["START_MENU"], top - 2, top)
+    assert menu(pb) == (STATES["START_MENU"], top - 2, count)
     press(pb, "down")  # the d-pad moves the cursor, not the player
     assert position(pb) == where and m[C.PLAYER_FACING] == tw.START_FACING
     press(pb, "start")  # START closes it too
@@ -183,13 +184,16 @@ def test_start_menu_opens_wraps_and_remembers_the_item(pb):
 
 def test_start_menu_with_the_pokedex_has_seven_items_and_clamps_the_saved_item(pb):
     m = pb.memory
-    m[C.START_MENU_SAVED_ITEM] = C.START_MENU_MAX_WITH_POKEDEX  # EXIT of the 7-item menu
+    seven = C.START_MENU_ITEMS_WITH_POKEDEX
+    m[C.START_MENU_SAVED_ITEM] = seven - 1  # EXIT of the 7-item menu
     press(pb, "start")
-    assert menu(pb) == (STATES["START_MENU"], C.START_MENU_MAX_WITH_POKEDEX - 1, C.START_MENU_MAX_WITH_POKEDEX - 1)
+    assert menu(pb) == (STATES["START_MENU"], seven - 2, seven - 1)  # clamped to the 6-item menu's EXIT
     press(pb, "b")
     set_event(pb, "EVENT_GOT_POKEDEX")
     press(pb, "start")
-    assert menu(pb) == (STATES["START_MENU"], C.START_MENU_MAX_WITH_POKEDEX, C.START_MENU_MAX_WITH_POKEDEX)
+    assert menu(pb) == (STATES["START_MENU"], seven - 2, seven)
+    press(pb, "down")
+    assert m[C.CURRENT_MENU_ITEM] == seven - 1  # EXIT, the seventh item
     press(pb, "down")
     assert m[C.CURRENT_MENU_ITEM] == 0  # wrapped: POKEDEX
     press(pb, "a")  # A on POKEDEX: a no-op that closes the menu
@@ -214,7 +218,7 @@ def test_party_menu_follows_the_party_count_and_b_returns_to_the_start_menu(pb):
     press(pb, "up")
     assert m[C.CURRENT_MENU_ITEM] == 2
     press(pb, "b")
-    assert menu(pb) == (STATES["START_MENU"], 0, C.START_MENU_MAX_WITH_POKEDEX - 1)
+    assert menu(pb) == (STATES["START_MENU"], 0, C.START_MENU_ITEMS_WITH_POKEDEX - 1)
     m[C.PARTY_COUNT] = 6  # read live when the party menu opens
     press(pb, "a")
     assert m[STATE] == STATES["PARTY_MENU"] and m[C.MAX_MENU_ITEM] == 5

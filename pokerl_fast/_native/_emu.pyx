@@ -42,7 +42,7 @@ cdef extern from "red_constants.h" namespace "pokerl::red" nogil:
     const uint16_t PARTY_COUNT
     const uint16_t STATUS_FLAGS1
     const int BIT_STRENGTH_ACTIVE
-    const int START_MENU_MAX_WITH_POKEDEX
+    const int START_MENU_ITEMS_WITH_POKEDEX
 
 cdef extern from "hm.h" namespace "pokerl" nogil:
     cdef enum HmKind:
@@ -445,7 +445,8 @@ cdef class Emulator:
         plan = plan_hm(self.wram, dmask)
         if plan.kind == HM_NONE:
             return 0
-        f += self._tap_until_menu(BTN_START, START_MENU_MAX_WITH_POKEDEX - 1 + plan.start_menu_item, &ok)
+        # Red's start menu keeps its item count in wMaxMenuItem: 7 with the Pokedex, 6 without
+        f += self._tap_until_menu(BTN_START, START_MENU_ITEMS_WITH_POKEDEX - 1 + plan.start_menu_item, &ok)
         if ok:
             f += self._menu_to(plan.start_menu_item, &ok)
         if ok:

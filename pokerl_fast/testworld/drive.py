@@ -164,7 +164,7 @@ def select_item(pyboy, index: int) -> None:
     m = pyboy.memory
     if not in_menu(pyboy):
         raise DriveError("no menu is open: press START first")
-    count = m[C.MAX_MENU_ITEM] + 1
+    count = m[PRIVATE_RAM["wMenuLast"]] + 1  # MAX_MENU_ITEM holds the start menu's item count, as in Red
     if not 0 <= index < count:
         raise DriveError(f"menu item {index} does not exist: the open menu has {count} items")
     down = (index - m[C.CURRENT_MENU_ITEM]) % count

@@ -62,6 +62,7 @@ PRIVATE_RAM = {
     "wPushTo": 0xDF17,  # and of the floor it moves onto
     "wViewX": 0xDF18,  # UpdateTileMap: room x of the cell being written
     "wViewY": 0xDF19,  # and its room y
+    "wMenuLast": 0xDF1A,  # the open menu's last item index (MAX_MENU_ITEM holds the start menu's item count, as Red)
     "wRoomKind": 0xDF20,  # 10x9 tile kinds of the current room (VOID outside it)
     "wRoomSpecial": 0xDF80,  # 10x9 special-tile numbers + 1 (0 = none)
 }
@@ -698,7 +699,7 @@ class _World:
         a.ldh([_LCDC], "a")
         a.ld("a", [C.CURRENT_MENU_ITEM])
         a.ld("b", "a")
-        a.ld("a", [C.MAX_MENU_ITEM])
+        a.ld("a", ["wMenuLast"])
         a.ld("c", "a")
         for i in range(MENU_ROWS):
             a.ld("hl", _WIN_MAP + (MENU_FIRST_ROW + 2 * i) * 32 + 1)
@@ -713,7 +714,7 @@ class _World:
             a.ld("a", "c")
             a.cp(i)
             a.ld("a", WINDOW_TILES["BAR"])
-            a.jr("nc", f".bar{i}")  # item i exists: i <= MAX_MENU_ITEM
+            a.jr("nc", f".bar{i}")  # item i exists: i <= wMenuLast
             a.ld("a", WINDOW_TILES["BLANK"])
             a.label(f".bar{i}")
             for _ in range(5):
@@ -1277,10 +1278,10 @@ class _World:
         a.dec("a")
         a.jr(".store")
         a.label(".to_last")
-        a.ld("a", [C.MAX_MENU_ITEM])
+        a.ld("a", ["wMenuLast"])
         a.jr(".store")
         a.label(".down")
-        a.ld("a", [C.MAX_MENU_ITEM])
+        a.ld("a", ["wMenuLast"])
         a.ld("b", "a")
         a.ld("a", [C.CURRENT_MENU_ITEM])
         a.cp("b")
@@ -1307,9 +1308,11 @@ class _World:
 
         a.label("OpenStartMenu")
         a.call("PokemonItem")
-        a.ld("a", C.START_MENU_MAX_WITH_POKEDEX - 1)
-        a.add("a", "c")
+        a.ld("a", C.START_MENU_ITEMS_WITH_POKEDEX - 2)
+        a.add("a", "c")  # the last item: 6 with the Pokedex, 5 without
+        a.ld(["wMenuLast"], "a")
         a.ld("c", "a")
+        a.inc("a")  # Red keeps the start menu's item count in wMaxMenuItem
         a.ld([C.MAX_MENU_ITEM], "a")
         clamp_current(C.START_MENU_SAVED_ITEM)
         enter("START_MENU")
@@ -1327,6 +1330,8 @@ class _World:
         a.jr("nz", ".a")
         a.and_(0x0A)  # B or START
         a.ret("z")
+        a.ld("a", [C.CURRENT_MENU_ITEM])  # Red saves the item on every button it acts on
+        a.ld([C.START_MENU_SAVED_ITEM], "a")
         a.jp("CloseMenus")
         a.label(".a")
         a.ld("a", [C.CURRENT_MENU_ITEM])
@@ -1345,6 +1350,7 @@ class _World:
         a.label(".empty")
         a.ld("c", "a")
         a.ld([C.MAX_MENU_ITEM], "a")
+        a.ld(["wMenuLast"], "a")
         clamp_current(C.PARTY_MENU_SAVED_ITEM)
         enter("PARTY_MENU")
 
@@ -1396,6 +1402,7 @@ class _World:
         a.ld([C.NUM_FIELD_MOVES], "a")
         a.add("a", 2)  # then STATS, SWITCH, CANCEL
         a.ld([C.MAX_MENU_ITEM], "a")
+        a.ld(["wMenuLast"], "a")
         a.label(".fill")
         a.ld("a", "c")
         a.cp(4)
@@ -1436,7 +1443,7 @@ class _World:
         a.jp("nz", "OpenPartyMenu")
         a.bit(0, "a")
         a.ret("z")
-        a.ld("a", [C.MAX_MENU_ITEM])
+        a.ld("a", ["wMenuLast"])
         a.ld("b", "a")
         a.ld("a", [C.CURRENT_MENU_ITEM])
         a.cp("b")
