@@ -410,3 +410,48 @@ def test_wandb_without_the_package_is_one_line_and_nothing_else_imports_it(tmp_p
         "error: --wandb needs the wandb package: pip install 'pokerl_fast[wandb]'")
     out = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
+
+
+# --- `--rom PATH`: the Red layer's command, on a copy of the test world here and on the real game with POKERL_ROM ---
+
+def check_run_with_rom(rom_path: Path, tmp_path: Path, steps: int) -> dict:
+    """``python -m pokerl_fast.train --rom PATH``: builds (and caches) its start state from that ROM, trains,
+    logs milestones, writes the explored map and checkpoints with the swarming archive. Returns the snapshot."""
+    import hashlib
+    import os
+
+    from pokerl_fast.red import cache_path
+
+    run_dir, cache = tmp_path / "run", tmp_path / "cache"
+    env = dict(os.environ, POKERL_CACHE_DIR=str(cache))
+    env.pop("POKERL_ROM", None)  # the flag alone must choose the ROM
+    out = subprocess.run([sys.executable, "-m", "pokerl_fast.train", "--rom", str(rom_path), "--run-dir", str(run_dir),
+                          "--total-steps", str(steps), "--swarm-interval", "16", *TINY_FLAGS],
+                         capture_output=True, text=True, timeout=900, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    sha1 = hashlib.sha1(rom_path.read_bytes()).hexdigest()
+    assert cache_path(sha1, cache / "states").is_file()  # the start state made from this ROM, cached
+    assert yaml.safe_load((run_dir / "config.yaml").read_text())["env"]["rom"] == str(rom_path)
+    assert (run_dir / "explored_map.png").is_file()
+    ckpt = checkpoint.latest(run_dir / "checkpoints")
+    assert ckpt.step == steps and ckpt.meta["rom_sha1"] == sha1
+    tags = tb_scalars(run_dir)
+    assert {"milestones/events", "milestones/required_events", "milestones/badges", "helpers/hm_used"} <= set(tags)
+    snap = checkpoint.load(ckpt)
+    assert "archive" in snap["env"]
+    return snap
+
+
+def test_train_with_the_rom_flag_on_a_copy_of_the_test_world(tmp_path):
+    from pokerl_fast import testworld
+
+    rom = tmp_path / "my world.gb"  # a path of the user's, with a space
+    rom.write_bytes(Path(testworld.testworld_rom_path()).read_bytes())
+    check_run_with_rom(rom, tmp_path, 4 * BATCH)
+
+
+@pytest.mark.red
+def test_train_with_the_rom_flag_on_red(tmp_path):
+    from test_red import _red_rom
+
+    check_run_with_rom(Path(_red_rom()), tmp_path, 4 * BATCH)
