@@ -277,10 +277,7 @@ def test_auto_hm_gives_up_within_a_bound_when_no_menu_answers(tmp_path):
            C.PARTY_COUNT: 1, C.PARTY_MON1_MOVES: C.MOVE_CUT, C.JOY_IGNORE: 0, C.WALK_COUNTER: 0,
            C.IS_IN_BATTLE: 0, C.MAX_MENU_ITEM: 0}
     a = Asm()
-    a.org(0x100)
-    a.nop()
-    a.jp("Start")
-    a.org(0x150)
+    a.entry("Start")
     a.label("Start")
     a.di()
     for addr, value in ram.items():

@@ -197,10 +197,7 @@ def test_overlap_overflow_and_ldh_range():
 
 def _tiny_program(marker: int) -> Asm:
     a = Asm()
-    a.org(0x100)
-    a.nop()
-    a.jp("Start")
-    a.org(0x150)
+    a.entry("Start")
     a.label("Start")
     a.di()
     a.ld("sp", 0xFFFE)

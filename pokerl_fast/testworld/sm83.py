@@ -118,6 +118,13 @@ class Asm:
             raise AsmError(f"org(0x{addr:X}) is outside the {len(self._rom)}-byte ROM")
         self._pc = addr
 
+    def entry(self, label: str = "Start") -> None:
+        """The cartridge entry point: ``nop; jp label`` at 0x100, then continue at 0x150, past the header."""
+        self.org(0x100)
+        self.nop()
+        self.jp(label)
+        self.org(_HEADER_END)
+
     def label(self, name: str) -> str:
         """Define ``name`` at the current address; names starting with '.' are local. Returns the full name."""
         if not isinstance(name, str) or not _NAME_RE.match(name):

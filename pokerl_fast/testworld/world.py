@@ -334,9 +334,7 @@ class _World:
         for vector in (0x48, 0x50, 0x58, 0x60):  # STAT, timer, serial, joypad: never enabled
             a.org(vector)
             a.reti()
-        a.org(0x100)
-        a.nop()
-        a.jp("Start")
+        a.entry("Start")
 
     def boot(self) -> None:
         a = self.a
