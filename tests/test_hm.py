@@ -3,17 +3,23 @@ driving the test world's Red-like menus in the real emulator."""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
+import pokerl_fast
 from pokerl_fast import constants as C
 from pokerl_fast import reference as ref
+from pokerl_fast import testworld as tw
 from pokerl_fast._native import _emu
+from pokerl_fast.emulator import new_pyboy
+from pokerl_fast.testworld import layout as L
 
 W = ref.WRAM_BASE
 FIELD_AND_OTHER_MOVES = (C.MOVE_CUT, C.MOVE_SURF, C.MOVE_STRENGTH, C.MOVE_FLY, C.MOVE_FLASH, 0x0A, 0x21, 0)
 FRONT = ref._FRONT_TILE
-DPAD = {0x0: 0x8, 0x4: 0x4, 0x8: 0x2, 0xC: 0x1}
+DPAD = ref._FACING_DPAD  # facing -> the d-pad bit that pushes that way
 
 
 def random_hm_wram(rng: np.random.Generator) -> np.ndarray:
@@ -87,12 +93,6 @@ def test_hm_plan_cases():
 
 
 # ------------------------------------------------------------------ the macro in the real emulator
-import io  # noqa: E402
-
-import pokerl_fast  # noqa: E402
-from pokerl_fast import testworld as tw  # noqa: E402
-from pokerl_fast.emulator import new_pyboy  # noqa: E402
-from pokerl_fast.testworld import layout as L  # noqa: E402
 
 ROUTE = "ROUTE_2"
 TREE = L.cells_of(ROUTE, L.CUT_TREE)[0]
