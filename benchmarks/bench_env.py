@@ -13,8 +13,8 @@ import pytest
 import pokerl_fast
 from pokerl_fast.env import load_start_state
 from pokerl_fast.config import EnvConfig
-from pokerl_fast.rom import resolve_rom
-from pokerl_fast.emulator import new_pyboy
+from pokerl_fast.game.rom import resolve_rom
+from pokerl_fast.game.emulator import new_pyboy
 
 from conftest import best_rates, rate
 

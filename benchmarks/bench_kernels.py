@@ -7,8 +7,8 @@ at a time, the way a plain-Python env would.
 import numpy as np
 import pytest
 
-from pokerl_fast import constants as C
-from pokerl_fast import reference as ref
+from pokerl_fast.game import constants as C
+from pokerl_fast.env import reference as ref
 from pokerl_fast._native import _kernels as K
 
 from conftest import rate

@@ -15,8 +15,8 @@ import pytest
 import torch
 
 import pokerl_fast
-from pokerl_fast.policy import Policy, PolicyConfig
-from pokerl_fast.ppo import PPOConfig
+from pokerl_fast.learn.policy import Policy, PolicyConfig
+from pokerl_fast.learn.ppo import PPOConfig
 from pokerl_fast.train import TrainConfig, train
 
 from conftest import rate

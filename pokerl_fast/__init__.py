@@ -15,7 +15,7 @@ __all__ = ["__version__", "make_env", "make_vec_env"]
 
 
 def __getattr__(name):
-    # Lazy: `import pokerl_fast.constants` should not load the emulator or the native core.
+    # Lazy: `import pokerl_fast.game.constants` should not load the emulator or the native core.
     if name in ("make_env", "make_vec_env"):
         from pokerl_fast import env
 

@@ -130,15 +130,6 @@ class EnvConfig:
         if self.num_threads < 0:
             raise ValueError(f"num_threads must be >= 0 (got {self.num_threads})")
 
-    def helper_flags(self) -> int:
-        """The scripted helpers as the bridge's bit flags."""
-        from pokerl_fast._native import _emu
-
-        return ((_emu.HELPER_AUTO_DIALOG if self.auto_dialog else 0)
-                | (_emu.HELPER_INFINITE_MONEY if self.infinite_money else 0)
-                | (_emu.HELPER_AUTO_FLASH if self.auto_flash else 0)
-                | (_emu.HELPER_AUTO_HM if self.auto_hm else 0))
-
     def threads_for(self, num_envs: int) -> int:
         """Threads actually used for num_envs emulators."""
         n = self.num_threads or (os.cpu_count() or 1)

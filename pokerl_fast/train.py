@@ -30,13 +30,14 @@ import numpy as np
 import torch
 
 import pokerl_fast
-from pokerl_fast import checkpoint, cli
+from pokerl_fast import cli
+from pokerl_fast.learn import checkpoint
 from pokerl_fast.config import EnvConfig
-from pokerl_fast.kanto_map import render_explored_map
+from pokerl_fast.game.kanto_map import render_explored_map
 from pokerl_fast.logger import EpisodeStats, LoggerError, RunLogger
-from pokerl_fast.policy import Policy, PolicyConfig
-from pokerl_fast.rom import RomError, resolve_rom
-from pokerl_fast.ppo import (
+from pokerl_fast.learn.policy import Policy, PolicyConfig
+from pokerl_fast.game.rom import RomError, resolve_rom
+from pokerl_fast.learn.ppo import (
     Batch,
     Carry,
     PPOConfig,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate pokerl_fast/constants.py and csrc/red_constants.h from ../shared/data.
+"""Generate pokerl_fast/game/constants.py and csrc/red_constants.h from ../shared/data.
 
 The reference files (WRAM symbols, event flags, maps with global Kanto offsets,
 required events) are facts about Pokemon Red; this script turns them into the
@@ -18,7 +18,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
-PY_OUT = ROOT / "pokerl_fast" / "constants.py"
+PY_OUT = ROOT / "pokerl_fast" / "game" / "constants.py"
 H_OUT = ROOT / "csrc" / "red_constants.h"
 
 # The addresses the project reads, by the symbol name Red's disassembly gives them.

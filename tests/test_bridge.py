@@ -5,10 +5,10 @@ import io
 import numpy as np
 import pytest
 
-from pokerl_fast import constants as C
+from pokerl_fast.game import constants as C
 from pokerl_fast._native import _emu
-from pokerl_fast import testworld
-from pokerl_fast.emulator import new_pyboy
+from pokerl_fast.game import testworld
+from pokerl_fast.game.emulator import new_pyboy
 
 BUTTONS = ("down", "left", "right", "up", "a", "b", "start")
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from pokerl_fast import checkpoint
+from pokerl_fast.learn import checkpoint
 
 
 def sample_snapshot(seed: int = 0) -> dict:

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from pokerl_fast import constants as C
+from pokerl_fast.game import constants as C
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"

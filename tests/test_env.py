@@ -12,13 +12,13 @@ from gymnasium.vector import AutoresetMode
 import pokerl_fast
 from pokerl_fast.config import EnvConfig
 from pokerl_fast.env import TERM_NAMES, VecEnv
-from pokerl_fast.rom import RomError
+from pokerl_fast.game.rom import RomError
 
 
 @pytest.fixture(scope="module")
 def start_state():
     from pokerl_fast.env import load_start_state
-    from pokerl_fast.rom import resolve_rom
+    from pokerl_fast.game.rom import resolve_rom
 
     return load_start_state(EnvConfig(), resolve_rom(None))
 
@@ -204,7 +204,7 @@ def test_bad_rom_is_refused_before_any_emulator_starts(tmp_path):
 
 
 def test_no_files_are_written_beside_the_rom(tmp_path, start_state):
-    from pokerl_fast.testworld import testworld_rom_path
+    from pokerl_fast.game.testworld import testworld_rom_path
 
     rom = tmp_path / "world.gb"
     shutil.copy(testworld_rom_path(), rom)

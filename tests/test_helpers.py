@@ -3,10 +3,10 @@
 import numpy as np
 
 import pokerl_fast
-from pokerl_fast import constants as C
-from pokerl_fast import testworld
+from pokerl_fast.game import constants as C
+from pokerl_fast.game import testworld
 from pokerl_fast._native import _emu
-from pokerl_fast.emulator import new_pyboy
+from pokerl_fast.game.emulator import new_pyboy
 
 JOY_HELD = 0xDF04  # the test world's copy of the buttons held this frame (docs/testworld.md)
 

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 import pokerl_fast
-from pokerl_fast import constants as C
-from pokerl_fast import reference as ref
-from pokerl_fast import testworld as tw
+from pokerl_fast.game import constants as C
+from pokerl_fast.env import reference as ref
+from pokerl_fast.game import testworld as tw
 from pokerl_fast._native import _emu
-from pokerl_fast.emulator import new_pyboy
-from pokerl_fast.testworld import layout as L
+from pokerl_fast.game.emulator import new_pyboy
+from pokerl_fast.game.testworld import layout as L
 
 W = ref.WRAM_BASE
 FIELD_AND_OTHER_MOVES = (C.MOVE_CUT, C.MOVE_SURF, C.MOVE_STRENGTH, C.MOVE_FLY, C.MOVE_FLASH, 0x0A, 0x21, 0)
@@ -237,7 +237,7 @@ def test_red_start_menu_behaves_as_the_macro_expects(tmp_path):
     wCurMapTileset reads REDS_HOUSE_2 (4)."""
     from test_red import _red_rom
 
-    from pokerl_fast.red import probe_control, start_state
+    from pokerl_fast.game.red import probe_control, start_state
 
     rom = _red_rom()
     pb, emu = None, None
@@ -269,7 +269,7 @@ def test_auto_hm_gives_up_within_a_bound_when_no_menu_answers(tmp_path):
     """A ROM made for this test sets up the RAM of a player facing a tree with Cut (everything plan_hm asks),
     then spins with interrupts off and never reads the joypad. The macro must press START a bounded number
     of times, give up, close with B and return: hm_aborted counts it, and the frames are exactly the bound."""
-    from pokerl_fast.testworld.sm83 import Asm
+    from pokerl_fast.game.testworld.sm83 import Asm
 
     col, row = FRONT[0x4]
     ram = {C.PLAYER_FACING: 0x4, C.TILE_MAP + row * C.TILE_MAP_WIDTH + col: C.CUT_TREE_TILE_OVERWORLD,

@@ -1,13 +1,13 @@
-"""The native kernels (csrc/ via _kernels) agree with the plain references in pokerl_fast.reference,
+"""The native kernels (csrc/ via _kernels) agree with the plain references in pokerl_fast.env.reference,
 on random inputs, on hand-built edge cases, and on real PyBoy states of the test world."""
 
 import numpy as np
 import pytest
 
-from pokerl_fast import constants as C
-from pokerl_fast import reference as ref
+from pokerl_fast.game import constants as C
+from pokerl_fast.env import reference as ref
 from pokerl_fast._native import _kernels as K
-from pokerl_fast.emulator import new_pyboy
+from pokerl_fast.game.emulator import new_pyboy
 
 COLOURS = np.array([[255, 255, 255, 255], [153, 153, 153, 255], [85, 85, 85, 255], [0, 0, 0, 255]], np.uint8)
 MAPPED = [m[0] for m in C.MAPS]
@@ -618,7 +618,7 @@ class RealWorld:
         self.compare()
 
     def walk_to(self, room_name, xy, max_actions=300):
-        from pokerl_fast.testworld import drive, find_path
+        from pokerl_fast.game.testworld import drive, find_path
 
         for _ in range(max_actions):
             m = self.pb.memory
@@ -636,7 +636,7 @@ class RealWorld:
 
 @pytest.fixture
 def testworld_pyboy():
-    from pokerl_fast.testworld import boot, testworld_rom_path
+    from pokerl_fast.game.testworld import boot, testworld_rom_path
 
     pb = new_pyboy(testworld_rom_path())
     try:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import pokerl_fast
-from pokerl_fast.policy import PolicyConfig
+from pokerl_fast.learn.policy import PolicyConfig
 from pokerl_fast.train import TrainConfig, train
 
 NUM_ENVS = 16

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import pokerl_fast
-from pokerl_fast import testworld as tw
+from pokerl_fast.game import testworld as tw
 from pokerl_fast.logger import EpisodeStats
 
 TRIGGER = tw.TRIGGERS[0]  # PALLET_TOWN (3, 2) sets EVENT_FOLLOWED_OAK_INTO_LAB

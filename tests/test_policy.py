@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from pokerl_fast.policy import PACKED_SHAPE, Policy, PolicyConfig, unpack_2bit, unpack_2bit_reference
+from pokerl_fast.learn.policy import PACKED_SHAPE, Policy, PolicyConfig, unpack_2bit, unpack_2bit_reference
 
 RAM_FEATURES = 48
 TINY = PolicyConfig(hidden_size=32, cnn_channels=(4, 8, 8), cnn_features=32, map_embedding=4, ram_hidden=16)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from pokerl_fast import ppo
-from pokerl_fast.policy import Policy, PolicyConfig
+from pokerl_fast.learn import ppo
+from pokerl_fast.learn.policy import Policy, PolicyConfig
 from test_policy import RAM_FEATURES, TINY, obs_space, random_obs
 
 

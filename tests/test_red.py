@@ -7,10 +7,10 @@ import pathlib
 
 import pytest
 
-from pokerl_fast import red
-from pokerl_fast.constants import CUR_MAP, IS_IN_BATTLE, JOY_IGNORE, PLAYER_FACING, X_COORD, Y_COORD
-from pokerl_fast.emulator import new_pyboy
-from pokerl_fast.red import (
+from pokerl_fast.game import red
+from pokerl_fast.game.constants import CUR_MAP, IS_IN_BATTLE, JOY_IGNORE, PLAYER_FACING, X_COORD, Y_COORD
+from pokerl_fast.game.emulator import new_pyboy
+from pokerl_fast.game.red import (
     REDS_HOUSE_2F,
     WRAM_SIZE,
     WRAM_START,
@@ -83,7 +83,7 @@ def test_intro_script_matches_measured_facts():
 
 @pytest.fixture
 def world_rom() -> str:
-    from pokerl_fast import testworld
+    from pokerl_fast.game import testworld
 
     return testworld.testworld_rom_path()
 
@@ -96,7 +96,7 @@ def _save(pb) -> bytes:
 
 
 def test_checks_follow_the_test_world(world_rom):
-    from pokerl_fast import testworld as T
+    from pokerl_fast.game import testworld as T
 
     spot = (T.START_MAP, T.START_XY)
     pb = new_pyboy(world_rom)
@@ -123,8 +123,8 @@ def test_checks_follow_the_test_world(world_rom):
 
 
 def test_start_state_is_made_cached_and_reused(world_rom, tmp_path):
-    from pokerl_fast import testworld as T
-    from pokerl_fast.rom import sha1_of
+    from pokerl_fast.game import testworld as T
+    from pokerl_fast.game.rom import sha1_of
 
     state = start_state(world_rom, cache_dir=tmp_path)
     path = cache_path(sha1_of(world_rom), tmp_path)
@@ -146,7 +146,7 @@ def test_start_state_is_made_cached_and_reused(world_rom, tmp_path):
 def _moved_state(rom) -> bytes:
     pb = new_pyboy(rom)
     try:
-        from pokerl_fast import testworld as T
+        from pokerl_fast.game import testworld as T
 
         T.wait_ready(pb)
         T.press(pb, "left")
@@ -157,7 +157,7 @@ def _moved_state(rom) -> bytes:
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "wrong_spot", "flipped_ram"])
 def test_damaged_cache_is_made_again(world_rom, tmp_path, damage):
-    from pokerl_fast.rom import sha1_of
+    from pokerl_fast.game.rom import sha1_of
 
     good = start_state(world_rom, cache_dir=tmp_path)
     path = cache_path(sha1_of(world_rom), tmp_path)
@@ -169,7 +169,7 @@ def test_damaged_cache_is_made_again(world_rom, tmp_path, damage):
         "flipped_ram": None,
     }[damage]
     if bad is None:  # a state that loads but whose WRAM says another map
-        from pokerl_fast.rom import resolve_rom
+        from pokerl_fast.game.rom import resolve_rom
 
         pb = new_pyboy(world_rom)
         try:
@@ -193,7 +193,7 @@ def test_unwritable_cache_warns_and_still_returns_the_state(world_rom, tmp_path)
 
 
 def test_bad_rom_fails_before_any_emulator(tmp_path):
-    from pokerl_fast.rom import RomError
+    from pokerl_fast.game.rom import RomError
 
     with pytest.raises(RomError, match="does not exist"):
         start_state(tmp_path / "missing.gb", cache_dir=tmp_path)
@@ -206,7 +206,7 @@ RED_ROM = os.environ.get("POKERL_ROM")
 
 
 def _red_rom() -> str:
-    from pokerl_fast.rom import resolve_rom
+    from pokerl_fast.game.rom import resolve_rom
 
     if not RED_ROM:
         pytest.skip("POKERL_ROM is not set: point it at the Pokemon Red (UE) ROM to run the real-game tests")

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from pokerl_fast import reference, testworld
+from pokerl_fast.env import reference
+from pokerl_fast.game import testworld
 from pokerl_fast._native import _emu, _kernels
-from pokerl_fast.emulator import new_pyboy
+from pokerl_fast.game.emulator import new_pyboy
 
 BUTTONS = ("down", "left", "right", "up", "a", "b", "start")
 

@@ -6,8 +6,8 @@ import pathlib
 
 import pytest
 
-from pokerl_fast.rom import RED_SHA1, RomError, header_checksum, resolve_rom, sha1_of
-from pokerl_fast import testworld
+from pokerl_fast.game.rom import RED_SHA1, RomError, header_checksum, resolve_rom, sha1_of
+from pokerl_fast.game import testworld
 
 HINT = "pass the Pokemon Red (UE) ROM with --rom or POKERL_ROM"
 

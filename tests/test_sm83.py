@@ -5,8 +5,8 @@ import re
 import pytest
 from pyboy.core.opcodes import CPU_COMMANDS
 
-from pokerl_fast.testworld.sm83 import Asm, AsmError, global_checksum, header_checksum
-from pokerl_fast.emulator import new_pyboy
+from pokerl_fast.game.testworld.sm83 import Asm, AsmError, global_checksum, header_checksum
+from pokerl_fast.game.emulator import new_pyboy
 
 _IMM8, _IMM16, _HRAM = 0x5A, 0x1234, 0xFF5A
 

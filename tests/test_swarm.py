@@ -6,8 +6,8 @@ import io
 import numpy as np
 import pytest
 
-from pokerl_fast.emulator import new_pyboy
-from pokerl_fast.swarm import BADGE_BASE, StateArchive, make_key, plan_moves
+from pokerl_fast.game.emulator import new_pyboy
+from pokerl_fast.env.swarm import BADGE_BASE, StateArchive, make_key, plan_moves
 
 
 def st(tag: int, size: int = 64) -> bytes:
@@ -151,7 +151,7 @@ def _save(pb) -> bytes:
 
 
 def test_moved_env_continues_bit_exactly():
-    from pokerl_fast.testworld import testworld_rom_path
+    from pokerl_fast.game.testworld import testworld_rom_path
 
     rom = testworld_rom_path()
     src, dst = new_pyboy(rom), new_pyboy(rom)

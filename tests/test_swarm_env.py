@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import pokerl_fast
-from pokerl_fast import constants as C
+from pokerl_fast.game import constants as C
 
 EVENT = "EVENT_FOLLOWED_OAK_INTO_LAB"
 ADDR, BIT = C.EVENT_FLAGS_BY_NAME[EVENT]
@@ -99,7 +99,7 @@ def test_bad_swarm_config_is_refused(bad):
 
 def test_archive_and_milestones_survive_a_checkpoint_on_disk(tmp_path):
     """The env state (archive states as bytes, milestones, RNG states) goes through checkpoint.save/load."""
-    from pokerl_fast import checkpoint
+    from pokerl_fast.learn import checkpoint
 
     env = pokerl_fast.make_vec_env(3, swarm_interval=4, swarm_fraction=0.7, episode_length=10**6)
     other = pokerl_fast.make_vec_env(3, swarm_interval=4, swarm_fraction=0.7, episode_length=10**6)

@@ -9,11 +9,11 @@ import random
 import numpy as np
 import pytest
 
-from pokerl_fast import constants as C
-from pokerl_fast import testworld as tw
-from pokerl_fast.testworld import layout as L
-from pokerl_fast.testworld.__main__ import main as cli_main
-from pokerl_fast.testworld.drive import (
+from pokerl_fast.game import constants as C
+from pokerl_fast.game import testworld as tw
+from pokerl_fast.game.testworld import layout as L
+from pokerl_fast.game.testworld.__main__ import main as cli_main
+from pokerl_fast.game.testworld.drive import (
     DriveError,
     approach,
     finish_battle,
@@ -23,8 +23,8 @@ from pokerl_fast.testworld.drive import (
     step_onto,
     wait_until,
 )
-from pokerl_fast.testworld.world import KINDS, PRIVATE_RAM, STATES, tile_pixels
-from pokerl_fast.emulator import new_pyboy
+from pokerl_fast.game.testworld.world import KINDS, PRIVATE_RAM, STATES, tile_pixels
+from pokerl_fast.game.emulator import new_pyboy
 
 # Update only on purpose: a change here means every cached state and recorded run is invalid.
 PINNED_SHA1 = "e237059a25705b10bff4168eb221e8dbf4763ae6"

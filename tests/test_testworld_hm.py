@@ -7,12 +7,12 @@ import io
 import numpy as np
 import pytest
 
-from pokerl_fast import constants as C
-from pokerl_fast import testworld as tw
-from pokerl_fast.emulator import new_pyboy
-from pokerl_fast.testworld import layout as L
-from pokerl_fast.testworld.drive import DriveError, close_menus, face, go_to, position, press, select_item
-from pokerl_fast.testworld.world import KINDS, PRIVATE_RAM, STATES, TILE_MAP_IDS
+from pokerl_fast.game import constants as C
+from pokerl_fast.game import testworld as tw
+from pokerl_fast.game.emulator import new_pyboy
+from pokerl_fast.game.testworld import layout as L
+from pokerl_fast.game.testworld.drive import DriveError, close_menus, face, go_to, position, press, select_item
+from pokerl_fast.game.testworld.world import KINDS, PRIVATE_RAM, STATES, TILE_MAP_IDS
 
 STATE = PRIVATE_RAM["wState"]
 ROUTE = "ROUTE_2"

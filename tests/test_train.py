@@ -15,7 +15,8 @@ import pytest
 import torch
 import yaml
 
-from pokerl_fast import checkpoint, cli
+from pokerl_fast import cli
+from pokerl_fast.learn import checkpoint
 from pokerl_fast.logger import EpisodeStats
 from pokerl_fast.train import TrainConfig, TrainError, build_parser, check_resume, config_from_args
 
@@ -197,7 +198,7 @@ def test_short_run_writes_config_checkpoint_and_tensorboard(tmp_path):
     # The explored map of all envs, heat-coloured, with the start room visited.
     from PIL import Image
 
-    from pokerl_fast.kanto_map import explored_map_rgb
+    from pokerl_fast.game.kanto_map import explored_map_rgb
 
     picture = np.asarray(Image.open(run_dir / "explored_map.png").convert("RGB"))
     unvisited = explored_map_rgb(np.zeros((444, 436), np.uint32))
@@ -420,7 +421,7 @@ def check_run_with_rom(rom_path: Path, tmp_path: Path, steps: int) -> dict:
     import hashlib
     import os
 
-    from pokerl_fast.red import cache_path
+    from pokerl_fast.game.red import cache_path
 
     run_dir, cache = tmp_path / "run", tmp_path / "cache"
     env = dict(os.environ, POKERL_CACHE_DIR=str(cache))
@@ -443,7 +444,7 @@ def check_run_with_rom(rom_path: Path, tmp_path: Path, steps: int) -> dict:
 
 
 def test_train_with_the_rom_flag_on_a_copy_of_the_test_world(tmp_path):
-    from pokerl_fast import testworld
+    from pokerl_fast.game import testworld
 
     rom = tmp_path / "my world.gb"  # a path of the user's, with a space
     rom.write_bytes(Path(testworld.testworld_rom_path()).read_bytes())

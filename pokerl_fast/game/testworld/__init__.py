@@ -1,7 +1,7 @@
 """The project's own Game Boy test world: a tiny Pokemon Red at the memory level, built in Python.
 
 Every test, benchmark and default training run uses this ROM instead of the real game. It keeps Red's
-RAM addresses (``pokerl_fast.constants``) changing for Red's reasons: walking, doors, event flags,
+RAM addresses (``pokerl_fast.game.constants``) changing for Red's reasons: walking, doors, event flags,
 badges, wild battles, Pokedex bits, money, bag, HP and blackouts. See ``docs/testworld.md``.
 
 Public API::
@@ -23,7 +23,7 @@ import pathlib
 
 from pokerl_fast.fileio import write_atomic
 
-from pokerl_fast.testworld.drive import (
+from pokerl_fast.game.testworld.drive import (
     approach,
     boot,
     close_menus,
@@ -39,7 +39,7 @@ from pokerl_fast.testworld.drive import (
     wait_ready,
     wait_until,
 )
-from pokerl_fast.testworld.layout import (
+from pokerl_fast.game.testworld.layout import (
     BLACKOUT_ROOM,
     BLACKOUT_XY,
     DIRECTIONS,
@@ -81,7 +81,7 @@ from pokerl_fast.testworld.layout import (
     room_of_map,
     special_at,
 )
-from pokerl_fast.testworld.world import PRIVATE_RAM, READY_ADDR, READY_VALUE, TITLE, build_rom
+from pokerl_fast.game.testworld.world import PRIVATE_RAM, READY_ADDR, READY_VALUE, TITLE, build_rom
 
 __all__ = [
     "build_testworld_rom", "testworld_rom_path", "cache_dir", "boot", "wait_ready", "press", "go_to",

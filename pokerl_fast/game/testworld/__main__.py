@@ -1,4 +1,4 @@
-"""``python -m pokerl_fast.testworld --png out.png [--rom-out path.gb] [--to ROOM X Y]``
+"""``python -m pokerl_fast.game.testworld --png out.png [--rom-out path.gb] [--to ROOM X Y]``
 
 Boots the test world in PyBoy, walks a scripted route (by default out of Red's house into Pallet Town)
 and writes the screen as a PNG; optionally writes the ROM too.
@@ -12,9 +12,9 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pokerl_fast import testworld as tw
+    from pokerl_fast.game import testworld as tw
 
-    parser = argparse.ArgumentParser(prog="python -m pokerl_fast.testworld", description=__doc__.splitlines()[2])
+    parser = argparse.ArgumentParser(prog="python -m pokerl_fast.game.testworld", description=__doc__.splitlines()[2])
     parser.add_argument("--png", type=pathlib.Path, help="write the screen after the walk to this PNG file")
     parser.add_argument("--rom-out", type=pathlib.Path, help="also write the ROM image to this path")
     parser.add_argument("--to", nargs=3, metavar=("ROOM", "X", "Y"), default=("PALLET_TOWN", "5", "6"),
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         args.rom_out.write_bytes(tw.build_testworld_rom())
         print(f"wrote {args.rom_out} ({len(tw.build_testworld_rom())} bytes)")
     if args.png is not None:
-        from pokerl_fast.emulator import new_pyboy
+        from pokerl_fast.game.emulator import new_pyboy
 
         room_name, x, y = args.to[0], int(args.to[1]), int(args.to[2])
         tw.room(room_name)  # clear error for a wrong name

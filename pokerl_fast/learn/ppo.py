@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Categorical
 
-from pokerl_fast.policy import Policy
+from pokerl_fast.learn.policy import Policy
 
 
 @dataclass

@@ -97,7 +97,7 @@ def resolve_rom(rom: str | os.PathLike | None = None) -> RomInfo:
     Raises RomError, with one line saying what is wrong and what to do, for a missing path, a
     directory, an unreadable file, a truncated or damaged cartridge, or another game.
     """
-    from pokerl_fast.testworld import testworld_rom_path
+    from pokerl_fast.game.testworld import testworld_rom_path
 
     if rom is None and os.environ.get(ROM_ENV):
         rom, source = os.environ[ROM_ENV], f" (from {ROM_ENV})"

@@ -13,7 +13,7 @@ import pathlib
 
 import numpy as np
 
-from pokerl_fast.constants import KANTO_HEIGHT, KANTO_WIDTH, MAPS
+from pokerl_fast.game.constants import KANTO_HEIGHT, KANTO_WIDTH, MAPS
 from pokerl_fast.fileio import write_atomic
 
 __all__ = ["explored_map_rgb", "render_explored_map", "UNVISITED", "OUTLINE"]

@@ -14,7 +14,7 @@ import os
 import pathlib
 import warnings
 
-from pokerl_fast.constants import (
+from pokerl_fast.game.constants import (
     CUR_MAP,
     IS_IN_BATTLE,
     JOY_IGNORE,
@@ -24,9 +24,9 @@ from pokerl_fast.constants import (
     X_COORD,
     Y_COORD,
 )
-from pokerl_fast.emulator import SOUND_EMULATED, new_pyboy
+from pokerl_fast.game.emulator import SOUND_EMULATED, new_pyboy
 from pokerl_fast.fileio import write_atomic
-from pokerl_fast.rom import RomInfo, resolve_rom
+from pokerl_fast.game.rom import RomInfo, resolve_rom
 
 __all__ = [
     "INTRO", "REDS_HOUSE_2F", "START_XY", "WRAM_START", "WRAM_SIZE", "SOUND_EMULATED", "StartStateError",
@@ -155,7 +155,7 @@ def _play_intro(pyboy) -> None:
 def _start_spot(info: RomInfo) -> tuple[int, tuple[int, int]]:
     """(map id, (x, y)) where the player starts on this ROM."""
     if info.is_testworld:
-        from pokerl_fast import testworld
+        from pokerl_fast.game import testworld
 
         return testworld.START_MAP, tuple(testworld.START_XY)
     return REDS_HOUSE_2F, START_XY
@@ -166,7 +166,7 @@ def make_start_state(info: RomInfo) -> bytes:
     pyboy = new_pyboy(info.path)
     try:
         if info.is_testworld:
-            from pokerl_fast import testworld
+            from pokerl_fast.game import testworld
 
             testworld.wait_ready(pyboy)  # the test world has no intro: it hands over control at boot
         else:

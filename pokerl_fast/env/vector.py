@@ -23,12 +23,12 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 
-from pokerl_fast import constants as C
+from pokerl_fast.game import constants as C
 from pokerl_fast._native import _emu, _kernels
 from pokerl_fast.config import EnvConfig
-from pokerl_fast.emulator import SOUND_EMULATED, new_pyboy
-from pokerl_fast.rom import RomInfo, resolve_rom
-from pokerl_fast.swarm import StateArchive, make_key, plan_moves
+from pokerl_fast.game.emulator import SOUND_EMULATED, new_pyboy
+from pokerl_fast.game.rom import RomInfo, resolve_rom
+from pokerl_fast.env.swarm import StateArchive, make_key, plan_moves
 
 TERM_NAMES: tuple[str, ...] = tuple(_kernels.TERM_NAMES)
 # Where each required event's bit sits in WRAM (offset from 0xC000) and its mask, in REQUIRED_EVENTS order.
@@ -48,9 +48,17 @@ def load_start_state(config: EnvConfig, rom: RomInfo) -> bytes:
             raise FileNotFoundError(f"start state {path!r} not found; pass an existing file or leave start_state unset")
         with open(path, "rb") as f:
             return f.read()
-    from pokerl_fast.red import start_state  # the test world: boot to ready; Red: the scripted intro (cached)
+    from pokerl_fast.game.red import start_state  # the test world: boot to ready; Red: the scripted intro (cached)
 
     return start_state(rom.path)
+
+
+def helper_flags(config: EnvConfig) -> int:
+    """The config's scripted helpers as the core's bit flags."""
+    return ((_emu.HELPER_AUTO_DIALOG if config.auto_dialog else 0)
+            | (_emu.HELPER_INFINITE_MONEY if config.infinite_money else 0)
+            | (_emu.HELPER_AUTO_FLASH if config.auto_flash else 0)
+            | (_emu.HELPER_AUTO_HM if config.auto_hm else 0))
 
 
 def action_masks(actions: tuple[str, ...]) -> np.ndarray:
@@ -107,7 +115,7 @@ class VecEnv(VectorEnv):
             self.close()
             raise
         self._batch = _emu.Batch(self._emus, action_masks(config.actions))
-        self._helpers = config.helper_flags()
+        self._helpers = helper_flags(config)
         self._threads = config.threads_for(num_envs)
 
         n = num_envs

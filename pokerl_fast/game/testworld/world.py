@@ -22,9 +22,9 @@ How the program runs
 
 from __future__ import annotations
 
-from pokerl_fast import constants as C
-from pokerl_fast.testworld import layout as L
-from pokerl_fast.testworld.sm83 import Asm
+from pokerl_fast.game import constants as C
+from pokerl_fast.game.testworld import layout as L
+from pokerl_fast.game.testworld.sm83 import Asm
 
 __all__ = [
     "READY_ADDR", "READY_VALUE", "PRIVATE_RAM", "TITLE", "KINDS", "STATES", "MENU_STATES", "TILE_MAP_IDS",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pokerl_fast import constants as C
+from pokerl_fast.game import constants as C
 
 WRAM_BASE = 0xC000
 WRAM_SIZE = 0x2000

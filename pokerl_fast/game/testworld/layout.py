@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 
-from pokerl_fast import constants as C
+from pokerl_fast.game import constants as C
 
 __all__ = [
     "FACING_DOWN", "FACING_UP", "FACING_LEFT", "FACING_RIGHT", "DIRECTIONS",

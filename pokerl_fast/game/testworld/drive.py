@@ -1,14 +1,14 @@
 """Drive the test world in PyBoy the way the env does: hold a button for 8 frames, tick 24.
 
-Used by tests, benchmarks and ``python -m pokerl_fast.testworld``. Everything waits on RAM, with a
+Used by tests, benchmarks and ``python -m pokerl_fast.game.testworld``. Everything waits on RAM, with a
 frame cap, never on a bare tick count.
 """
 
 from __future__ import annotations
 
-from pokerl_fast import constants as C
-from pokerl_fast.testworld import layout as L
-from pokerl_fast.testworld.world import MENU_STATES, PRIVATE_RAM, READY_ADDR, READY_VALUE, STATES
+from pokerl_fast.game import constants as C
+from pokerl_fast.game.testworld import layout as L
+from pokerl_fast.game.testworld.world import MENU_STATES, PRIVATE_RAM, READY_ADDR, READY_VALUE, STATES
 
 __all__ = [
     "HOLD_FRAMES", "STEP_FRAMES", "BOOT_FRAME_LIMIT", "DriveError",
