@@ -5,6 +5,7 @@ import re
 import pytest
 from pyboy.core.opcodes import CPU_COMMANDS
 
+from pokerl_fast.game import constants as C
 from pokerl_fast.game.testworld.sm83 import Asm, AsmError, global_checksum, header_checksum
 from pokerl_fast.game.emulator import new_pyboy
 
@@ -131,19 +132,23 @@ def test_jr_at_exact_limits_is_accepted():
     assert rom[0x37F] == 0x80 and rom[0x381] == 0x7F
 
 
-def test_unknown_label_is_a_clear_error():
+def _at_main() -> Asm:
+    """An assembler inside the routine ``Main`` at 0x150."""
     a = Asm()
     a.org(0x150)
     a.label("Main")
+    return a
+
+
+def test_unknown_label_is_a_clear_error():
+    a = _at_main()
     a.call("NoSuchRoutine")
     with pytest.raises(AsmError, match=r"unknown label 'NoSuchRoutine' referenced by the operand at 0x0151"):
         a.link()
 
 
 def test_duplicate_label_is_a_clear_error():
-    a = Asm()
-    a.org(0x150)
-    a.label("Main")
+    a = _at_main()
     a.nop()
     with pytest.raises(AsmError, match=r"duplicate label 'Main'.*0x0150.*0x0151"):
         a.label("Main")
@@ -169,9 +174,7 @@ def test_duplicate_label_is_a_clear_error():
     ],
 )
 def test_malformed_instructions_raise(bad):
-    a = Asm()
-    a.org(0x150)
-    a.label("Main")
+    a = _at_main()
     with pytest.raises(AsmError):
         bad(a)
 
@@ -190,7 +193,7 @@ def test_overlap_overflow_and_ldh_range():
         b.nop()
     c = Asm()
     c.org(0x150)
-    c.ldh("a", [0xC000])
+    c.ldh("a", [C.WRAM_BASE])  # not in 0xFF00-0xFFFF
     with pytest.raises(AsmError, match="ldh operand"):
         c.link()
 
@@ -202,7 +205,7 @@ def _tiny_program(marker: int) -> Asm:
     a.di()
     a.ld("sp", 0xFFFE)
     a.ld("a", marker)
-    a.ld("hl", 0xC000)
+    a.ld("hl", C.WRAM_BASE)
     a.ld("[hl+]", "a")
     a.inc("a")
     a.ld("[hl]", "a")
@@ -241,7 +244,7 @@ def test_pyboy_runs_an_emitted_rom(tmp_path):
     pyboy = new_pyboy(path)
     try:
         pyboy.tick(120, render=False)
-        assert pyboy.memory[0xC000] == 0x42 and pyboy.memory[0xC001] == 0x43
+        assert pyboy.memory[C.WRAM_BASE] == 0x42 and pyboy.memory[C.WRAM_BASE + 1] == 0x43
     finally:
         pyboy.stop(save=False)
 

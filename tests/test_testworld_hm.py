@@ -48,20 +48,21 @@ def save(pb) -> bytes:
     return f.getvalue()
 
 
-@pytest.fixture
-def pb(rom_path, states):
-    pyboy = new_pyboy(rom_path)
-    pyboy.load_state(io.BytesIO(states["boot"]))
-    yield pyboy
-    pyboy.stop(save=False)
+def _emulator_at(name: str, state: str):
+    """A fixture ``name``: a fresh emulator loaded from ``states[state]``, stopped afterwards."""
+
+    @pytest.fixture(name=name)
+    def fixture(rom_path, states):
+        pyboy = new_pyboy(rom_path)
+        pyboy.load_state(io.BytesIO(states[state]))
+        yield pyboy
+        pyboy.stop(save=False)
+
+    return fixture
 
 
-@pytest.fixture
-def route(rom_path, states):
-    pyboy = new_pyboy(rom_path)
-    pyboy.load_state(io.BytesIO(states["route"]))
-    yield pyboy
-    pyboy.stop(save=False)
+pb = _emulator_at("pb", "boot")
+route = _emulator_at("route", "route")
 
 
 def set_event(pyboy, name) -> None:

@@ -322,6 +322,93 @@ class _World:
             self.a.ld("a", value)
         self.a.ld([addr], "a")
 
+    def zero(self, *addrs) -> None:
+        """0 into every address, with one ``xor a``."""
+        self.a.xor("a")
+        for addr in addrs:
+            self.a.ld([addr], "a")
+
+    def jump_on_a(self, cases, default: str | None = None) -> None:
+        """Compare-and-jump chain: to the label of the first (value, label) whose value a equals.
+
+        A routine's own ``.local`` labels are reached with ``jr`` (the assembler rejects one out of reach),
+        others with ``jp``. No match: jump to ``default``, or fall through when there is none."""
+        for value, label in cases:
+            self.a.cp(value)
+            if label.startswith("."):
+                self.a.jr("z", label)
+            else:
+                self.a.jp("z", label)
+        if default is not None:
+            self.a.jp(default)
+
+    def dispatch_state(self, handlers: dict[str, str], default: str | None = None) -> None:
+        """Jump to the handler of the current wState; ``handlers`` maps a STATES name to its label."""
+        self.a.ld("a", ["wState"])
+        self.jump_on_a([(STATES[name], label) for name, label in handlers.items()], default)
+
+    def enter_timed(self, state: str, frames: int, *, ignore_input: bool = False) -> None:
+        """wState = state for ``frames`` frames (StTimed counts wTimer down), JOY_IGNORE = 0xFF if asked."""
+        self.store("wState", STATES[state])
+        self.store("wTimer", frames)
+        if ignore_input:
+            self.store(C.JOY_IGNORE, 0xFF)
+
+    def set_warp(self, room: str, xy: tuple[int, int], *, pending: bool = True) -> None:
+        """The warp target (the room by name); ``pending``: DoWarp runs at the end of this frame."""
+        self.store("wWarpRoom", self.room_index[room])
+        self.store("wWarpX", xy[0])
+        self.store("wWarpY", xy[1])
+        if pending:
+            self.store("wWarpPending", 1)
+
+    def loop_bc(self, label: str) -> None:
+        """The 16-bit count loop's tail: bc -= 1, back to ``label`` while bc is not 0 (a = b | c)."""
+        self.a.dec("bc")
+        self.a.ld("a", "b")
+        self.a.or_("c")
+        self.a.jr("nz", label)
+
+    def index(self, table=None) -> None:
+        """hl = table + a and de = a (a byte index); ``table`` None: hl already holds the table."""
+        self.a.ld("e", "a")
+        self.a.ld("d", 0)
+        if table is not None:
+            self.a.ld("hl", table)
+        self.a.add("hl", "de")
+
+    def copy_indexed(self, pairs) -> None:
+        """de = an index: [dest] = table[de] for each (table, dest)."""
+        for table, dest in pairs:
+            self.a.ld("hl", table)
+            self.a.add("hl", "de")
+            self.a.ld("a", "[hl]")
+            self.a.ld([dest], "a")
+
+    def run_special(self, table: str) -> None:
+        """de = a cell index: jump to the cell's routine in ``table`` (EnterTable/TalkTable); none: return."""
+        a = self.a
+        a.ld("hl", "wRoomSpecial")
+        a.add("hl", "de")
+        a.ld("a", "[hl]")
+        a.and_("a")
+        a.ret("z")
+        a.dec("a")
+        a.ld("hl", table)
+        a.jp("CallTable")
+
+    def mark_dex(self, *, step_past: bool) -> None:
+        """hl -> an EnemyTable Pokedex pointer, b = the species' bit: sets it; hl ends past the pointer
+        (``step_past``) or on its high byte."""
+        a = self.a
+        a.ld("a", "[hl+]")
+        a.ld("e", "a")
+        a.ld("a", "[hl+]" if step_past else "[hl]")
+        a.ld("d", "a")
+        a.ld("a", "[de]")
+        a.or_("b")
+        a.ld("[de]", "a")
+
     # ---- layout
     def vectors(self) -> None:
         a = self.a
@@ -344,11 +431,11 @@ class _World:
         a.di()
         a.ld("sp", 0xFFFE)  # HRAM: clearing WRAM below cannot wipe return addresses
         a.call("LcdOff")
-        for base, size in ((0xC000, 0x2000), (0x8000, 0x2000), (0xFE00, 0xA0)):
+        for base, size in ((C.WRAM_BASE, C.WRAM_SIZE), (C.VRAM_BASE, C.VRAM_SIZE), (C.OAM_BASE, C.OAM_SIZE)):
             a.ld("hl", base)
             a.ld("bc", size)
             a.call("Clear")
-        a.ld("hl", 0x8000)
+        a.ld("hl", C.VRAM_BASE)
         a.ld("de", "BgTiles")
         a.ld("bc", len(KINDS) * 64 + len(_WIN_ART) * 16)  # four 16-byte tiles per kind, then the window's
         a.call("Copy")
@@ -364,7 +451,7 @@ class _World:
         a.pop("bc")
         a.dec("b")
         a.jr("nz", ".winrow")
-        a.ld("hl", 0x8000 + _PLAYER_TILE * 16)
+        a.ld("hl", C.VRAM_BASE + _PLAYER_TILE * 16)
         a.ld("de", "SpriteTiles")
         a.ld("bc", 16 * 16)
         a.call("Copy")
@@ -376,9 +463,7 @@ class _World:
         a.ldh([_SCY], "a")
         a.ldh([_WY], "a")
         a.call("InitGame")
-        self.store("wWarpRoom", self.room_index[start.name])
-        self.store("wWarpX", L.START_XY[0])
-        self.store("wWarpY", L.START_XY[1])
+        self.set_warp(start.name, L.START_XY, pending=False)
         a.call("DoWarp")  # loads and draws the start room, turns the LCD on
         a.xor("a")
         a.ldh([_IF], "a")
@@ -438,20 +523,14 @@ class _World:
         a.label("Clear")  # hl = dest, bc = count (> 0)
         a.xor("a")
         a.ld("[hl+]", "a")
-        a.dec("bc")
-        a.ld("a", "b")
-        a.or_("c")
-        a.jr("nz", "Clear")
+        self.loop_bc("Clear")
         a.ret()
 
         a.label("Copy")  # hl = dest, de = src, bc = count (> 0)
         a.ld("a", "[de]")
         a.inc("de")
         a.ld("[hl+]", "a")
-        a.dec("bc")
-        a.ld("a", "b")
-        a.or_("c")
-        a.jr("nz", "Copy")
+        self.loop_bc("Copy")
         a.ret()
 
         a.label("LcdOff")  # waits for VBlank: turning the LCD off outside it can damage real hardware
@@ -460,7 +539,7 @@ class _World:
         a.ret("z")
         a.label(".wait")
         a.ldh("a", [_LY])
-        a.cp(144)
+        a.cp(C.SCREEN_H)
         a.jr("c", ".wait")
         a.ldh("a", [_LCDC])
         a.res(7, "a")
@@ -532,9 +611,7 @@ class _World:
 
         a.label("CallTable")  # a = index, hl = table of words; jumps to the entry (returns if 0)
         a.add("a", "a")
-        a.ld("e", "a")
-        a.ld("d", 0)
-        a.add("hl", "de")
+        self.index()
         a.ld("a", "[hl+]")
         a.ld("h", "[hl]")
         a.ld("l", "a")
@@ -545,7 +622,7 @@ class _World:
     def video(self) -> None:
         a = self.a
         a.label("UpdateOAM")  # the player as four 8x8 sprites at (wSprX, wSprY) on screen
-        a.ld("hl", 0xFE00)
+        a.ld("hl", C.OAM_BASE)
         a.ld("a", ["wSprY"])
         a.add("a", 16)
         a.ld("b", "a")
@@ -579,14 +656,7 @@ class _World:
         a.ld(["wRoom"], "a")
         a.ld("e", "a")
         a.ld("d", 0)
-        a.ld("hl", "RoomMapIds")
-        a.add("hl", "de")
-        a.ld("a", "[hl]")
-        a.ld([C.CUR_MAP], "a")
-        a.ld("hl", "RoomTilesets")
-        a.add("hl", "de")
-        a.ld("a", "[hl]")
-        a.ld([C.CUR_MAP_TILESET], "a")
+        self.copy_indexed((("RoomMapIds", C.CUR_MAP), ("RoomTilesets", C.CUR_MAP_TILESET)))
         a.ld("hl", C.STATUS_FLAGS1)
         a.res(C.BIT_STRENGTH_ACTIVE, "[hl]")  # Red clears it on every map load
         for src, coord, spr in (("wWarpX", C.X_COORD, "wSprX"), ("wWarpY", C.Y_COORD, "wSprY")):
@@ -634,10 +704,7 @@ class _World:
         a.label(".outside")
         a.ld("a", KINDS["VOID"])
         a.label(".kind")
-        a.ld("e", "a")
-        a.ld("d", 0)
-        a.ld("hl", "TileMapIds")
-        a.add("hl", "de")
+        self.index("TileMapIds")
         a.ld("a", "[hl]")
         a.cp(C.CUT_TREE_TILE_OVERWORLD)
         a.jr("nz", ".tile")
@@ -677,10 +744,7 @@ class _World:
         a.xor("a")
         a.ld(["wWindowDirty"], "a")
         a.ld("a", ["wState"])
-        a.ld("e", "a")
-        a.ld("d", 0)
-        a.ld("hl", "WindowXByState")
-        a.add("hl", "de")
+        self.index("WindowXByState")
         a.ld("a", "[hl]")
         a.and_("a")
         a.jr("nz", ".on")
@@ -722,10 +786,7 @@ class _World:
         a.label("LoadRoom")
         a.ld("a", ["wRoom"])
         a.add("a", "a")
-        a.ld("e", "a")
-        a.ld("d", 0)
-        a.ld("hl", "RoomDataPtrs")
-        a.add("hl", "de")
+        self.index("RoomDataPtrs")
         a.ld("a", "[hl+]")
         a.ld("d", "[hl]")
         a.ld("e", "a")
@@ -789,20 +850,10 @@ class _World:
         a = self.a
         s = STATES
         a.label("Step")  # one frame of the state machine
-        a.ld("a", ["wState"])
-        a.cp(s["IDLE"])
-        a.jp("z", "StIdle")
-        a.cp(s["WALK"])
-        a.jp("z", "StWalk")
-        a.cp(s["BATTLE"])
-        a.jp("z", "StBattle")
-        a.cp(s["START_MENU"])
-        a.jp("z", "StStartMenu")
-        a.cp(s["PARTY_MENU"])
-        a.jp("z", "StPartyMenu")
-        a.cp(s["FIELD_MENU"])
-        a.jp("z", "StFieldMenu")
-        a.jp("StTimed")
+        self.dispatch_state({
+            "IDLE": "StIdle", "WALK": "StWalk", "BATTLE": "StBattle",
+            "START_MENU": "StStartMenu", "PARTY_MENU": "StPartyMenu", "FIELD_MENU": "StFieldMenu",
+        }, default="StTimed")  # BATTLE_INTRO, BATTLE_WIN, BLACKOUT, DIALOG, PUSH
 
         a.label("StIdle")
         a.xor("a")
@@ -858,9 +909,7 @@ class _World:
         a.ret("nz")  # only onto plain floor
         a.ld("a", "e")
         a.ld(["wPushTo"], "a")
-        self.store("wState", s["PUSH"])
-        self.store("wTimer", PUSH_FRAMES)
-        self.store(C.JOY_IGNORE, 0xFF)
+        self.enter_timed("PUSH", PUSH_FRAMES, ignore_input=True)
         a.ret()
 
         a.label("FacedCell")  # from PLAYER_FACING: sets wWalkDX/DY; e = cell index, a = kind; carry = off grid
@@ -870,27 +919,17 @@ class _World:
         a.and_(3)
         a.ld("e", "a")
         a.ld("d", 0)
-        a.ld("hl", "DirDX")
-        a.add("hl", "de")
-        a.ld("a", "[hl]")
-        a.ld(["wWalkDX"], "a")
-        a.ld("hl", "DirDY")
-        a.add("hl", "de")
-        a.ld("a", "[hl]")
-        a.ld(["wWalkDY"], "a")
-        a.ld("b", "a")
-        a.ld("a", [C.Y_COORD])
-        a.add("a", "b")
-        a.cp(_GRID_H)
-        a.jr("nc", ".off")
-        a.ld("c", "a")
-        a.ld("a", ["wWalkDX"])
-        a.ld("b", "a")
-        a.ld("a", [C.X_COORD])
-        a.add("a", "b")
-        a.cp(_GRID_W)
-        a.jr("nc", ".off")
-        a.ld("b", "a")
+        self.copy_indexed((("DirDX", "wWalkDX"), ("DirDY", "wWalkDY")))  # a = wWalkDY
+        # c = y + dy, then b = x + dx (b is scratch until then); off the grid (wrapped below 0 too): .off
+        for delta, coord, limit, reg in (("wWalkDY", C.Y_COORD, _GRID_H, "c"), ("wWalkDX", C.X_COORD, _GRID_W, "b")):
+            if delta == "wWalkDX":
+                a.ld("a", [delta])  # wWalkDY is in a already
+            a.ld("b", "a")
+            a.ld("a", [coord])
+            a.add("a", "b")
+            a.cp(limit)
+            a.jr("nc", ".off")
+            a.ld(reg, "a")
         a.jr("CellIndex")
         a.label(".off")
         a.scf()
@@ -903,10 +942,7 @@ class _World:
         a.add("a", "c")
         a.add("a", "a")
         a.add("a", "b")
-        a.ld("e", "a")
-        a.ld("d", 0)
-        a.ld("hl", "wRoomKind")
-        a.add("hl", "de")
+        self.index("wRoomKind")
         a.ld("a", "[hl]")
         a.and_("a")
         a.ret()
@@ -934,9 +970,7 @@ class _World:
             a.ld("a", [coord])
             a.add("a", "b")
             a.ld([coord], "a")
-        a.xor("a")
-        a.ld(["wState"], "a")
-        a.ld([C.JOY_IGNORE], "a")
+        self.zero("wState", C.JOY_IGNORE)
         a.call("UpdateTileMap")
         # fall through: what the new tile does
         a.label("OnArrive")
@@ -953,32 +987,16 @@ class _World:
         a.ld("a", "b")
         a.cp(KINDS["GRASS"])
         a.jp("z", "TryEncounter")
-        a.ld("hl", "wRoomSpecial")
-        a.add("hl", "de")
-        a.ld("a", "[hl]")
-        a.and_("a")
-        a.ret("z")
-        a.dec("a")
-        a.ld("hl", "EnterTable")
-        a.jp("CallTable")
+        self.run_special("EnterTable")
 
         a.label("TalkFacing")  # A pressed while idle: run the faced tile's talk routine
         a.call("FacedCell")
         a.ret("c")
-        a.ld("hl", "wRoomSpecial")
-        a.add("hl", "de")
-        a.ld("a", "[hl]")
-        a.and_("a")
-        a.ret("z")
-        a.dec("a")
-        a.ld("hl", "TalkTable")
-        a.jp("CallTable")
+        self.run_special("TalkTable")
 
         a.label("StartDialog")  # also closes any menu
         self.store("wWindowDirty", 1)
-        self.store("wState", s["DIALOG"])
-        self.store("wTimer", DIALOG_FRAMES)
-        self.store(C.JOY_IGNORE, 0xFF)
+        self.enter_timed("DIALOG", DIALOG_FRAMES, ignore_input=True)
         a.ret()
 
         a.label("StTimed")  # intro, battle won, blackout, dialog: input ignored until the timer ends
@@ -986,18 +1004,9 @@ class _World:
         a.ld("hl", "wTimer")
         a.dec("[hl]")
         a.ret("nz")
-        a.ld("a", ["wState"])
-        a.cp(s["BATTLE_INTRO"])
-        a.jr("z", ".intro")
-        a.cp(s["BATTLE_WIN"])
-        a.jp("z", "BattleWon")
-        a.cp(s["BLACKOUT"])
-        a.jp("z", "Blackout")
-        a.cp(s["PUSH"])
-        a.jr("z", ".push")
-        a.xor("a")  # dialog over
-        a.ld(["wState"], "a")
-        a.ld([C.JOY_IGNORE], "a")
+        self.dispatch_state({"BATTLE_INTRO": ".intro", "BATTLE_WIN": "BattleWon", "BLACKOUT": "Blackout",
+                             "PUSH": ".push"})
+        self.zero("wState", C.JOY_IGNORE)  # dialog over
         a.ret()
         a.label(".intro")
         self.store("wState", s["BATTLE"])
@@ -1006,20 +1015,14 @@ class _World:
         a.label(".push")  # the boulder arrives: redraw (and the wTileMap mirror) at the end of the frame
         for src, kind in (("wPushFrom", "FLOOR"), ("wPushTo", "BOULDER")):
             a.ld("a", [src])
-            a.ld("e", "a")
-            a.ld("d", 0)
-            a.ld("hl", "wRoomKind")
-            a.add("hl", "de")
+            self.index("wRoomKind")
             a.ld("[hl]", KINDS[kind])
-        a.xor("a")
-        a.ld(["wState"], "a")
-        a.ld([C.JOY_IGNORE], "a")
+        self.zero("wState", C.JOY_IGNORE)
         self.store("wRedraw", 1)
         a.ret()
 
     def battle(self) -> None:
         a = self.a
-        s = STATES
         a.label("TryEncounter")
         a.call("RngByte")
         a.and_(L.ENCOUNTER_ONE_IN - 1)
@@ -1032,13 +1035,7 @@ class _World:
         a.ld([C.ENEMY_MON_SPECIES], "a")
         a.ld("a", "[hl+]")
         a.ld("b", "a")
-        a.ld("a", "[hl+]")
-        a.ld("e", "a")
-        a.ld("a", "[hl+]")
-        a.ld("d", "a")
-        a.ld("a", "[de]")
-        a.or_("b")
-        a.ld("[de]", "a")  # Pokedex: seen
+        self.mark_dex(step_past=True)  # Pokedex: seen
         a.call("RngByte")
         a.and_(3)
         a.add("a", 2)  # level 2..5
@@ -1047,9 +1044,7 @@ class _World:
         a.add("a", "a")
         a.add("a", 10)
         a.ld([C.ENEMY_MON_HP + 1], "a")
-        a.xor("a")
-        a.ld([C.ENEMY_MON_HP], "a")
-        a.ld([C.BATTLE_RESULT], "a")
+        self.zero(C.ENEMY_MON_HP, C.BATTLE_RESULT)
         self.store(C.IS_IN_BATTLE, 1)
         self.store(C.JOY_IGNORE, 0xFF)
         a.call("RngByte")
@@ -1058,13 +1053,11 @@ class _World:
         a.ld("c", "a")
         a.call("DamagePlayer")
         a.jr("z", ".faint")
-        self.store("wState", s["BATTLE_INTRO"])
-        self.store("wTimer", BATTLE_INTRO_FRAMES)
+        self.enter_timed("BATTLE_INTRO", BATTLE_INTRO_FRAMES)
         a.ret()
         a.label(".faint")
         self.store(C.BATTLE_RESULT, 1)
-        self.store("wState", s["BLACKOUT"])
-        self.store("wTimer", BLACKOUT_FRAMES)
+        self.enter_timed("BLACKOUT", BLACKOUT_FRAMES)
         a.ret()
 
         a.label("EnemyEntry")  # hl = EnemyTable + 8 * wEnemyIndex
@@ -1072,10 +1065,7 @@ class _World:
         a.add("a", "a")
         a.add("a", "a")
         a.add("a", "a")
-        a.ld("e", "a")
-        a.ld("d", 0)
-        a.ld("hl", "EnemyTable")
-        a.add("hl", "de")
+        self.index("EnemyTable")
         a.ret()
 
         a.label("DamagePlayer")  # HP -= c, floored at 0; Z set when HP is 0
@@ -1101,32 +1091,18 @@ class _World:
         a.ld("a", ["wJoyPressed"])
         a.bit(0, "a")
         a.ret("z")
-        self.store("wState", s["BATTLE_WIN"])
-        self.store("wTimer", BATTLE_WIN_FRAMES)
-        self.store(C.JOY_IGNORE, 0xFF)
+        self.enter_timed("BATTLE_WIN", BATTLE_WIN_FRAMES, ignore_input=True)
         a.ret()
 
         a.label("BattleWon")  # level +1, max HP +3 (HP too), Pokedex owned
-        a.xor("a")
-        a.ld([C.IS_IN_BATTLE], "a")
-        a.ld([C.BATTLE_RESULT], "a")
-        a.ld([C.ENEMY_MON_HP], "a")
-        a.ld([C.ENEMY_MON_HP + 1], "a")
-        a.ld(["wState"], "a")
-        a.ld([C.JOY_IGNORE], "a")
+        self.zero(C.IS_IN_BATTLE, C.BATTLE_RESULT, C.ENEMY_MON_HP, C.ENEMY_MON_HP + 1, "wState", C.JOY_IGNORE)
         a.call("EnemyEntry")
         a.inc("hl")
         a.ld("a", "[hl+]")
         a.ld("b", "a")
         a.inc("hl")
         a.inc("hl")
-        a.ld("a", "[hl+]")
-        a.ld("e", "a")
-        a.ld("a", "[hl]")
-        a.ld("d", "a")
-        a.ld("a", "[de]")
-        a.or_("b")
-        a.ld("[de]", "a")
+        self.mark_dex(step_past=False)  # Pokedex: owned
         a.ld("a", [C.PARTY_MON1_LEVEL])
         a.cp(100)
         a.ret("nc")
@@ -1143,17 +1119,11 @@ class _World:
         a.ret()
 
         a.label("Blackout")  # back to the blackout room, HP restored, money halved
-        a.xor("a")
-        a.ld([C.IS_IN_BATTLE], "a")
-        a.ld(["wState"], "a")
-        a.ld([C.JOY_IGNORE], "a")
+        self.zero(C.IS_IN_BATTLE, "wState", C.JOY_IGNORE)
         a.call("HealParty")
         a.call("HalveMoney")
         self.store(C.PLAYER_FACING, L.FACING_DOWN)
-        self.store("wWarpRoom", self.room_index[L.BLACKOUT_ROOM])
-        self.store("wWarpX", L.BLACKOUT_XY[0])
-        self.store("wWarpY", L.BLACKOUT_XY[1])
-        self.store("wWarpPending", 1)
+        self.set_warp(L.BLACKOUT_ROOM, L.BLACKOUT_XY)
         a.ret()
 
         a.label("HealParty")
@@ -1230,10 +1200,7 @@ class _World:
         a.ld([C.NUM_BAG_ITEMS], "a")
         a.ld("a", "c")
         a.add("a", "a")
-        a.ld("e", "a")
-        a.ld("d", 0)
-        a.ld("hl", C.BAG_ITEMS)
-        a.add("hl", "de")
+        self.index(C.BAG_ITEMS)
         a.ld("a", "b")
         a.ld("[hl+]", "a")
         a.ld("a", 1)
@@ -1260,6 +1227,22 @@ class _World:
             a.ld("a", "c")
             a.label(".in_range")
             a.ld([C.CURRENT_MENU_ITEM], "a")
+
+        def save_item(saved) -> None:  # [saved] = a = CURRENT_MENU_ITEM
+            a.ld("a", [C.CURRENT_MENU_ITEM])
+            a.ld([saved], "a")
+
+        def menu_input(saved=None) -> None:  # UP/DOWN move the cursor (saved there) and end the frame; a = pressed
+            self.store(C.JOY_IGNORE, 0)
+            a.call("MenuUpDown")
+            if saved is None:
+                a.ret("c")
+            else:
+                a.jr("nc", ".buttons")
+                save_item(saved)
+                a.ret()
+                a.label(".buttons")
+            a.ld("a", ["wJoyPressed"])
 
         a.label("MenuUpDown")  # newly pressed UP/DOWN move the cursor with wrap-around; carry = moved
         a.ld("a", ["wJoyPressed"])
@@ -1316,24 +1299,15 @@ class _World:
         enter("START_MENU")
 
         a.label("StStartMenu")
-        self.store(C.JOY_IGNORE, 0)
-        a.call("MenuUpDown")
-        a.jr("nc", ".buttons")
-        a.ld("a", [C.CURRENT_MENU_ITEM])
-        a.ld([C.START_MENU_SAVED_ITEM], "a")
-        a.ret()
-        a.label(".buttons")
-        a.ld("a", ["wJoyPressed"])
+        menu_input(C.START_MENU_SAVED_ITEM)
         a.bit(0, "a")  # A
         a.jr("nz", ".a")
         a.and_(0x0A)  # B or START
         a.ret("z")
-        a.ld("a", [C.CURRENT_MENU_ITEM])  # Red saves the item on every button it acts on
-        a.ld([C.START_MENU_SAVED_ITEM], "a")
+        save_item(C.START_MENU_SAVED_ITEM)  # Red saves the item on every button it acts on
         a.jp("CloseMenus")
         a.label(".a")
-        a.ld("a", [C.CURRENT_MENU_ITEM])
-        a.ld([C.START_MENU_SAVED_ITEM], "a")
+        save_item(C.START_MENU_SAVED_ITEM)
         a.ld("b", "a")
         a.call("PokemonItem")
         a.ld("a", "b")
@@ -1353,20 +1327,12 @@ class _World:
         enter("PARTY_MENU")
 
         a.label("StPartyMenu")
-        self.store(C.JOY_IGNORE, 0)
-        a.call("MenuUpDown")
-        a.jr("nc", ".buttons")
-        a.ld("a", [C.CURRENT_MENU_ITEM])
-        a.ld([C.PARTY_MENU_SAVED_ITEM], "a")
-        a.ret()
-        a.label(".buttons")
-        a.ld("a", ["wJoyPressed"])
+        menu_input(C.PARTY_MENU_SAVED_ITEM)
         a.bit(1, "a")  # B: back to the start menu
         a.jp("nz", "OpenStartMenu")
         a.bit(0, "a")
         a.ret("z")
-        a.ld("a", [C.CURRENT_MENU_ITEM])
-        a.ld([C.PARTY_MENU_SAVED_ITEM], "a")
+        save_item(C.PARTY_MENU_SAVED_ITEM)
         a.ld([C.WHICH_POKEMON], "a")
         # FIELD_MOVES: the mon's field moves in move-slot order, zero-filled; read live from the party data
         a.ld("hl", C.PARTY_MON1_MOVES)
@@ -1433,10 +1399,7 @@ class _World:
         a.ret()
 
         a.label("StFieldMenu")
-        self.store(C.JOY_IGNORE, 0)
-        a.call("MenuUpDown")
-        a.ret("c")
-        a.ld("a", ["wJoyPressed"])
+        menu_input()
         a.bit(1, "a")  # B: back to the party menu
         a.jp("nz", "OpenPartyMenu")
         a.bit(0, "a")
@@ -1452,15 +1415,9 @@ class _World:
         a.ld("a", "c")
         a.cp("b")
         a.ret("nc")  # STATS, SWITCH: nothing happens
-        a.ld("e", "a")
-        a.ld("d", 0)
-        a.ld("hl", C.FIELD_MOVES)
-        a.add("hl", "de")
+        self.index(C.FIELD_MOVES)
         a.ld("a", "[hl]")
-        a.cp(C.FIELD_MOVE_CUT)
-        a.jr("z", ".cut")
-        a.cp(C.FIELD_MOVE_SURF)
-        a.jr("z", ".surf")
+        self.jump_on_a(((C.FIELD_MOVE_CUT, ".cut"), (C.FIELD_MOVE_SURF, ".surf")))
         a.cp(C.FIELD_MOVE_STRENGTH)
         a.jp("nz", "CloseMenus")  # FLY, FLASH, DIG, TELEPORT, SOFTBOILED: nothing in this world
         a.ld("a", [C.OBTAINED_BADGES])
@@ -1511,10 +1468,7 @@ class _World:
                 continue
             a.label(f"Enter{i}")
             if isinstance(sp, L.Door):
-                self.store("wWarpRoom", self.room_index[sp.dest_room])
-                self.store("wWarpX", sp.dest_xy[0])
-                self.store("wWarpY", sp.dest_xy[1])
-                self.store("wWarpPending", 1)
+                self.set_warp(sp.dest_room, sp.dest_xy)
                 a.ret()
             elif isinstance(sp, L.Trigger):
                 self.set_event(sp.event)
