@@ -10,8 +10,9 @@
 
 namespace pokerl {
 
-constexpr int SCREEN_H = 144, SCREEN_W = 160, SCREEN_CHANNELS = 4;
-constexpr int OBS_H = 72, OBS_W = 80, OBS_PACKED_W = OBS_W / 4;
+constexpr int SCREEN_H = red::SCREEN_H, SCREEN_W = red::SCREEN_W, SCREEN_CHANNELS = red::SCREEN_CHANNELS;
+constexpr int OBS_H = red::OBS_H, OBS_W = red::OBS_W, OBS_PACKED_W = red::OBS_PACKED_W;
+static_assert(2 * OBS_H == SCREEN_H && 2 * OBS_W == SCREEN_W && 4 * OBS_PACKED_W == OBS_W, "half size, 4 px a byte");
 constexpr int OBS_BYTES = OBS_H * OBS_PACKED_W;
 
 // The visited mask shows VISIT_ROWS x VISIT_COLS player-step cells (one step = 16 screen px = 8 obs px),

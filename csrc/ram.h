@@ -9,8 +9,8 @@
 
 namespace pokerl {
 
-constexpr int WRAM_BASE = 0xC000;
-constexpr int WRAM_SIZE = 0x2000;
+constexpr int WRAM_BASE = red::WRAM_BASE;
+constexpr int WRAM_SIZE = red::WRAM_SIZE;
 constexpr int DEX_SPECIES = 151;
 
 inline uint8_t wram_at(const uint8_t* wram, int addr) { return wram[addr - WRAM_BASE]; }

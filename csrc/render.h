@@ -14,9 +14,11 @@
 #include <cstdint>
 #include <cstring>
 
+#include "red_constants.h"
+
 namespace pokerl {
 
-constexpr int RENDER_H = 72, RENDER_W = 80;  // half of 144x160
+constexpr int RENDER_H = red::OBS_H, RENDER_W = red::OBS_W;  // half of SCREEN_H x SCREEN_W
 
 // LCD register snapshot, in this order (the bridge fills it after every step).
 enum LcdReg : int { REG_LCDC, REG_SCY, REG_SCX, REG_WY, REG_WX, REG_BGP, REG_OBP0, REG_OBP1, NUM_LCD_REGS };
@@ -54,7 +56,7 @@ inline void render_half(const uint8_t* vram, const uint8_t* oam, const uint8_t* 
     uint8_t bg_color[RENDER_W];
     for (int row = 0; row < RENDER_H; ++row) {
         const int ly = 2 * row;
-        const bool win_line = win_on && ly >= wy && wx < 160;
+        const bool win_line = win_on && ly >= wy && wx < red::SCREEN_W;
         for (int col = 0; col < RENDER_W; ++col) {
             const int lx = 2 * col;
             int color = 0;

@@ -3,7 +3,14 @@
 
 The reference files (WRAM symbols, event flags, maps with global Kanto offsets,
 required events) are facts about Pokemon Red; this script turns them into the
-project's own tables so that Python and C++ read one source of addresses.
+project's own tables so that Python and C++ read one source of addresses and sizes.
+It also writes the Game Boy's memory map and the observation's sizes, so that no
+other file spells them as literals (tests/test_one_source.py checks that).
+
+Every scalar fact is one Fact in one ordered list (`facts`); two small formatters
+write it as Python (`NAME = value`) and as C++ (`constexpr int NAME = value;` in
+namespace pokerl::red). Only the tables differ by language (dicts and tuples for
+Python, fixed arrays for C++).
 
     python scripts/gen_constants.py [--data DIR] [--check]
 
@@ -15,6 +22,8 @@ from __future__ import annotations
 import argparse
 import pathlib
 import sys
+import textwrap
+from dataclasses import dataclass
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
@@ -69,7 +78,7 @@ NAMED = {
 # SUPER_ROD, then HM01-HM05. (Key-flagged ids that never sit in the bag, and the consumable Safari Ball, are left out.)
 KEY_ITEMS = (0x05, 0x06, 0x1F, 0x29, 0x2A, 0x2B, 0x2D, 0x30, 0x3F, 0x40, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4A,
              0x4C, 0x4D, 0x4E, 0xC4, 0xC5, 0xC6, 0xC7, 0xC8)
-# Event flags native code tests by name: NAME -> NAME_ADDR, NAME_BIT in C++.
+# Event flags native code tests by name: NAME -> NAME_ADDR, NAME_BIT (in both outputs).
 NAMED_EVENTS = ("EVENT_GOT_POKEDEX",)
 # Facts from Red's disassembly that the symbol table does not carry as sizes.
 PARTY_MON_STRIDE = 0x2C  # bytes between wPartyMon1 and wPartyMon2
@@ -77,6 +86,20 @@ PARTY_MAX = 6
 EVENT_FLAGS_BYTES = 320  # wEventFlags .. wEventFlags + 319 (0xD747-0xD886)
 POKEDEX_BYTES = 19  # 151 bits
 BAG_MAX_ITEMS = 20
+
+# The Game Boy's memory map (Pan Docs): (name, value, what it is). Hardware facts, the same for every game.
+MEMORY_MAP = (
+    ("WRAM_BASE", 0xC000, "work RAM 0xC000-0xDFFF: Red's w* symbols"),
+    ("WRAM_SIZE", 0x2000, ""),
+    ("HRAM_BASE", 0xFF80, "high RAM 0xFF80-0xFFFE"),
+    ("HRAM_SIZE", 0x7F, ""),
+    ("VRAM_BASE", 0x8000, "video RAM bank 0, 0x8000-0x9FFF: tile data and the two tile maps"),
+    ("VRAM_SIZE", 0x2000, ""),
+    ("OAM_BASE", 0xFE00, "object attribute memory 0xFE00-0xFE9F: 40 sprites of 4 bytes"),
+    ("OAM_SIZE", 0xA0, ""),
+)
+# The screen as PyBoy hands it over: rows, columns, bytes per pixel (RGBA).
+SCREEN_H, SCREEN_W, SCREEN_CHANNELS = 144, 160, 4
 
 # Facts for the field moves (HMs), from Red's disassembly (pret/pokered: constants/move_constants.asm,
 # data/moves/field_moves.asm, engine/menus/start_sub_menus.asm, engine/overworld/cut.asm,
@@ -145,28 +168,76 @@ def load(data: pathlib.Path) -> dict:
             "kanto": (width, height)}
 
 
+@dataclass(frozen=True)
+class Fact:
+    """One named number, written the same way to both outputs."""
+
+    name: str
+    value: int
+    kind: str = "int"  # "addr": a WRAM address (uint16_t in C++), "hex": an int in hex, "int": an int in decimal
+    comment: str = ""
+
+
+HEX_PREFIXES = ("MOVE_", "CUT_", "WATER_")  # field-move facts that the disassembly writes in hex
+
+
+def facts(d: dict) -> list[tuple[str, list[Fact]]]:
+    """Every scalar fact, in output order, as (section heading, facts)."""
+    obs_w = SCREEN_W // 2
+    return [
+        ("WRAM addresses the project reads, by their symbol in Red's disassembly.",
+         [Fact(py, d["wram"][sym], "addr", sym) for py, sym in NAMED.items()]),
+        ("The Game Boy's memory map: base address and size of each area the project reads.",
+         [Fact(name, value, "hex", comment) for name, value, comment in MEMORY_MAP]),
+        ("The screen as PyBoy gives it (rows, columns, RGBA bytes per pixel), and the observation: the top-left "
+         "pixel of every 2x2 block, 2 bits per pixel packed 4 per byte (first pixel in the high bits).",
+         [Fact("SCREEN_H", SCREEN_H), Fact("SCREEN_W", SCREEN_W), Fact("SCREEN_CHANNELS", SCREEN_CHANNELS),
+          Fact("OBS_H", SCREEN_H // 2), Fact("OBS_W", obs_w),
+          Fact("OBS_PACKED_W", obs_w // 4, comment="bytes per packed observation row")]),
+        ("Sizes from Red's disassembly that the symbol table does not carry, and the Kanto map's size.",
+         [Fact("PARTY_MON_STRIDE", PARTY_MON_STRIDE, "hex", "bytes between wPartyMon1 and wPartyMon2"),
+          Fact("PARTY_MAX", PARTY_MAX),
+          Fact("EVENT_FLAGS_BYTES", EVENT_FLAGS_BYTES),
+          Fact("POKEDEX_BYTES", POKEDEX_BYTES),
+          Fact("BAG_MAX_ITEMS", BAG_MAX_ITEMS),
+          Fact("KANTO_WIDTH", d["kanto"][0]),
+          Fact("KANTO_HEIGHT", d["kanto"][1]),
+          Fact("NUM_REQUIRED_EVENTS", len(d["required"]), comment="len(REQUIRED_EVENTS)")]),
+        ("Field moves (HMs): facts from Red's disassembly, not from ../shared/data.",
+         [Fact(k, v, "hex" if k.startswith(HEX_PREFIXES) else "int") for k, v in HM_FACTS.items()]),
+        ("Event flags read by name: (address, bit).",
+         [f for name in NAMED_EVENTS
+          for f in (Fact(f"{name}_ADDR", d["events"][name][0], "addr"), Fact(f"{name}_BIT", d["events"][name][1]))]),
+    ]
+
+
+def literal(f: Fact) -> str:
+    return f"0x{f.value:04X}" if f.kind == "addr" else f"0x{f.value:02X}" if f.kind == "hex" else str(f.value)
+
+
+def py_fact(f: Fact) -> str:
+    return f"{f.name} = {literal(f)}" + (f"  # {f.comment}" if f.comment else "")
+
+
+def h_fact(f: Fact) -> str:
+    ctype = "uint16_t" if f.kind == "addr" else "int"
+    return f"constexpr {ctype} {f.name} = {literal(f)};" + (f"  // {f.comment}" if f.comment else "")
+
+
+def render_facts(d: dict, line, comment: str) -> list[str]:
+    out = []
+    for heading, group in facts(d):
+        out += [""] + [f"{comment} {text}" for text in textwrap.wrap(heading, 110)] + [line(f) for f in group]
+    return out
+
+
+BANNER = "GENERATED by scripts/gen_constants.py from ../shared/data -- do not edit by hand."
+
+
 def render_py(d: dict) -> str:
-    out = ['"""Pokemon Red facts: WRAM addresses, event flags, maps, required events.',
-           "",
-           "GENERATED by scripts/gen_constants.py from ../shared/data -- do not edit by hand.",
-           '"""',
-           "",
-           "# fmt: off",
-           ""]
-    for py, sym in NAMED.items():
-        out.append(f"{py} = 0x{d['wram'][sym]:04X}  # {sym}")
-    out += ["",
-            f"PARTY_MON_STRIDE = 0x{PARTY_MON_STRIDE:02X}",
-            f"PARTY_MAX = {PARTY_MAX}",
-            f"EVENT_FLAGS_BYTES = {EVENT_FLAGS_BYTES}",
-            f"POKEDEX_BYTES = {POKEDEX_BYTES}",
-            f"BAG_MAX_ITEMS = {BAG_MAX_ITEMS}",
-            f"KANTO_WIDTH = {d['kanto'][0]}",
-            f"KANTO_HEIGHT = {d['kanto'][1]}",
-            "",
-            "# Field moves (HMs): facts from Red's disassembly, not from ../shared/data."]
-    out += [f"{k} = 0x{v:02X}" if k.startswith(("MOVE_", "CUT_", "WATER_")) else f"{k} = {v}"
-            for k, v in HM_FACTS.items()]
+    out = ['"""Pokemon Red facts: WRAM addresses, the Game Boy memory map, observation sizes, event flags, maps,',
+           f"required events.\n\n{BANNER}", '"""', "", "# fmt: off"]
+    out += render_facts(d, py_fact, "#")
     out += ["", "# Key items and HMs: item ids the key_items reward term counts.",
             "KEY_ITEMS = (" + ", ".join(f"0x{i:02X}" for i in KEY_ITEMS) + ")"]
     out += ["",
@@ -189,51 +260,33 @@ def render_py(d: dict) -> str:
 
 
 def render_h(d: dict) -> str:
-    out = ["// Pokemon Red facts for the native core.",
-           "// GENERATED by scripts/gen_constants.py from ../shared/data -- do not edit by hand.",
-           "#pragma once",
-           "#include <cstdint>",
-           "",
-           "namespace pokerl {",
-           "namespace red {",
-           ""]
-    for py, sym in NAMED.items():
-        out.append(f"constexpr uint16_t {py} = 0x{d['wram'][sym]:04X};  // {sym}")
-    out += ["",
-            f"constexpr int PARTY_MON_STRIDE = 0x{PARTY_MON_STRIDE:02X};",
-            f"constexpr int PARTY_MAX = {PARTY_MAX};",
-            f"constexpr int EVENT_FLAGS_BYTES = {EVENT_FLAGS_BYTES};",
-            f"constexpr int POKEDEX_BYTES = {POKEDEX_BYTES};",
-            f"constexpr int BAG_MAX_ITEMS = {BAG_MAX_ITEMS};",
-            f"constexpr int KANTO_WIDTH = {d['kanto'][0]};",
-            f"constexpr int KANTO_HEIGHT = {d['kanto'][1]};",
-            "",
-            "// Field moves (HMs): facts from Red's disassembly, not from ../shared/data."]
-    out += [f"constexpr int {k} = 0x{v:02X};" if k.startswith(("MOVE_", "CUT_", "WATER_"))
-            else f"constexpr int {k} = {v};" for k, v in HM_FACTS.items()]
+    out = ["// Pokemon Red facts for the native core.", f"// {BANNER}",
+           "#pragma once", "#include <array>", "#include <cstdint>", "", "namespace pokerl {", "namespace red {"]
+    out += render_facts(d, h_fact, "//")
     mask = [0, 0, 0, 0]
     for i in KEY_ITEMS:
         mask[i >> 6] |= 1 << (i & 63)
     out += ["", "// Key items and HMs as a 256-bit set of item ids (bit i & 63 of word i >> 6).",
             "constexpr uint64_t KEY_ITEM_MASK[4] = {" + ", ".join(f"0x{w:016X}ull" for w in mask) + "};"]
-    out += ["", "// Event flags read by name."]
-    for name in NAMED_EVENTS:
-        addr, bit = d["events"][name]
-        out += [f"constexpr uint16_t {name}_ADDR = 0x{addr:04X};", f"constexpr int {name}_BIT = {bit};"]
     out += ["",
-            "// Global Kanto offset of each map id; -1 where the id is unused.",
-            "constexpr int16_t MAP_GLOBAL_X[256] = {"]
-    gx = [-1] * 256
-    gy = [-1] * 256
-    for m in d["maps"]:
-        gx[m[0]], gy[m[0]] = m[2], m[3]
-    for table in (gx, gy):
-        for i in range(0, 256, 16):
-            out.append("    " + ", ".join(str(v) for v in table[i:i + 16]) + ",")
-        out.append("};")
-        if table is gx:
-            out.append("constexpr int16_t MAP_GLOBAL_Y[256] = {")
-    out += ["", f"constexpr int NUM_REQUIRED_EVENTS = {len(d['required'])};",
+            "// Maps with a place on the global Kanto map: {id, global_x, global_y}, in MAPS order.",
+            "struct MapOffset {",
+            "    int id, x, y;",
+            "};",
+            "constexpr MapOffset MAP_OFFSETS[] = {"]
+    out += [f"    {{{m[0]}, {m[2]}, {m[3]}}},  // {m[1]}" for m in d["maps"]]
+    out += ["};",
+            "",
+            "// Global Kanto offset (x or y) of each map id; -1 where the id has no place on the map.",
+            "constexpr std::array<int16_t, 256> map_global_table(bool y) {",
+            "    std::array<int16_t, 256> table{};",
+            "    for (auto& v : table) v = -1;",
+            "    for (const MapOffset& m : MAP_OFFSETS) table[m.id] = int16_t(y ? m.y : m.x);",
+            "    return table;",
+            "}",
+            "constexpr std::array<int16_t, 256> MAP_GLOBAL_X = map_global_table(false);",
+            "constexpr std::array<int16_t, 256> MAP_GLOBAL_Y = map_global_table(true);"]
+    out += ["",
             "// Required events as (address, bit), in REQUIRED_EVENTS order.",
             "constexpr uint16_t REQUIRED_EVENT_ADDR[NUM_REQUIRED_EVENTS] = {"]
     for name in d["required"]:

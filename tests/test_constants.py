@@ -1,6 +1,7 @@
 """The generated constants are current with ../shared/data and hold the facts the code relies on."""
 
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -26,7 +27,7 @@ def test_known_addresses():
     assert C.EVENT_FLAGS == 0xD747
     assert C.WRAM["wCurMap"] == C.CUR_MAP
     for name in ("CUR_MAP", "X_COORD", "Y_COORD", "JOY_IGNORE", "OBTAINED_BADGES", "PARTY_COUNT"):
-        assert 0xC000 <= getattr(C, name) < 0xE000, name
+        assert C.WRAM_BASE <= getattr(C, name) < C.WRAM_BASE + C.WRAM_SIZE, name
 
 
 def test_maps_and_events():
@@ -53,3 +54,23 @@ def test_header_matches_python():
     assert f"constexpr uint16_t CUR_MAP = 0x{C.CUR_MAP:04X};" in text
     assert f"constexpr int NUM_REQUIRED_EVENTS = {len(C.REQUIRED_EVENTS)};" in text
     assert f"constexpr int KANTO_WIDTH = {C.KANTO_WIDTH};" in text
+
+
+def test_memory_map_and_observation_sizes():
+    """Pinned against the Game Boy's documentation (Pan Docs); the observation is the screen at half size."""
+    assert (C.WRAM_BASE, C.WRAM_SIZE, C.HRAM_BASE, C.HRAM_SIZE) == (0xC000, 0x2000, 0xFF80, 0x7F)
+    assert (C.VRAM_BASE, C.VRAM_SIZE, C.OAM_BASE, C.OAM_SIZE) == (0x8000, 0x2000, 0xFE00, 0xA0)
+    assert (C.SCREEN_H, C.SCREEN_W, C.SCREEN_CHANNELS) == (144, 160, 4)
+    assert (C.OBS_H, C.OBS_W, C.OBS_PACKED_W) == (C.SCREEN_H // 2, C.SCREEN_W // 2, C.SCREEN_W // 2 // 4)
+    assert C.NUM_REQUIRED_EVENTS == len(C.REQUIRED_EVENTS)
+    assert C.EVENT_FLAGS_BY_NAME["EVENT_GOT_POKEDEX"] == (C.EVENT_GOT_POKEDEX_ADDR, C.EVENT_GOT_POKEDEX_BIT)
+
+
+def test_header_and_python_hold_the_same_scalars():
+    """Every scalar fact has one name and one value in both outputs (the generator writes them from one list)."""
+    text = (ROOT / "csrc" / "red_constants.h").read_text()
+    header = {name: int(value, 0) for name, value in re.findall(r"constexpr \w+ (\w+) = (0x[0-9A-F]+|\d+);", text)}
+    python = {name: value for name, value in vars(C).items() if name.isupper() and type(value) is int}
+    assert header == python
+    for name in ("WRAM_SIZE", "HRAM_SIZE", "VRAM_SIZE", "OAM_SIZE", "OBS_H", "OBS_PACKED_W"):  # the bridge's names
+        assert f"constexpr int {name} = " in text, name

@@ -12,6 +12,7 @@ from gymnasium.vector import AutoresetMode
 import pokerl_fast
 from pokerl_fast.config import EnvConfig
 from pokerl_fast.env import TERM_NAMES, VecEnv
+from pokerl_fast.game import constants as C
 from pokerl_fast.game.rom import RomError
 
 
@@ -40,7 +41,8 @@ def test_spaces_shapes_and_info(start_state):
     try:
         assert env.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
         obs, info = env.reset(seed=0)
-        assert obs["screen"].shape == (3, 72, 20) and obs["visited"].shape == (3, 72, 20)
+        packed = (3, C.OBS_H, C.OBS_PACKED_W)
+        assert obs["screen"].shape == packed and obs["visited"].shape == packed
         assert obs["map_id"].shape == (3, 1)
         assert env.observation_space.contains(obs)
         obs, rew, term, trunc, info = env.step(np.zeros(3, np.int64))

@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from pokerl_fast.learn.policy import PACKED_SHAPE, Policy, PolicyConfig, unpack_2bit, unpack_2bit_reference
+from pokerl_fast.game import constants as C
+from pokerl_fast.learn.policy import Policy, PolicyConfig, unpack_2bit, unpack_2bit_reference
 
+PACKED_SHAPE = (C.OBS_H, C.OBS_PACKED_W)  # the env's packed screen and visited mask
 RAM_FEATURES = 48
 TINY = PolicyConfig(hidden_size=32, cnn_channels=(4, 8, 8), cnn_features=32, map_embedding=4, ram_hidden=16)
 
@@ -32,9 +34,9 @@ def obs_space(ram_features: int = RAM_FEATURES) -> gym.spaces.Dict:
 
 def test_unpack_matches_per_pixel_reference_on_random_bytes():
     rng = np.random.default_rng(0)
-    packed = rng.integers(0, 256, (3, 72, 20), dtype=np.uint8)
+    packed = rng.integers(0, 256, (3, *PACKED_SHAPE), dtype=np.uint8)
     got = unpack_2bit(torch.from_numpy(packed)).numpy()
-    assert got.shape == (3, 72, 80) and got.dtype == np.uint8
+    assert got.shape == (3, C.OBS_H, C.OBS_W) and got.dtype == np.uint8
     np.testing.assert_array_equal(got, unpack_2bit_reference(packed))
 
 
@@ -68,7 +70,7 @@ def test_default_policy_is_under_ten_million_parameters():
 
 def test_shapes_single_step_and_sequence():
     gen = torch.Generator().manual_seed(0)
-    policy = Policy(RAM_FEATURES, 7, TINY)
+    policy = Policy(RAM_FEATURES, 7, TINY, packed_shape=PACKED_SHAPE)
     state = policy.initial_state(5)
     logits, value, (h, c) = policy(random_obs((5,), gen), state, torch.zeros(5))
     assert logits.shape == (5, 7) and value.shape == (5,) and h.shape == c.shape == (5, 32)
@@ -78,7 +80,7 @@ def test_shapes_single_step_and_sequence():
 
 def test_sequence_equals_step_by_step_with_resets():
     gen = torch.Generator().manual_seed(1)
-    policy = Policy(RAM_FEATURES, 7, TINY)
+    policy = Policy(RAM_FEATURES, 7, TINY, packed_shape=PACKED_SHAPE)
     T, B = 7, 4
     obs = random_obs((T, B), gen)
     dones = torch.zeros(T, B)
@@ -96,7 +98,7 @@ def test_sequence_equals_step_by_step_with_resets():
 
 def test_done_resets_the_state_before_the_observation():
     gen = torch.Generator().manual_seed(2)
-    policy = Policy(RAM_FEATURES, 7, TINY)
+    policy = Policy(RAM_FEATURES, 7, TINY, packed_shape=PACKED_SHAPE)
     obs = random_obs((3,), gen)
     zero = policy.initial_state(3)
     other = (torch.randn(3, 32, generator=gen), torch.randn(3, 32, generator=gen))
@@ -110,7 +112,7 @@ def test_done_resets_the_state_before_the_observation():
 
 def test_all_inputs_reach_the_output():
     gen = torch.Generator().manual_seed(3)
-    policy = Policy(RAM_FEATURES, 7, TINY)
+    policy = Policy(RAM_FEATURES, 7, TINY, packed_shape=PACKED_SHAPE)
     obs = random_obs((2,), gen)
     state = policy.initial_state(2)
     with torch.no_grad():
@@ -123,16 +125,30 @@ def test_all_inputs_reach_the_output():
 
 def test_from_spaces_refuses_wrong_screen_shape():
     space = obs_space()
-    space.spaces["screen"] = gym.spaces.Box(0, 255, (72, 80), np.uint8)
+    space.spaces["screen"] = gym.spaces.Box(0, 255, (C.OBS_H, C.OBS_W), np.uint8)  # unpacked: wrong
     with pytest.raises(ValueError, match="screen"):
         Policy.from_spaces(space, gym.spaces.Discrete(7))
+
+
+def test_image_size_comes_from_the_observation_space():
+    assert Policy.from_spaces(obs_space(), gym.spaces.Discrete(7), TINY).image_shape == (C.OBS_H, C.OBS_W)
+    space = obs_space()
+    for key in ("screen", "visited"):
+        space.spaces[key] = gym.spaces.Box(0, 255, (36, 10), np.uint8)  # any packed size the CNN can take
+    policy = Policy.from_spaces(space, gym.spaces.Discrete(7), TINY)
+    assert policy.packed_shape == (36, 10) and policy.image_shape == (36, 40)
+    obs = random_obs((2,), torch.Generator())
+    obs["screen"], obs["visited"] = obs["screen"][:, :36, :10], obs["visited"][:, :36, :10]
+    assert policy(obs, policy.initial_state(2), torch.zeros(2))[0].shape == (2, 7)
+    with pytest.raises(ValueError, match="too small"):
+        Policy(RAM_FEATURES, 7, TINY, packed_shape=(8, 2))
 
 
 def test_bf16_autocast_keeps_float32_outputs_close_to_the_float32_network():
     gen = torch.Generator().manual_seed(4)
     torch.manual_seed(0)
-    fp32 = Policy(RAM_FEATURES, 7, TINY)
-    bf16 = Policy(RAM_FEATURES, 7, PolicyConfig(**{**TINY.__dict__, "bf16": True}))
+    fp32 = Policy(RAM_FEATURES, 7, TINY, packed_shape=PACKED_SHAPE)
+    bf16 = Policy(RAM_FEATURES, 7, PolicyConfig(**{**TINY.__dict__, "bf16": True}), packed_shape=PACKED_SHAPE)
     bf16.load_state_dict(fp32.state_dict())
     obs = random_obs((6, 3), gen)
     dones = torch.zeros(6, 3)

@@ -6,7 +6,7 @@ import torch
 
 from pokerl_fast.learn import ppo
 from pokerl_fast.learn.policy import Policy, PolicyConfig
-from test_policy import RAM_FEATURES, TINY, obs_space, random_obs
+from test_policy import PACKED_SHAPE, RAM_FEATURES, TINY, obs_space, random_obs
 
 
 def random_gae_inputs(T, N, seed, done_prob=0.1):
@@ -96,7 +96,7 @@ def full_batch_loss(policy, batch, cfg):
 
 
 def test_replaying_segments_from_stored_states_reproduces_the_rollout():
-    policy = Policy(RAM_FEATURES, 7, TINY)
+    policy = Policy(RAM_FEATURES, 7, TINY, packed_shape=PACKED_SHAPE)
     _, batch = synthetic_rollout(policy)
     with torch.no_grad():
         logits, values, _ = policy.forward_sequence(batch.obs, (batch.lstm_h, batch.lstm_c), batch.dones)
@@ -107,7 +107,7 @@ def test_replaying_segments_from_stored_states_reproduces_the_rollout():
 
 def test_one_update_lowers_the_loss_on_a_fixed_batch():
     torch.manual_seed(0)
-    policy = Policy(RAM_FEATURES, 7, TINY)
+    policy = Policy(RAM_FEATURES, 7, TINY, packed_shape=PACKED_SHAPE)
     _, batch = synthetic_rollout(policy)
     cfg = ppo.PPOConfig(num_steps=32, bptt=8, num_minibatches=2, update_epochs=4, learning_rate=1e-3)
     before = full_batch_loss(policy, batch, cfg)
@@ -127,7 +127,7 @@ def test_one_update_lowers_the_loss_on_a_fixed_batch():
 
 def test_one_bf16_update_lowers_the_loss_on_a_fixed_batch():
     torch.manual_seed(0)
-    policy = Policy(RAM_FEATURES, 7, PolicyConfig(**{**TINY.__dict__, "bf16": True}))
+    policy = Policy(RAM_FEATURES, 7, PolicyConfig(**{**TINY.__dict__, "bf16": True}), packed_shape=PACKED_SHAPE)
     _, batch = synthetic_rollout(policy)
     cfg = ppo.PPOConfig(num_steps=32, bptt=8, num_minibatches=2, update_epochs=4, learning_rate=1e-3)
     before = full_batch_loss(policy, batch, cfg)
@@ -143,7 +143,7 @@ def test_one_bf16_update_lowers_the_loss_on_a_fixed_batch():
 def test_update_is_reproducible_with_the_same_seed():
     def run():
         torch.manual_seed(0)
-        policy = Policy(RAM_FEATURES, 7, TINY)
+        policy = Policy(RAM_FEATURES, 7, TINY, packed_shape=PACKED_SHAPE)
         _, batch = synthetic_rollout(policy)
         cfg = ppo.PPOConfig(num_steps=32, bptt=8, num_minibatches=2)
         opt = torch.optim.Adam(policy.parameters(), lr=cfg.learning_rate)

@@ -57,7 +57,7 @@ def test_probe_check_on_synthetic_wram():
 
 
 def test_wrong_wram_size_is_refused():
-    with pytest.raises(ValueError, match="expected 8192"):
+    with pytest.raises(ValueError, match=f"expected {WRAM_SIZE}"):
         check_in_control(bytes(100))
 
 

@@ -6,6 +6,7 @@ import io
 import numpy as np
 import pytest
 
+from pokerl_fast.game import constants as C
 from pokerl_fast.game.emulator import new_pyboy
 from pokerl_fast.env.swarm import BADGE_BASE, StateArchive, make_key, plan_moves
 
@@ -141,7 +142,7 @@ def test_plan_moves():
 
 
 def _wram(pb) -> bytes:
-    return bytes(pb.memory[0xC000:0xE000])
+    return bytes(pb.memory[C.WRAM_BASE:C.WRAM_BASE + C.WRAM_SIZE])
 
 
 def _save(pb) -> bytes:

@@ -12,11 +12,11 @@ ADDR, BIT = C.EVENT_FLAGS_BY_NAME[EVENT]
 
 def set_event(env, i, name=EVENT):
     addr, bit = C.EVENT_FLAGS_BY_NAME[name]
-    np.asarray(env.emulators[i].wram_view())[addr - 0xC000] |= 1 << bit
+    np.asarray(env.emulators[i].wram_view())[addr - C.WRAM_BASE] |= 1 << bit
 
 
 def has_event(env, i):
-    return bool(np.asarray(env.emulators[i].wram_view())[ADDR - 0xC000] >> BIT & 1)
+    return bool(np.asarray(env.emulators[i].wram_view())[ADDR - C.WRAM_BASE] >> BIT & 1)
 
 
 def test_progress_is_archived_and_swarming_moves_envs_bit_exactly():
@@ -52,7 +52,7 @@ def test_badges_are_milestones_and_archive_survives_get_state():
     other = pokerl_fast.make_vec_env(2, swarm_interval=100, episode_length=10**6)
     try:
         env.reset(seed=0)
-        np.asarray(env.emulators[1].wram_view())[C.OBTAINED_BADGES - 0xC000] |= 1
+        np.asarray(env.emulators[1].wram_view())[C.OBTAINED_BADGES - C.WRAM_BASE] |= 1
         env.step(np.zeros(2, np.int64))
         assert env.milestones == {"BADGE_BOULDER": 1}
         other.reset(seed=5)

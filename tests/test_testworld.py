@@ -138,8 +138,10 @@ def test_boot_to_ready_sets_reds_start_ram(rom_path):
 def test_private_ram_stays_clear_of_red_symbols():
     red_symbols = {name: addr for name, addr in C.WRAM.items() if 0xDF00 <= addr <= 0xDFFF}
     assert set(red_symbols) <= {"wStack"}  # Red's stack area; the test world's stack is in HRAM
-    assert all(0xDF00 <= a < 0xE000 for a in PRIVATE_RAM.values())
-    read_by_project = [v for k, v in vars(C).items() if k.isupper() and isinstance(v, int) and 0xC000 <= v < 0xE000]
+    wram_end = C.WRAM_BASE + C.WRAM_SIZE
+    assert all(0xDF00 <= a < wram_end for a in PRIVATE_RAM.values())
+    read_by_project = [v for k, v in vars(C).items()
+                       if k.isupper() and isinstance(v, int) and C.WRAM_BASE <= v < wram_end]
     assert tw.READY_ADDR not in read_by_project
 
 

@@ -14,6 +14,8 @@ import os
 import pathlib
 import warnings
 
+from pokerl_fast.game import cache
+from pokerl_fast.game import constants as C
 from pokerl_fast.game.constants import (
     CUR_MAP,
     IS_IN_BATTLE,
@@ -34,8 +36,7 @@ __all__ = [
     "cache_dir_default", "make_start_state", "probe_control", "read_wram", "start_state", "verify_state",
 ]
 
-WRAM_START = 0xC000
-WRAM_SIZE = 0x2000
+WRAM_START, WRAM_SIZE = C.WRAM_BASE, C.WRAM_SIZE
 # Training runs without sound; the two settings drift apart, so states are made the same way.
 REDS_HOUSE_2F = MAP_IDS["REDS_HOUSE_2F"]
 START_XY = (3, 6)
@@ -64,7 +65,9 @@ class StartStateError(RuntimeError):
 
 def _wram_byte(wram: bytes, addr: int) -> int:
     if len(wram) != WRAM_SIZE:
-        raise ValueError(f"wram has {len(wram)} bytes, expected {WRAM_SIZE} (0xC000-0xDFFF); pass read_wram(pyboy)")
+        last = WRAM_START + WRAM_SIZE - 1
+        raise ValueError(f"wram has {len(wram)} bytes, expected {WRAM_SIZE} (0x{WRAM_START:04X}-0x{last:04X}); "
+                         "pass read_wram(pyboy)")
     return wram[addr - WRAM_START]
 
 
@@ -198,9 +201,7 @@ def verify_state(info: RomInfo, state: bytes) -> str | None:
 
 def cache_dir_default() -> pathlib.Path:
     """$POKERL_CACHE_DIR/states, or ~/.cache/pokerl_fast/states (the test world ROM sits one level up)."""
-    root = os.environ.get("POKERL_CACHE_DIR")
-    base = pathlib.Path(root).expanduser() if root else pathlib.Path.home() / ".cache" / "pokerl_fast"
-    return base / "states"
+    return cache.cache_dir("states")
 
 
 def cache_path(sha1: str, cache_dir: str | os.PathLike | None = None) -> pathlib.Path:

@@ -1,13 +1,17 @@
 """Recurrent actor-critic over the packed Pokemon Red observation.
 
 Inputs (one env step, leading dims ``B`` or ``(T, B)``):
-  screen  (72, 20) uint8  -- 72x80 shades 0..3 packed 4 pixels per byte, first pixel in the high bits
-  visited (72, 20) uint8  -- visited-tile mask, same packing (0 or 3)
+  screen  (H, W/4) uint8  -- H x W shades 0..3 packed 4 pixels per byte, first pixel in the high bits
+  visited (H, W/4) uint8  -- visited-tile mask, same packing (0 or 3)
   ram     (F,)     float  -- RAM features
   map_id  (1,)     uint8  -- current map id
 
+The packed size is the env's (for Pokemon Red the half-resolution screen, 72 x 80 pixels, in 72 x 20 bytes:
+``OBS_H`` and ``OBS_PACKED_W`` in pokerl_fast.game.constants); the policy takes it from the observation space
+(:meth:`Policy.from_spaces`) or as ``packed_shape``, and writes no size of its own.
+
 screen + visited are unpacked on the fly with shifts and masks (no lookup table, no float work before the
-stack) into a (2, 72, 80) image for a 3-layer CNN (the Atari "Nature" shape); the map id goes through an
+stack) into a (2, H, W) image for a 3-layer CNN (the Atari "Nature" shape); the map id goes through an
 embedding, the RAM vector through one MLP layer; the concatenation feeds an LSTM whose output drives a
 categorical actor and a scalar critic.
 
@@ -24,10 +28,6 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-SCREEN_SHAPE = (72, 80)
-"""Unpacked observation image size (rows, columns)."""
-PACKED_SHAPE = (72, 20)
-"""Packed observation size: 4 pixels of 2 bits per byte."""
 NUM_MAP_IDS = 256
 
 _SHIFTS = torch.tensor([6, 4, 2, 0], dtype=torch.uint8)
@@ -82,16 +82,24 @@ def _conv_out(size: int, kernel: int, stride: int) -> int:
 class Policy(nn.Module):
     """CNN + map embedding + RAM MLP -> LSTM -> actor and critic heads."""
 
-    def __init__(self, ram_features: int, num_actions: int, config: PolicyConfig | None = None):
+    def __init__(self, ram_features: int, num_actions: int, config: PolicyConfig | None = None, *,
+                 packed_shape: tuple[int, int]):
+        """``packed_shape``: (rows, bytes per row) of the packed screen and visited observations."""
         super().__init__()
         cfg = config or PolicyConfig()
         self.config = cfg
         self.ram_features = ram_features
         self.num_actions = num_actions
+        rows, packed_w = (int(n) for n in packed_shape)
+        self.packed_shape = (rows, packed_w)
+        self.image_shape = (rows, 4 * packed_w)  # the unpacked (screen, visited) image: (rows, columns)
         c1, c2, c3 = cfg.cnn_channels
-        h, w = SCREEN_SHAPE
+        h, w = self.image_shape
         for k, s in ((8, 4), (4, 2), (3, 1)):
             h, w = _conv_out(h, k, s), _conv_out(w, k, s)
+        if h < 1 or w < 1:
+            raise ValueError(f"a packed observation of {self.packed_shape} (an image of {self.image_shape}) is too "
+                             f"small for the CNN")
         self.cnn = nn.Sequential(
             layer_init(nn.Conv2d(2, c1, 8, stride=4)),
             nn.ReLU(),
@@ -118,13 +126,17 @@ class Policy(nn.Module):
 
     @classmethod
     def from_spaces(cls, observation_space, action_space, config: PolicyConfig | None = None) -> Policy:
-        """Build for a vector env's ``single_observation_space`` (Dict) and ``single_action_space`` (Discrete)."""
-        for key, shape in (("screen", PACKED_SHAPE), ("visited", PACKED_SHAPE), ("map_id", (1,))):
-            got = tuple(observation_space[key].shape)
-            if got != shape:
-                raise ValueError(f"observation {key!r} has shape {got}, the policy expects {shape}")
+        """Build for a vector env's ``single_observation_space`` (Dict) and ``single_action_space`` (Discrete);
+        the image size is the packed ``screen`` shape, which ``visited`` must share."""
+        screen, visited = (tuple(observation_space[key].shape) for key in ("screen", "visited"))
+        if len(screen) != 2 or visited != screen:
+            raise ValueError(f"observations 'screen' {screen} and 'visited' {visited}: the policy expects one packed "
+                             f"(rows, bytes per row) shape for both")
+        got = tuple(observation_space["map_id"].shape)
+        if got != (1,):
+            raise ValueError(f"observation 'map_id' has shape {got}, the policy expects (1,)")
         (ram_features,) = observation_space["ram"].shape
-        return cls(ram_features, int(action_space.n), config)
+        return cls(ram_features, int(action_space.n), config, packed_shape=screen)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

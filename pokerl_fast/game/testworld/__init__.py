@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
-import pathlib
 
 from pokerl_fast.fileio import write_atomic
+from pokerl_fast.game.cache import CACHE_ENV, cache_dir
 
 from pokerl_fast.game.testworld.drive import (
     approach,
@@ -96,19 +95,11 @@ __all__ = [
     "room", "room_of_map", "event_bit", "special_at", "find_path",
 ]
 
-CACHE_ENV = "POKERL_CACHE_DIR"
-
 
 @functools.lru_cache(maxsize=1)
 def build_testworld_rom() -> bytes:
     """The test world ROM image: 32 KiB, byte-identical on every call (built once per process)."""
     return build_rom()
-
-
-def cache_dir() -> pathlib.Path:
-    """$POKERL_CACHE_DIR, or ~/.cache/pokerl_fast."""
-    env = os.environ.get(CACHE_ENV)
-    return pathlib.Path(env) if env else pathlib.Path.home() / ".cache" / "pokerl_fast"
 
 
 def testworld_rom_path() -> str:
