@@ -168,3 +168,29 @@ def test_threads_vs_processes(benchmark, report, rom_and_state):
                note=f"threads {thread_rate:.0f}/s, processes {proc_rate:.0f}/s")
     finally:
         env.close()
+
+
+@pytest.mark.benchmark(group="env-step")
+def test_save_load_round_trip_vs_bytesio(benchmark, report, rom_and_state):
+    """A save + load of one emulator's state through the bridge's C buffer vs PyBoy's own BytesIO path."""
+    rom, state = rom_and_state
+    pb = raw_pyboy(rom, state)
+    env = make_env(1, rom, state, num_threads=1)
+    emu = env.emulators[0]
+    try:
+        def ours():
+            emu.load_state(emu.save_state())
+
+        def pyboys():
+            f = io.BytesIO()
+            pb.save_state(f)
+            f.seek(0)
+            pb.load_state(f)
+
+        theirs_rate, ours_rate = best_rates([pyboys, ours], rounds=3, seconds=0.5)
+        benchmark.pedantic(ours, rounds=50, iterations=1)
+        report("save+load round trip: bridge / PyBoy BytesIO (speed ratio)", ours_rate / theirs_rate,
+               note=f"bridge {1e3 / ours_rate:.2f} ms, BytesIO {1e3 / theirs_rate:.2f} ms")
+    finally:
+        env.close()
+        pb.stop(save=False)

@@ -9,7 +9,7 @@ import pytest
 
 from pokerl_fast.game import constants as C
 from pokerl_fast.env import reference as ref
-from pokerl_fast._native import _kernels as K
+from pokerl_fast._native import _core as K
 
 from conftest import rate
 
@@ -18,8 +18,8 @@ COLOURS = np.array([[255, 255, 255, 255], [153, 153, 153, 255], [85, 85, 85, 255
 
 
 def game_like_wram(rng):
-    w = rng.integers(0, 256, 8192, dtype=np.uint8)
-    base = 0xC000
+    w = rng.integers(0, 256, C.WRAM_SIZE, dtype=np.uint8)
+    base = C.WRAM_BASE
     w[C.CUR_MAP - base] = C.MAPS[rng.integers(len(C.MAPS))][0]
     w[C.X_COORD - base], w[C.Y_COORD - base] = rng.integers(0, 18, 2)
     w[C.PARTY_COUNT - base] = 6
@@ -32,10 +32,10 @@ def game_like_wram(rng):
 def world():
     rng = np.random.default_rng(0)
     wram = np.stack([game_like_wram(rng) for _ in range(NUM_ENVS)])
-    screen = COLOURS[rng.integers(0, 4, (NUM_ENVS, 144, 160))]
+    screen = COLOURS[rng.integers(0, 4, (NUM_ENVS, C.SCREEN_H, C.SCREEN_W))]
     weights = np.ones(K.NUM_TERMS, np.float32)
     buffers = K.allocate_buffers(NUM_ENVS)
-    kernels = K.Kernels(NUM_ENVS, np.array([a.ctypes.data for a in wram], np.uint64),
+    kernels = K.Batch.from_pointers(NUM_ENVS, np.array([a.ctypes.data for a in wram], np.uint64),
                         np.array([a.ctypes.data for a in screen], np.uint64), weights, buffers)
     kernels.update()
     env = ref.ReferenceEnv(weights)

@@ -1,14 +1,20 @@
 // One env = one EnvCore: pointers into Python-owned buffers first, then its state.
 // Batch owns the envs and loops over them natively; Python allocates every buffer once and binds rows.
+// Batch::step is a whole vector step in one call: each env's emulation (step.h) and its update (decode,
+// exploration, reward, observations) run back to back on the same thread, the envs spread over OpenMP
+// threads.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "explore.h"
 #include "obs.h"
 #include "ram.h"
 #include "reward.h"
+#include "step.h"
 
 namespace pokerl {
 
@@ -73,6 +79,12 @@ inline void reset_env(EnvCore& e) {
     write_outputs(e, 0.0);
 }
 
+// The shared heat map gains one on the env's tile; envs on other threads may count the same tile.
+inline void count_visit(uint32_t* global_counts, const RamState& s) {
+    const int g = global_tile(s.map, s.x, s.y);
+    if (g >= 0) __atomic_fetch_add(&global_counts[g], 1u, __ATOMIC_RELAXED);
+}
+
 // One step for one env. global_counts (KANTO_HEIGHT x KANTO_WIDTH) gains one per update on the env's tile:
 // a heat map of steps spent, over all envs.
 inline void update_env(EnvCore& e, const float* weights, uint32_t* global_counts) {
@@ -82,14 +94,19 @@ inline void update_env(EnvCore& e, const float* weights, uint32_t* global_counts
     }
     decode_ram(e.wram, e.ram);
     e.explore.visit(e.ram.map, e.ram.x, e.ram.y);
-    const int g = global_tile(e.ram.map, e.ram.x, e.ram.y);
-    if (g >= 0) ++global_counts[g];
+    count_visit(global_counts, e.ram);
     const double r = reward_step(e.rew, e.ram, e.explore.count, weights);
     write_outputs(e, r);
 }
 
 struct Batch {
     std::vector<EnvCore> envs;
+    std::vector<std::shared_ptr<Driver>> drivers;  // one per env; empty for a kernels-only batch
+    const uint8_t* masks = nullptr;     // (num_actions, 2) joypad masks (directional, standard)
+    int num_actions = 0;
+    StepConfig config;
+    int num_threads = 1;
+    int32_t* frames = nullptr;          // num_envs: frames each env's last step ticked, Python-owned
     const float* weights = nullptr;     // NUM_TERMS, Python-owned (edits take effect on the next update)
     uint32_t* global_counts = nullptr;  // KANTO_HEIGHT x KANTO_WIDTH, Python-owned
 
@@ -103,18 +120,33 @@ struct Batch {
         for (int64_t i = 0; i < n; ++i) reset_env(envs[ids[i]]);
     }
 
+    void step_env(int i, int64_t action) {
+        const uint8_t* m = masks + 2 * action;
+        frames[i] = drivers[i]->run(m[0], m[1], config);
+        update_env(envs[i], weights, global_counts);
+    }
+
+    // One vector step: actions already checked to lie in [0, num_actions).
+    void step(const int64_t* actions) {
+        const int n = int(envs.size());
+        if (num_threads <= 1) {  // no OpenMP at all: also safe in a process forked after OpenMP was used
+            for (int i = 0; i < n; ++i) step_env(i, actions[i]);
+            return;
+        }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(num_threads)
+        for (int i = 0; i < n; ++i) step_env(i, actions[i]);
+    }
+
     // Runs one kernel over all envs (benchmarks). Stages after decode use the last decoded RAM.
     void run_stage(int stage) {
         for (auto& e : envs) {
             switch (stage) {
                 case S_ALL: update_env(e, weights, global_counts); break;
                 case S_DECODE: decode_ram(e.wram, e.ram); break;
-                case S_EXPLORE: {
+                case S_EXPLORE:
                     e.explore.visit(e.ram.map, e.ram.x, e.ram.y);
-                    const int g = global_tile(e.ram.map, e.ram.x, e.ram.y);
-                    if (g >= 0) ++global_counts[g];
+                    count_visit(global_counts, e.ram);
                     break;
-                }
                 case S_REWARD: *e.reward = float(reward_step(e.rew, e.ram, e.explore.count, weights)); break;
                 case S_SCREEN: encode_screen_of(e); break;
                 case S_VISITED: encode_visited(e.explore, e.ram.map, e.ram.x, e.ram.y, e.obs_visited); break;
@@ -124,5 +156,44 @@ struct Batch {
         }
     }
 };
+
+// The per-env state a checkpoint keeps, as one table read by export and import alike. Each field is
+// `count` values of one dtype at a fixed place in EnvCore. Exploration's fallback pages (variable size)
+// and the shared heat map travel beside the table.
+enum FieldType : int { F_U8, F_I32, F_I64, F_U64, F_F64 };
+constexpr int FIELD_TYPE_SIZE[] = {1, 4, 8, 8, 8};
+
+struct StateField {
+    const char* name;
+    int type;
+    int count;
+    void* (*at)(EnvCore& e);
+};
+
+static_assert(sizeof(bool) == 1, "started is stored as one byte");
+inline const std::vector<StateField>& state_fields() {
+    static const std::vector<StateField> fields = {
+        {"started", F_U8, 1, [](EnvCore& e) -> void* { return &e.started; }},
+        {"explore_bits", F_U64, EXPLORE_WORDS, [](EnvCore& e) -> void* { return e.explore.bits.data(); }},
+        {"reward_score", F_F64, NUM_TERMS, [](EnvCore& e) -> void* { return e.rew.score; }},
+        {"reward_sums", F_F64, NUM_TERMS, [](EnvCore& e) -> void* { return e.rew.sums; }},
+        {"reward_heal", F_F64, 1, [](EnvCore& e) -> void* { return &e.rew.heal; }},
+        {"reward_battles_won", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.battles_won; }},
+        {"reward_blackouts", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.blackouts; }},
+        {"reward_event_base", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.event_base; }},
+        {"reward_items_seen", F_U64, 4, [](EnvCore& e) -> void* { return e.rew.items_seen; }},
+        {"prev_in_battle", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.prev_in_battle; }},
+        {"prev_party_count", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.prev_party_count; }},
+        {"prev_blackout", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.prev_blackout; }},
+        {"prev_hp_fraction", F_F64, 1, [](EnvCore& e) -> void* { return &e.rew.prev_hp_fraction; }},
+    };
+    return fields;
+}
+
+// Exploration was loaded field by field (explore_bits); its count and fallback pages follow from the triples.
+inline void load_exploration(EnvCore& e, const int32_t* triples, int64_t n_triples) {
+    std::vector<uint64_t> words(e.explore.bits);
+    e.explore.load(words.data(), triples, n_triples);
+}
 
 }  // namespace pokerl

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from pokerl_fast.game import constants as C
-from pokerl_fast._native import _emu
+from pokerl_fast._native import _core
+from pokerl_fast.env.emulator import Emulator
 from pokerl_fast.game import testworld
 from pokerl_fast.game.emulator import new_pyboy
 
@@ -20,17 +21,17 @@ def new_testworld_pyboy():
 @pytest.fixture
 def booted():
     pb = new_testworld_pyboy()
-    emu = _emu.Emulator(pb)
+    emu = Emulator(pb)
     testworld.boot(pb)
     yield pb, emu
     pb.stop(save=False)
 
 
 def assert_views_match(pb, emu):
-    assert bytes(emu.wram_view()) == bytes(pb.memory[0xC000:0xE000])
-    assert bytes(emu.hram_view()) == bytes(pb.memory[0xFF80:0xFFFF])
+    assert bytes(emu.wram_view()) == bytes(pb.memory[C.WRAM_BASE:C.WRAM_BASE + C.WRAM_SIZE])
+    assert bytes(emu.hram_view()) == bytes(pb.memory[C.HRAM_BASE:C.HRAM_BASE + C.HRAM_SIZE])
     assert bytes(emu.vram_view()) == bytes(pb.memory[0x8000:0xA000])
-    assert bytes(emu.oam_view()) == bytes(pb.memory[0xFE00:0xFEA0])
+    assert bytes(emu.oam_view()) == bytes(pb.memory[C.OAM_BASE:C.OAM_BASE + C.OAM_SIZE])
     assert np.array_equal(np.asarray(emu.screen_view()), pb.screen.ndarray)
 
 
@@ -48,15 +49,15 @@ def test_every_address_the_project_reads_matches(booted):
     """The named addresses (generated constants) read through the bridge equal pyboy.memory."""
     pb, emu = booted
     wram = np.asarray(emu.wram_view())
-    names = [n for n in dir(C) if n.isupper() and isinstance(getattr(C, n), int) and 0xC000 <= getattr(C, n) < 0xE000]
+    names = [n for n in dir(C) if n.isupper() and isinstance(getattr(C, n), int) and C.WRAM_BASE <= getattr(C, n) < C.WRAM_BASE + C.WRAM_SIZE]
     assert len(names) > 15
     rng = np.random.default_rng(1)
     for _ in range(60):
         emu.run_frames(BUTTONS[rng.integers(len(BUTTONS))], 8, 24)
         for n in names:
             addr = getattr(C, n)
-            assert wram[addr - 0xC000] == pb.memory[addr], n
-    events = bytes(wram[C.EVENT_FLAGS - 0xC000:C.EVENT_FLAGS - 0xC000 + C.EVENT_FLAGS_BYTES])
+            assert wram[addr - C.WRAM_BASE] == pb.memory[addr], n
+    events = bytes(wram[C.EVENT_FLAGS - C.WRAM_BASE:C.EVENT_FLAGS - C.WRAM_BASE + C.EVENT_FLAGS_BYTES])
     assert events == bytes(pb.memory[C.EVENT_FLAGS:C.EVENT_FLAGS + C.EVENT_FLAGS_BYTES])
 
 
@@ -73,7 +74,7 @@ def test_run_frames_equals_pyboy_button_and_tick(booted):
             emu.run_frames(b, 8, 24)
             other.button(b, 8)
             other.tick(24, render=True)
-            assert bytes(emu.wram_view()) == bytes(other.memory[0xC000:0xE000])
+            assert bytes(emu.wram_view()) == bytes(other.memory[C.WRAM_BASE:C.WRAM_BASE + C.WRAM_SIZE])
         assert np.array_equal(np.asarray(emu.screen_view()), other.screen.ndarray)
     finally:
         other.stop(save=False)
@@ -98,10 +99,12 @@ def test_wram_address_is_stable_across_ticks_and_loads(booted):
     pb, emu = booted
     addr = emu.wram_address
     screen = emu.screen_address
+    live = emu.bridge.live_addresses()
     s = emu.save_state()
     emu.run_frames("up", 8, 24)
     emu.load_state(s)
     assert emu.wram_address == addr and emu.screen_address == screen
+    assert emu.bridge.live_addresses() == live  # the ports the core holds still point at PyBoy's memories
 
 
 def test_adaptive_step_ends_when_ready_and_never_before_min(booted):
@@ -110,7 +113,7 @@ def test_adaptive_step_ends_when_ready_and_never_before_min(booted):
     frames = [emu.run_frames("a", 8, 24, min_frames=12, adaptive=True) for _ in range(20)]
     assert all(12 <= f <= 24 for f in frames)
     # Idle in a ready state: the step is cut at the minimum.
-    assert wram[C.JOY_IGNORE - 0xC000] == 0 and wram[C.WALK_COUNTER - 0xC000] == 0
+    assert wram[C.JOY_IGNORE - C.WRAM_BASE] == 0 and wram[C.WALK_COUNTER - C.WRAM_BASE] == 0
     assert emu.run_frames("", 0, 24, min_frames=12, adaptive=True) == 12
 
 
@@ -123,4 +126,4 @@ def test_truncated_state_is_refused(booted):
 
 def test_rejects_non_pyboy():
     with pytest.raises(TypeError):
-        _emu.Emulator(object())
+        Emulator(object())

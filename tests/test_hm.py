@@ -12,7 +12,8 @@ import pokerl_fast
 from pokerl_fast.game import constants as C
 from pokerl_fast.env import reference as ref
 from pokerl_fast.game import testworld as tw
-from pokerl_fast._native import _emu
+from pokerl_fast._native import _core
+from pokerl_fast.env.emulator import Emulator
 from pokerl_fast.game.emulator import new_pyboy
 from pokerl_fast.game.testworld import layout as L
 
@@ -60,9 +61,9 @@ def test_hm_plan_matches_reference_on_random_wram():
         wram = random_hm_wram(rng)
         facing = int(wram[C.PLAYER_FACING - W])
         dmask = DPAD.get(facing, 0x8) if rng.random() < 0.8 else int(rng.choice([0, 1, 2, 4, 8, 3]))
-        native = _emu.hm_plan(wram, dmask)
+        native = _core.hm_plan(wram, dmask)
         assert native == ref.hm_plan(wram, dmask), (dmask, native)
-        assert _emu.hm_strength_ready(wram) == ref.strength_ready(wram)
+        assert _core.hm_strength_ready(wram) == ref.strength_ready(wram)
         kinds[native[0]] += 1
     # the generator reaches every outcome, so agreement is not vacuous
     assert min(kinds.values()) > 200, kinds
@@ -75,21 +76,21 @@ def test_hm_plan_cases():
     wram[C.TILE_MAP - W + row * C.TILE_MAP_WIDTH + col] = C.CUT_TREE_TILE_OVERWORLD
     wram[C.PARTY_COUNT - W] = 3
     wram[C.PARTY_MON1_MOVES - W + 2 * C.PARTY_MON_STRIDE + 3] = C.MOVE_CUT  # third mon, last slot
-    assert _emu.hm_plan(wram, 0x4) == (0, -1, 0, 0)  # no Cascade badge
+    assert _core.hm_plan(wram, 0x4) == (0, -1, 0, 0)  # no Cascade badge
     wram[C.OBTAINED_BADGES - W] = 1 << C.BIT_CASCADEBADGE
-    assert _emu.hm_plan(wram, 0x4) == (1, 2, C.FIELD_MOVE_CUT, 0)
+    assert _core.hm_plan(wram, 0x4) == (1, 2, C.FIELD_MOVE_CUT, 0)
     addr, bit = C.EVENT_FLAGS_BY_NAME["EVENT_GOT_POKEDEX"]
     wram[addr - W] |= 1 << bit
-    assert _emu.hm_plan(wram, 0x4) == (1, 2, C.FIELD_MOVE_CUT, 1)  # POKEMON is the second start-menu entry
-    assert _emu.hm_plan(wram, 0x8)[0] == 0  # pushing left while facing up: not toward the tree
-    assert _emu.hm_plan(wram, 0)[0] == 0  # no d-pad press
+    assert _core.hm_plan(wram, 0x4) == (1, 2, C.FIELD_MOVE_CUT, 1)  # POKEMON is the second start-menu entry
+    assert _core.hm_plan(wram, 0x8)[0] == 0  # pushing left while facing up: not toward the tree
+    assert _core.hm_plan(wram, 0)[0] == 0  # no d-pad press
     wram[C.JOY_IGNORE - W] = 0xFF
-    assert _emu.hm_plan(wram, 0x4)[0] == 0  # a text box or script is running
+    assert _core.hm_plan(wram, 0x4)[0] == 0  # a text box or script is running
     wram[C.JOY_IGNORE - W] = 0
     wram[C.PARTY_COUNT - W] = 2  # the mon with Cut is beyond the party count
-    assert _emu.hm_plan(wram, 0x4)[0] == 0
-    with pytest.raises(ValueError, match="8192 bytes"):
-        _emu.hm_plan(np.zeros(10, np.uint8), 0)
+    assert _core.hm_plan(wram, 0x4)[0] == 0
+    with pytest.raises(ValueError, match=f"{C.WRAM_SIZE} uint8 bytes"):
+        _core.hm_plan(np.zeros(10, np.uint8), 0)
 
 
 # ------------------------------------------------------------------ the macro in the real emulator
@@ -134,7 +135,7 @@ def state_facing(cell, **party) -> bytes:
 
 def emulator_from(state: bytes):
     pb = new_pyboy(tw.testworld_rom_path())
-    emu = _emu.Emulator(pb, native_screen=True)
+    emu = Emulator(pb, native_screen=True)
     emu.load_state(state)
     return pb, emu
 
@@ -154,12 +155,12 @@ def test_auto_hm_cuts_the_tree_through_the_menus(pokedex, party_menu_item, cut_m
     pb, emu = emulator_from(state_facing(TREE, movesets=moves, pokedex=pokedex, party_menu_item=party_menu_item))
     try:
         assert front_tile(pb) == C.CUT_TREE_TILE_OVERWORLD
-        frames = emu.run_frames("up", helpers=_emu.HELPER_AUTO_HM)
+        frames = emu.run_frames("up", helpers=_core.HELPER_AUTO_HM)
         assert (emu.hm_used, emu.hm_aborted) == (1, 0)
         assert frames > 10 * 24  # the menus ran inside this one step
         assert front_tile(pb) != C.CUT_TREE_TILE_OVERWORLD  # the tree is gone
         assert pb.memory[C.JOY_IGNORE] == 0 and not tw.in_menu(pb)  # back in control, menus closed
-        emu.run_frames("up", helpers=_emu.HELPER_AUTO_HM)
+        emu.run_frames("up", helpers=_core.HELPER_AUTO_HM)
         assert tw.position(pb) == (ROUTE, TREE)  # and the player walks where it stood
     finally:
         pb.stop(save=False)
@@ -171,7 +172,7 @@ def test_auto_hm_leaves_the_tree_when_it_may_not_cut(case):
     badges = 0 if case == "no badge" else ALL_HM_BADGES
     pb, emu = emulator_from(state_facing(TREE, movesets=moves, badges=badges))
     try:
-        helpers = 0 if case == "helper off" else _emu.HELPER_AUTO_HM
+        helpers = 0 if case == "helper off" else _core.HELPER_AUTO_HM
         button = "left" if case == "pushing sideways" else "up"
         frames = emu.run_frames(button, helpers=helpers)
         assert frames == 24 and emu.hm_used == 0 and emu.hm_aborted == 0
@@ -186,11 +187,11 @@ def test_auto_hm_surfs_onto_the_water():
     pb, emu = emulator_from(state_facing(WATER, movesets=[[TACKLE], [C.MOVE_SURF, C.MOVE_STRENGTH]]))
     try:
         assert front_tile(pb) == C.WATER_TILE
-        emu.run_frames("up", helpers=_emu.HELPER_AUTO_HM)
+        emu.run_frames("up", helpers=_core.HELPER_AUTO_HM)
         assert emu.hm_used == 1 and pb.memory[C.WALK_BIKE_SURF_STATE] == C.SURF_STATE_SURFING
-        emu.run_frames("up", helpers=_emu.HELPER_AUTO_HM)
+        emu.run_frames("up", helpers=_core.HELPER_AUTO_HM)
         assert tw.position(pb) == (ROUTE, WATER)
-        emu.run_frames("up", helpers=_emu.HELPER_AUTO_HM)  # already surfing: no menus again
+        emu.run_frames("up", helpers=_core.HELPER_AUTO_HM)  # already surfing: no menus again
         assert emu.hm_used == 1
     finally:
         pb.stop(save=False)
@@ -202,9 +203,9 @@ def test_auto_hm_keeps_strength_on_so_the_boulder_moves(knows_strength):
     pb, emu = emulator_from(state_facing(BOULDER, movesets=moves))
     try:
         start = tw.position(pb)
-        emu.run_frames("up", helpers=_emu.HELPER_AUTO_HM)  # push (the flag is set after the first step)
+        emu.run_frames("up", helpers=_core.HELPER_AUTO_HM)  # push (the flag is set after the first step)
         for _ in range(3):
-            emu.run_frames("up", helpers=_emu.HELPER_AUTO_HM)
+            emu.run_frames("up", helpers=_core.HELPER_AUTO_HM)
         strength = pb.memory[C.STATUS_FLAGS1] >> C.BIT_STRENGTH_ACTIVE & 1
         assert strength == knows_strength and emu.hm_used == 0  # no menus for Strength
         moved = tw.position(pb) != start
@@ -243,7 +244,7 @@ def test_red_start_menu_behaves_as_the_macro_expects(tmp_path):
     pb, emu = None, None
     try:
         pb = new_pyboy(rom)
-        emu = _emu.Emulator(pb)
+        emu = Emulator(pb)
         emu.load_state(start_state(rom, cache_dir=tmp_path))
         assert pb.memory[C.CUR_MAP_TILESET] == 4
         pb.memory[C.MAX_MENU_ITEM] = 0xFF
@@ -289,11 +290,11 @@ def test_auto_hm_gives_up_within_a_bound_when_no_menu_answers(tmp_path):
     rom.write_bytes(a.rom(title="HM ABORT TEST"))
     pb = new_pyboy(str(rom))
     try:
-        emu = _emu.Emulator(pb, native_screen=True)
+        emu = Emulator(pb, native_screen=True)
         emu.tick(120)  # the boot ROM hands over near frame 64
         wram = np.asarray(emu.wram_view())
-        assert _emu.hm_plan(wram, 0x4) == (1, 0, C.FIELD_MOVE_CUT, 0)
-        frames = emu.run_frames("up", helpers=_emu.HELPER_AUTO_HM)
+        assert _core.hm_plan(wram, 0x4) == (1, 0, C.FIELD_MOVE_CUT, 0)
+        frames = emu.run_frames("up", helpers=_core.HELPER_AUTO_HM)
         assert (emu.hm_used, emu.hm_aborted) == (0, 1)
         # the step (24) + 3 START presses each followed by an 80-frame wait (3 * (24 + 80)) + 4 B presses (4 * 24)
         assert frames == 24 + 3 * (24 + 80) + 4 * 24

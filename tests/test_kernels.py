@@ -6,7 +6,7 @@ import pytest
 
 from pokerl_fast.game import constants as C
 from pokerl_fast.env import reference as ref
-from pokerl_fast._native import _kernels as K
+from pokerl_fast._native import _core as K
 from pokerl_fast.game.emulator import new_pyboy
 
 COLOURS = np.array([[255, 255, 255, 255], [153, 153, 153, 255], [85, 85, 85, 255], [0, 0, 0, 255]], np.uint8)
@@ -15,16 +15,16 @@ UNMAPPED = [m for m in range(256) if m not in ref.MAP_OFFSETS]
 
 
 def at(addr):
-    return addr - 0xC000
+    return addr - C.WRAM_BASE
 
 
 def random_screen(rng):
-    return COLOURS[rng.integers(0, 4, (144, 160))]
+    return COLOURS[rng.integers(0, 4, (C.SCREEN_H, C.SCREEN_W))]
 
 
 def plausible_wram(rng):
     """Random bytes with the fields the kernels read set to values the game could hold."""
-    w = rng.integers(0, 256, 8192, dtype=np.uint8)
+    w = rng.integers(0, 256, C.WRAM_SIZE, dtype=np.uint8)
     w[at(C.CUR_MAP)] = rng.choice(MAPPED)
     w[at(C.X_COORD)], w[at(C.Y_COORD)] = rng.integers(0, 20, 2)
     w[at(C.PARTY_COUNT)] = rng.integers(1, 7)
@@ -53,7 +53,7 @@ class Harness:
         self.buffers = K.allocate_buffers(num_envs)
         wptr = np.array([self.wram[i].ctypes.data for i in range(num_envs)], np.uint64)
         sptr = np.array([self.screen[i].ctypes.data for i in range(num_envs)], np.uint64)
-        self.k = K.Kernels(num_envs, wptr, sptr, self.weights, self.buffers, global_counts)
+        self.k = K.Batch.from_pointers(num_envs, wptr, sptr, self.weights, self.buffers, global_counts)
         self.refs = [ref.ReferenceEnv(self.weights) for _ in range(num_envs)]
         self.ref_counts = np.zeros(K.KANTO_SHAPE, np.uint32)
 
@@ -85,7 +85,7 @@ def test_exported_names_match_reference():
     assert K.RAM_FEATURE_NAMES == ref.RAM_FEATURE_NAMES
     assert K.NUM_RAM_FEATURES == len(ref.RAM_FEATURE_NAMES) == 30
     assert K.KANTO_SHAPE == (C.KANTO_HEIGHT, C.KANTO_WIDTH)
-    assert K.OBS_SCREEN_SHAPE == K.OBS_VISITED_SHAPE == (72, 20)
+    assert K.OBS_SCREEN_SHAPE == K.OBS_VISITED_SHAPE == (C.OBS_H, C.OBS_PACKED_W)
 
 
 def assert_decode_equal(got, want):
@@ -98,13 +98,13 @@ def assert_decode_equal(got, want):
 def test_decode_random_wram_matches_reference(plausible):
     rng = np.random.default_rng(1)
     for _ in range(150):
-        w = plausible_wram(rng) if plausible else rng.integers(0, 256, 8192, dtype=np.uint8)
+        w = plausible_wram(rng) if plausible else rng.integers(0, 256, C.WRAM_SIZE, dtype=np.uint8)
         assert_decode_equal(K.decode(w), ref.decode_ram(w))
         assert K.ready_for_input(w) == ref.ready_for_input(w)
 
 
 def test_decode_party_count_over_six_clamps_and_empty_slots_are_zero():
-    w = np.full(8192, 0x11, np.uint8)
+    w = np.full(C.WRAM_SIZE, 0x11, np.uint8)
     w[at(C.PARTY_COUNT)] = 0xFF
     d = K.decode(w)
     assert d["party_count"] == 6
@@ -118,7 +118,7 @@ def test_decode_party_count_over_six_clamps_and_empty_slots_are_zero():
 
 
 def test_decode_bag_stops_at_ff_and_at_twenty():
-    w = np.zeros(8192, np.uint8)
+    w = np.zeros(C.WRAM_SIZE, np.uint8)
     w[at(C.NUM_BAG_ITEMS)] = 10
     w[at(C.BAG_ITEMS): at(C.BAG_ITEMS) + 9] = (1, 9, 2, 8, 3, 7, 0xFF, 5, 5)
     d = K.decode(w)
@@ -131,7 +131,7 @@ def test_decode_bag_stops_at_ff_and_at_twenty():
 
 
 def test_decode_money_bcd_and_big_endian_hp():
-    w = np.zeros(8192, np.uint8)
+    w = np.zeros(C.WRAM_SIZE, np.uint8)
     w[at(C.PLAYER_MONEY): at(C.PLAYER_MONEY) + 3] = (0x12, 0x34, 0x56)
     w[at(C.PARTY_COUNT)] = 1
     w[at(C.PARTY_MON1_HP): at(C.PARTY_MON1_HP) + 2] = (0x01, 0x02)
@@ -142,7 +142,7 @@ def test_decode_money_bcd_and_big_endian_hp():
 
 
 def test_ready_for_input_reads_joy_ignore_and_walk_counter():
-    w = np.full(8192, 7, np.uint8)
+    w = np.full(C.WRAM_SIZE, 7, np.uint8)
     assert not K.ready_for_input(w)
     w[at(C.JOY_IGNORE)] = 0
     assert not K.ready_for_input(w)
@@ -150,7 +150,7 @@ def test_ready_for_input_reads_joy_ignore_and_walk_counter():
     assert K.ready_for_input(w)
     w[at(C.JOY_IGNORE)] = 1
     assert not K.ready_for_input(w.tobytes())
-    with pytest.raises(ValueError, match="8192"):
+    with pytest.raises(ValueError, match=str(C.WRAM_SIZE)):
         K.ready_for_input(w[:100])
 
 
@@ -165,7 +165,7 @@ def test_encode_screen_random_matches_reference():
 
 
 def test_encode_screen_samples_top_left_pixel_and_packs_high_bits_first():
-    s = np.broadcast_to(COLOURS[0], (144, 160, 4)).copy()
+    s = np.broadcast_to(COLOURS[0], (C.SCREEN_H, C.SCREEN_W, C.SCREEN_CHANNELS)).copy()
     assert not K.encode_screen(s).any()
     s[0, 0] = COLOURS[3]       # obs pixel (0, 0) -> shade 3 in the top two bits
     s[0, 2] = COLOURS[1]       # obs pixel (0, 1) -> shade 1
@@ -503,7 +503,7 @@ def test_get_set_state_resumes_bit_for_bit():
     buffers = K.allocate_buffers(3)
     wptr = np.array([a.wram[i].ctypes.data for i in range(3)], np.uint64)
     sptr = np.array([a.screen[i].ctypes.data for i in range(3)], np.uint64)
-    b = K.Kernels(3, wptr, sptr, a.weights, buffers)
+    b = K.Batch.from_pointers(3, wptr, sptr, a.weights, buffers)
     b.set_state(state)
     for name in ("visited", "screen", "ram", "term_sums", "info_explore", "info_events"):
         np.testing.assert_array_equal(buffers[name], a.buffers[name], err_msg=name)
@@ -543,34 +543,35 @@ def test_first_update_without_reset_starts_the_episode():
 
 
 @pytest.mark.parametrize("mutate, message", [
-    (lambda b: b.__setitem__("screen", np.zeros((2, 72, 21), np.uint8)), r"buffers\['screen'\].*shape \(2, 72, 20\)"),
+    (lambda b: b.__setitem__("screen", np.zeros((2, C.OBS_H, C.OBS_PACKED_W + 1), np.uint8)),
+     rf"buffers\['screen'\].*shape \(2, {C.OBS_H}, {C.OBS_PACKED_W}\)"),
     (lambda b: b.__setitem__("reward", np.zeros(2, np.float64)), r"buffers\['reward'\].*float32"),
     (lambda b: b.__setitem__("ram", np.zeros((30, 2), np.float32).T), r"buffers\['ram'\].*C-contiguous"),
     (lambda b: b.pop("info_x"), r"missing \['info_x'\].*allocate_buffers"),
 ])
 def test_bad_buffers_are_refused_with_what_to_fix(mutate, message):
-    wram = np.zeros((2, 8192), np.uint8)
-    screen = np.zeros((2, 144, 160, 4), np.uint8)
+    wram = np.zeros((2, C.WRAM_SIZE), np.uint8)
+    screen = np.zeros((2, C.SCREEN_H, C.SCREEN_W, C.SCREEN_CHANNELS), np.uint8)
     ptrs = np.array([wram[0].ctypes.data, wram[1].ctypes.data], np.uint64)
     sptrs = np.array([screen[0].ctypes.data, screen[1].ctypes.data], np.uint64)
     buffers = K.allocate_buffers(2)
     mutate(buffers)
     with pytest.raises(ValueError, match=message):
-        K.Kernels(2, ptrs, sptrs, np.ones(K.NUM_TERMS, np.float32), buffers)
+        K.Batch.from_pointers(2, ptrs, sptrs, np.ones(K.NUM_TERMS, np.float32), buffers)
 
 
 def test_bad_pointers_and_weights_are_refused():
     buffers = K.allocate_buffers(2)
-    wram = np.zeros((2, 8192), np.uint8)
+    wram = np.zeros((2, C.WRAM_SIZE), np.uint8)
     ok = np.array([wram[0].ctypes.data, wram[1].ctypes.data], np.uint64)
     w = np.ones(K.NUM_TERMS, np.float32)
     with pytest.raises(ValueError, match=r"wram_ptrs has null addresses at envs \[1\]"):
-        K.Kernels(2, np.array([ok[0], 0], np.uint64), ok, w, buffers)
+        K.Batch.from_pointers(2, np.array([ok[0], 0], np.uint64), ok, w, buffers)
     with pytest.raises(ValueError, match=r"screen_ptrs must be uint64 of shape \(2,\)"):
-        K.Kernels(2, ok, ok.astype(np.int64), w, buffers)
+        K.Batch.from_pointers(2, ok, ok.astype(np.int64), w, buffers)
     with pytest.raises(ValueError, match=r"weights must have dtype float32 and shape \(10,\)"):
-        K.Kernels(2, ok, ok, np.ones(9, np.float32), buffers)
-    k = K.Kernels(2, ok, ok, w, buffers)
+        K.Batch.from_pointers(2, ok, ok, np.ones(9, np.float32), buffers)
+    k = K.Batch.from_pointers(2, ok, ok, w, buffers)
     with pytest.raises(IndexError, match="env_ids"):
         k.reset([2])
     with pytest.raises(ValueError, match="state is missing"):
@@ -586,10 +587,10 @@ class RealWorld:
 
     def __init__(self, pb, weights):
         self.pb = pb
-        self.wram = np.zeros((1, 8192), np.uint8)
-        self.screen = np.zeros((1, 144, 160, 4), np.uint8)
+        self.wram = np.zeros((1, C.WRAM_SIZE), np.uint8)
+        self.screen = np.zeros((1, C.SCREEN_H, C.SCREEN_W, C.SCREEN_CHANNELS), np.uint8)
         self.buffers = K.allocate_buffers(1)
-        self.k = K.Kernels(1, np.array([self.wram.ctypes.data], np.uint64),
+        self.k = K.Batch.from_pointers(1, np.array([self.wram.ctypes.data], np.uint64),
                            np.array([self.screen.ctypes.data], np.uint64), weights, self.buffers)
         self.env = ref.ReferenceEnv(weights)
         self.counts = np.zeros(K.KANTO_SHAPE, np.uint32)
@@ -598,7 +599,7 @@ class RealWorld:
         self.battles = 0
 
     def compare(self):
-        self.wram[0] = np.asarray(self.pb.memory[0xC000:0xE000], np.uint8)
+        self.wram[0] = np.asarray(self.pb.memory[C.WRAM_BASE:C.WRAM_BASE + C.WRAM_SIZE], np.uint8)
         self.screen[0] = self.pb.screen.ndarray
         assert set(np.unique(self.screen[0, :, :, 0])) <= {0, 85, 153, 255}, "screen outside the DMG grey palette"
         self.k.update()

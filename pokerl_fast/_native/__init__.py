@@ -1,10 +1,14 @@
-"""Private native extensions: _emu (the PyBoy bridge) and _kernels (batched RAM/obs/explore/reward kernels)."""
+"""Private native extensions, one job each:
+
+- _bridge (Cython): the only code that cimports PyBoy; gives the core each emulator's ports and saves states.
+- _core (pybind11): the C++ core of csrc/: the env step, the batched kernels and each native decision.
+"""
 
 import importlib.util as _util
 import os as _os
 
-if _util.find_spec(__name__ + "._emu") is None or _util.find_spec(__name__ + "._kernels") is None:
+if _util.find_spec(__name__ + "._bridge") is None or _util.find_spec(__name__ + "._core") is None:
     raise ImportError(
         f"pokerl_fast's native extensions are not built in {_os.path.dirname(__file__)}; "
-        "run `pip install -e .` in the repository (or run from outside the source tree after `pip install .`)"
+        "run `pip install .` (or `pip install -e .`) in the repository"
     )

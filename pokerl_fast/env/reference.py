@@ -1,4 +1,5 @@
-"""Plain numpy/Python references for the native kernels (csrc/ram.h, obs.h, explore.h, reward.h, core.h).
+"""Plain numpy/Python references for the native core: kernels (csrc/ram.h, obs.h, explore.h, reward.h, core.h),
+the step's decisions (step.h: frame control, helpers) and the auto-HM decision and menu macro (hm.h, hm_macro.h).
 
 Readable and slow on purpose: tests check the native kernels against these on random and real inputs,
 and benchmarks report the native speed as a ratio against them.
@@ -10,13 +11,13 @@ import numpy as np
 
 from pokerl_fast.game import constants as C
 
-WRAM_BASE = 0xC000
-WRAM_SIZE = 0x2000
+WRAM_BASE, WRAM_SIZE = C.WRAM_BASE, C.WRAM_SIZE
 DEX_SPECIES = 151
-OBS_H, OBS_W = 72, 80
-VISIT_ROWS, VISIT_COLS, VISIT_CELL = 9, 10, 8
+OBS_H, OBS_W, OBS_PACKED_W = C.OBS_H, C.OBS_W, C.OBS_PACKED_W
+VISIT_CELL = 8
+VISIT_ROWS, VISIT_COLS = OBS_H // VISIT_CELL, OBS_W // VISIT_CELL
 VISIT_PLAYER_ROW, VISIT_PLAYER_COL = 4, 4
-NUM_REQUIRED_EVENTS = len(C.REQUIRED_EVENTS)
+NUM_REQUIRED_EVENTS = C.NUM_REQUIRED_EVENTS
 REQUIRED_EVENT_BITS = tuple(C.EVENT_FLAGS_BY_NAME[name] for name in C.REQUIRED_EVENTS)
 MAP_OFFSETS = {m[0]: (m[2], m[3]) for m in C.MAPS}  # map id -> (global_x, global_y)
 KEY_ITEMS = frozenset(C.KEY_ITEMS)
@@ -96,20 +97,20 @@ def ready_for_input(wram) -> bool:
 
 
 def pack_shades(shades: np.ndarray) -> np.ndarray:
-    """(72, 80) shades 0..3 -> (72, 20) bytes, 4 pixels per byte, first pixel in the high bits."""
-    s = np.asarray(shades, np.uint8).reshape(OBS_H, OBS_W // 4, 4)
+    """(OBS_H, OBS_W) shades 0..3 -> (OBS_H, OBS_PACKED_W) bytes, 4 pixels per byte, first pixel in the high bits."""
+    s = np.asarray(shades, np.uint8).reshape(OBS_H, OBS_PACKED_W, 4)
     return (s[..., 0] << 6 | s[..., 1] << 4 | s[..., 2] << 2 | s[..., 3]).astype(np.uint8)
 
 
 def unpack_shades(packed: np.ndarray) -> np.ndarray:
-    """Inverse of pack_shades; works on any leading shape (..., 72, 20) -> (..., 72, 80)."""
+    """Inverse of pack_shades; works on any leading shape (..., OBS_H, OBS_PACKED_W) -> (..., OBS_H, OBS_W)."""
     p = np.asarray(packed, np.uint8)
     s = np.stack([(p >> 6) & 3, (p >> 4) & 3, (p >> 2) & 3, p & 3], axis=-1)
     return s.reshape(*p.shape[:-1], p.shape[-1] * 4)
 
 
 def encode_screen(rgba: np.ndarray) -> np.ndarray:
-    """(144, 160, 4) RGBA -> (72, 20) packed shades of each 2x2 block's top-left pixel."""
+    """(SCREEN_H, SCREEN_W, 4) RGBA -> (OBS_H, OBS_PACKED_W) packed shades of each 2x2 block's top-left pixel."""
     r = np.asarray(rgba, np.uint8)[::2, ::2, 0]
     return pack_shades(3 - (r >> 6))
 
@@ -126,7 +127,7 @@ def render_half(vram, oam, regs) -> np.ndarray:
     oam = np.asarray(oam, np.uint8)
     lcdc, scy, scx, wy, wx, bgp, obp0, obp1 = (int(r) for r in regs)
     wx -= 7
-    out = np.zeros((72, 80), np.uint8)
+    out = np.zeros((OBS_H, OBS_W), np.uint8)
     if not lcdc & 0x80:
         return out
     obj_h = 16 if lcdc & 0x04 else 8
@@ -134,14 +135,14 @@ def render_half(vram, oam, regs) -> np.ndarray:
     def bg_offset(index):
         return index * 16 if lcdc & 0x10 else 0x1000 + (index - 256 if index > 127 else index) * 16
 
-    for row in range(72):
+    for row in range(OBS_H):
         ly = 2 * row
         objs = [i for i in range(40) if int(oam[4 * i]) - 16 <= ly < int(oam[4 * i]) - 16 + obj_h][:10]
-        for col in range(80):
+        for col in range(OBS_W):
             lx = 2 * col
             color = 0
             if lcdc & 0x01:
-                if lcdc & 0x20 and ly >= wy and wx < 160 and lx >= wx:
+                if lcdc & 0x20 and ly >= wy and wx < C.SCREEN_W and lx >= wx:
                     base, x, y = (0x1C00 if lcdc & 0x40 else 0x1800), lx - wx, ly - wy
                 else:
                     base, x, y = (0x1C00 if lcdc & 0x08 else 0x1800), (lx + scx) & 255, (ly + scy) & 255
@@ -229,7 +230,8 @@ class Exploration:
         return (map_id, x, y) in self.fallback
 
     def crop(self, map_id: int, x: int, y: int) -> np.ndarray:
-        """The (72, 20) packed visited mask: 9 x 10 cells of 8 x 8 pixels, player at cell (4, 4)."""
+        """The (OBS_H, OBS_PACKED_W) packed visited mask: VISIT_ROWS x VISIT_COLS cells of VISIT_CELL pixels square,
+        the player at cell (VISIT_PLAYER_ROW, VISIT_PLAYER_COL)."""
         cells = np.zeros((VISIT_ROWS, VISIT_COLS), np.uint8)
         for r in range(VISIT_ROWS):
             for c in range(VISIT_COLS):
@@ -392,3 +394,124 @@ def strength_ready(wram) -> bool:
     """A party mon knows Strength and the Rainbow badge is owned."""
     return bool(_byte(wram, C.OBTAINED_BADGES) >> C.BIT_RAINBOWBADGE & 1) and party_mon_with_move(
         wram, C.MOVE_STRENGTH) >= 0
+
+
+# ------------------------------------------------------------------------- the step's decisions (step.h)
+HELPER_AUTO_DIALOG, HELPER_INFINITE_MONEY, HELPER_AUTO_FLASH, HELPER_AUTO_HM = 1, 2, 4, 8
+DIALOG_NONE, DIALOG_PRESS, DIALOG_RELEASE = 0, 1, 2
+
+
+def frame_control(f: int, hold: int, min_frames: int, max_frames: int, adaptive: bool, helpers: int,
+                  tapping: bool, wram) -> tuple[bool, int, bool]:
+    """What frame ``f`` of a step does before it is ticked: (release the agent's button, auto-dialog
+    DIALOG_NONE/PRESS/RELEASE of A, whether it is the step's last frame)."""
+    release = f == hold
+    dialog = DIALOG_NONE
+    if helpers & HELPER_AUTO_DIALOG and f >= hold:
+        if tapping:
+            dialog = DIALOG_RELEASE
+        elif _byte(wram, C.JOY_IGNORE) != 0:
+            dialog = DIALOG_PRESS
+    last = f == max_frames - 1 or (adaptive and f >= min_frames - 1 and f > hold and ready_for_input(wram))
+    return release, dialog, last
+
+
+def keep_helpers(wram: np.ndarray, helpers: int) -> None:
+    """In place: infinite money pins wPlayerMoney at 999999 (BCD); auto-flash pins wMapPalOffset at 0."""
+    if helpers & HELPER_INFINITE_MONEY:
+        wram[C.PLAYER_MONEY - WRAM_BASE:C.PLAYER_MONEY - WRAM_BASE + 3] = 0x99
+    if helpers & HELPER_AUTO_FLASH:
+        wram[C.MAP_PAL_OFFSET - WRAM_BASE] = 0
+
+
+def keep_strength(wram: np.ndarray) -> None:
+    """In place: auto-HM sets Strength active while a mon knows it and the Rainbow badge is owned."""
+    if strength_ready(wram):
+        wram[C.STATUS_FLAGS1 - WRAM_BASE] |= 1 << C.BIT_STRENGTH_ACTIVE
+
+
+# ---------------------------------------------------------------------- the auto-HM macro (hm_macro.h)
+HM_OP_DONE, HM_OP_TAP, HM_OP_WAIT, HM_OP_CLEAR_MENU = 0, 1, 2, 3
+HM_RUNNING, HM_USED, HM_ABORTED, HM_NOTHING = 0, 1, 2, 3
+HM_HOLD, HM_TAP = 8, 24
+HM_OPEN_TRIES, HM_OPEN_WAIT, HM_SETTLE = 3, 80, 16
+HM_NAV_TRIES, HM_CLOSE_TAPS, HM_CLOSE_LIMIT = 12, 4, 600
+HM_NO_MENU = 0xFF
+_PAD_UP, _PAD_DOWN, _BTN_A, _BTN_B, _BTN_START = 0x4, 0x8, 0x1, 0x2, 0x8
+
+
+def field_menu_index(wram, field_move: int) -> int:
+    """Row of ``field_move`` in the open field-move submenu (its wMaxMenuItem = field moves + 2), or -1."""
+    moves = []
+    for m in _bytes(wram, C.FIELD_MOVES, 4).tolist():
+        if m == 0:
+            break
+        moves.append(m)
+    if _byte(wram, C.MAX_MENU_ITEM) != len(moves) + 2 or field_move not in moves:
+        return -1
+    return moves.index(field_move)
+
+
+class HmMacro:
+    """The menu macro written the plain way, as one generator that reads RAM between commands:
+    START -> POKEMON -> the mon -> the move, then B until the menus are closed. ``next(wram)`` returns
+    (op, dmask, smask, frames) given the RAM the previous command left, like the native state machine."""
+
+    def __init__(self, wram, dmask: int):
+        self.plan = hm_plan(wram, dmask)
+        self.outcome = HM_NOTHING if self.plan[0] == 0 else HM_RUNNING
+        self._wram = wram
+        self._commands = self._macro() if self.outcome == HM_RUNNING else iter(())
+
+    def next(self, wram) -> tuple[int, int, int, int]:
+        self._wram = wram
+        return next(self._commands, (HM_OP_DONE, 0, 0, 0))
+
+    def _ram(self, addr: int) -> int:
+        return _byte(self._wram, addr)
+
+    def _macro(self):
+        _, mon, field_move, start_item = self.plan
+        yield from self._open(_BTN_START)
+        # Red's start menu keeps its item count in wMaxMenuItem (7 with the Pokedex, 6 without)
+        ok = self._ram(C.MAX_MENU_ITEM) == C.START_MENU_ITEMS_WITH_POKEDEX - 1 + start_item
+        ok = ok and (yield from self._cursor_to(start_item))
+        if ok:
+            yield from self._open(_BTN_A)
+            ok = self._ram(C.MAX_MENU_ITEM) == self._ram(C.PARTY_COUNT) - 1
+        ok = ok and (yield from self._cursor_to(mon))
+        row = -1
+        if ok:
+            yield from self._open(_BTN_A)
+            row = field_menu_index(self._wram, field_move)
+        ok = ok and row >= 0 and (yield from self._cursor_to(row))
+        if ok:
+            yield HM_OP_TAP, 0, _BTN_A, HM_TAP
+        self.outcome = HM_USED if ok else HM_ABORTED
+        for _ in range(HM_CLOSE_TAPS):
+            yield HM_OP_TAP, 0, _BTN_B, HM_TAP
+        frames = HM_CLOSE_TAPS * HM_TAP
+        while not ready_for_input(self._wram) and frames < HM_CLOSE_LIMIT:
+            frames += 1
+            yield HM_OP_WAIT, 0, 0, 1
+
+    def _open(self, button: int):
+        """Forget the last menu, press ``button`` until a menu answers (wMaxMenuItem written), let it settle."""
+        yield HM_OP_CLEAR_MENU, 0, 0, 0
+        for _ in range(HM_OPEN_TRIES):
+            yield HM_OP_TAP, 0, button, HM_TAP
+            waited = 0
+            while self._ram(C.MAX_MENU_ITEM) == HM_NO_MENU and waited < HM_OPEN_WAIT:
+                waited += 1
+                yield HM_OP_WAIT, 0, 0, 1
+            if self._ram(C.MAX_MENU_ITEM) != HM_NO_MENU:
+                yield HM_OP_WAIT, 0, 0, HM_SETTLE
+                return
+
+    def _cursor_to(self, item: int):
+        for _ in range(HM_NAV_TRIES):
+            cur = self._ram(C.CURRENT_MENU_ITEM)
+            if cur == item:
+                break
+            yield HM_OP_TAP, _PAD_DOWN if cur < item else _PAD_UP, 0, HM_TAP
+        return self._ram(C.CURRENT_MENU_ITEM) == item

@@ -1,13 +1,13 @@
 """The batched PyBoy environment: one native call per vector step.
 
-``VecEnv.step(actions)`` does three things:
+``VecEnv.step(actions)`` does two things:
 
-1. presses each env's button and ticks its emulator ``frames_per_step`` frames with the GIL
-   released (``_emu.Batch.run``), the envs spread over OpenMP threads;
-2. one native call (``_kernels.Kernels.update``) decodes every env's RAM, updates exploration,
-   computes the reward table and encodes observations into buffers allocated once;
-3. envs whose episode ended are reset to the start state (a Python loop over the few that
-   ended, not over all envs).
+1. one native call (``_core.Batch.step``, GIL released) in which every env, on one of the OpenMP
+   threads, presses its button, ticks its emulator ``frames_per_step`` frames, runs the scripted
+   helpers, then decodes its RAM, updates exploration, computes the reward table and writes its
+   observations into buffers allocated once;
+2. envs whose episode ended are reset to the start state (a Python loop over the few that
+   ended, not over all envs), and milestones and swarming are handled.
 
 ``PokerlEnv`` is the same machinery as a single Gymnasium ``Env`` (a batch of one).
 """
@@ -23,21 +23,16 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 
-from pokerl_fast.game import constants as C
-from pokerl_fast._native import _emu, _kernels
+from pokerl_fast._native import _core
 from pokerl_fast.config import EnvConfig
 from pokerl_fast.game.emulator import SOUND_EMULATED, new_pyboy
 from pokerl_fast.game.rom import RomInfo, resolve_rom
-from pokerl_fast.env.swarm import StateArchive, make_key, plan_moves
+from pokerl_fast.env.emulator import Emulator
+from pokerl_fast.env.progress import MILESTONE_NAMES, Progress, archive_key, milestones_held
+from pokerl_fast.env.swarm import StateArchive, plan_moves
 
-TERM_NAMES: tuple[str, ...] = tuple(_kernels.TERM_NAMES)
-# Where each required event's bit sits in WRAM (offset from 0xC000) and its mask, in REQUIRED_EVENTS order.
-_REQ_OFFSETS = np.array([C.EVENT_FLAGS_BY_NAME[n][0] - 0xC000 for n in C.REQUIRED_EVENTS], np.int64)
-_REQ_MASKS = np.array([1 << C.EVENT_FLAGS_BY_NAME[n][1] for n in C.REQUIRED_EVENTS], np.uint8)
-BADGE_NAMES = ("BOULDER", "CASCADE", "THUNDER", "RAINBOW", "SOUL", "MARSH", "VOLCANO", "EARTH")
-MILESTONE_NAMES: tuple[str, ...] = (*C.REQUIRED_EVENTS, *(f"BADGE_{b}" for b in BADGE_NAMES))
-"""What counts as progress: every required event, then every badge (wObtainedBadges bit order)."""
-INFO_KEYS: tuple[str, ...] = tuple(_kernels.INFO_NAMES)
+TERM_NAMES: tuple[str, ...] = tuple(_core.TERM_NAMES)
+INFO_KEYS: tuple[str, ...] = tuple(_core.INFO_NAMES)
 
 
 def load_start_state(config: EnvConfig, rom: RomInfo) -> bytes:
@@ -55,10 +50,10 @@ def load_start_state(config: EnvConfig, rom: RomInfo) -> bytes:
 
 def helper_flags(config: EnvConfig) -> int:
     """The config's scripted helpers as the core's bit flags."""
-    return ((_emu.HELPER_AUTO_DIALOG if config.auto_dialog else 0)
-            | (_emu.HELPER_INFINITE_MONEY if config.infinite_money else 0)
-            | (_emu.HELPER_AUTO_FLASH if config.auto_flash else 0)
-            | (_emu.HELPER_AUTO_HM if config.auto_hm else 0))
+    return ((_core.HELPER_AUTO_DIALOG if config.auto_dialog else 0)
+            | (_core.HELPER_INFINITE_MONEY if config.infinite_money else 0)
+            | (_core.HELPER_AUTO_FLASH if config.auto_flash else 0)
+            | (_core.HELPER_AUTO_HM if config.auto_hm else 0))
 
 
 def action_masks(actions: tuple[str, ...]) -> np.ndarray:
@@ -66,7 +61,7 @@ def action_masks(actions: tuple[str, ...]) -> np.ndarray:
     masks = np.zeros((len(actions), 2), dtype=np.uint8)
     for i, name in enumerate(actions):
         if name != "noop":
-            masks[i] = _emu.BUTTONS[name]
+            masks[i] = _core.BUTTONS[name]
     return masks
 
 
@@ -97,9 +92,9 @@ class VecEnv(VectorEnv):
         self.single_action_space = gym.spaces.Discrete(len(config.actions))
         self.action_space = gym.spaces.MultiDiscrete(np.full(num_envs, len(config.actions)))
         self.single_observation_space = gym.spaces.Dict({
-            "screen": gym.spaces.Box(0, 255, _kernels.OBS_SCREEN_SHAPE, np.uint8),
-            "visited": gym.spaces.Box(0, 255, _kernels.OBS_SCREEN_SHAPE, np.uint8),
-            "ram": gym.spaces.Box(0.0, 10.0, (_kernels.NUM_RAM_FEATURES,), np.float32),  # see RAM_FEATURE_NAMES
+            "screen": gym.spaces.Box(0, 255, _core.OBS_SCREEN_SHAPE, np.uint8),
+            "visited": gym.spaces.Box(0, 255, _core.OBS_VISITED_SHAPE, np.uint8),
+            "ram": gym.spaces.Box(0.0, 10.0, (_core.NUM_RAM_FEATURES,), np.float32),  # see RAM_FEATURE_NAMES
             "map_id": gym.spaces.Box(0, 255, (1,), np.uint8),
         })
         self.observation_space = gym.vector.utils.batch_space(self.single_observation_space, num_envs)
@@ -110,16 +105,13 @@ class VecEnv(VectorEnv):
             for _ in range(num_envs):
                 pb = new_pyboy(self.rom.path)
                 self._pyboys.append(pb)
-                self._emus.append(_emu.Emulator(pb, native_screen=config.screen_source == "native"))
+                self._emus.append(Emulator(pb, native_screen=config.screen_source == "native"))
         except BaseException:
             self.close()
             raise
-        self._batch = _emu.Batch(self._emus, action_masks(config.actions))
-        self._helpers = helper_flags(config)
-        self._threads = config.threads_for(num_envs)
 
         n = num_envs
-        buffers = _kernels.allocate_buffers(n)  # every output array, allocated once, written in place
+        buffers = _core.allocate_buffers(n)  # every output array, allocated once, written in place
         self._obs = {k: buffers[k] for k in ("screen", "visited", "ram")}
         self._obs["map_id"] = buffers["map_id"].reshape(n, 1)
         self._rewards = buffers["reward"]
@@ -128,33 +120,25 @@ class VecEnv(VectorEnv):
         self._terminated = np.zeros(n, bool)
         self._truncated = np.zeros(n, bool)
         self._actions = np.zeros(n, np.int64)
-        self._frames = np.zeros(n, np.int32)
+        self._frames = buffers["frames"]
         self._elapsed = np.zeros(n, np.int64)
         self._returns = np.zeros(n, np.float64)
         self._episode_count = np.zeros(n, np.int64)
-        self._kernels = _kernels.Kernels(
-            n,
-            np.array([e.wram_address for e in self._emus], np.uint64),
-            np.array([e.shades_address if config.screen_source == "native" else e.screen_address
-                      for e in self._emus], np.uint64),
-            np.asarray(config.reward.weights(TERM_NAMES), np.float32),
-            buffers,
-            screen_format="shades" if config.screen_source == "native" else "rgba",
+        self._batch = _core.Batch(
+            [e.driver for e in self._emus], action_masks(config.actions),
+            np.asarray(config.reward.weights(TERM_NAMES), np.float32), buffers,
+            hold=config.button_hold_frames, min_frames=config.min_frames_per_step if config.adaptive_steps else 0,
+            max_frames=config.frames_per_step, adaptive=config.adaptive_steps, helpers=helper_flags(config),
+            num_threads=config.threads_for(n),
         )
         self._rngs = [np.random.default_rng(config.seed + i) for i in range(n)]
         self._wram = [np.asarray(e.wram_view()) for e in self._emus]
-        # Progress: the archive for swarming, and the first step each milestone was reached.
+        # Progress: the milestones reached (per episode and for the run), and the archive swarming draws from.
+        self.progress = Progress(n)
+        self._counts = (self._info_arrays["required_events"], self._info_arrays["badges"])  # a change marks progress
         self.archive = StateArchive(config.swarm_archive_size)
         self._swarm_rng = np.random.default_rng([config.seed, 0x5EED])
-        self._prev_required = np.zeros(n, np.int32)
-        self._prev_badges = np.zeros(n, np.int32)
         self.total_steps = 0
-        self.milestones: dict[str, int] = {}
-        """Milestone name (a required event or BADGE_<NAME>) -> the vector step at which any env first reached it."""
-        self.episode_milestones = np.full((n, len(MILESTONE_NAMES)), -1, np.int64)
-        """Per env, per milestone (MILESTONE_NAMES order): the step of the current episode at which it was first
-        reached; 0 if set when the episode started, -1 if not reached. Ended episodes' rows are in
-        info["final"]["milestone_steps"]."""
         self._info_base = None
         self._needs_reset = True
 
@@ -164,29 +148,22 @@ class VecEnv(VectorEnv):
         """Start a new episode in envs ``ids``: load the start state (with reset_to_archive, sometimes a
         frontier state) and idle the env's random no-op frames, or load ``states`` as they are; then
         re-base their scores on the loaded RAM."""
+        ids = np.asarray(ids, np.int64)
+        idle = np.zeros(len(ids), np.int64)  # swarming moves are bit-exact: no frame ticked (native screen)
         for k, i in enumerate(ids):
-            emu = self._emus[i]
             if states is not None:
-                emu.load_state(states[k])
-                emu.idle(0)  # swarming moves are bit-exact: no frame ticked (native screen)
+                self._emus[i].load_state(states[k])
             else:
                 state = self.start_state
                 if (self.config.reset_to_archive and len(self.archive)
                         and self._rngs[i].random() < self.config.reset_to_archive):
                     state = self.archive.sample(self._swarm_rng, 1)[0]
-                emu.load_state(state)
-                emu.idle(int(self._rngs[i].integers(0, self.config.reset_noop_max + 1)))
-            self._elapsed[i] = 0
-            self._returns[i] = 0.0
-        self._kernels.reset(np.asarray(ids, np.int64))
-        for i in ids:
-            self.episode_milestones[i] = np.where(self.milestones_reached(i), 0, -1)
-        self._note_progress(ids)
-
-    def _note_progress(self, ids) -> None:
-        """Remember envs' required-event and badge counts, to spot the next change."""
-        self._prev_required[ids] = self._info_arrays["required_events"][ids]
-        self._prev_badges[ids] = self._info_arrays["badges"][ids]
+                self._emus[i].load_state(state)
+                idle[k] = self._rngs[i].integers(0, self.config.reset_noop_max + 1)
+        self._elapsed[ids] = 0
+        self._returns[ids] = 0.0
+        self._batch.reset(ids, idle)
+        self.progress.start_episodes(ids, self._milestones_held(ids), *self._counts)
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
         if seed is not None:
@@ -198,23 +175,19 @@ class VecEnv(VectorEnv):
 
     def helper_counts(self) -> dict[str, int]:
         """Totals over all envs since construction of what the scripted helpers did (read between updates)."""
-        return {"hm_used": sum(e.hm_used for e in self._emus), "hm_aborted": sum(e.hm_aborted for e in self._emus)}
+        return self._batch.helper_counts()
 
     def step(self, actions):
         if self._needs_reset:
             raise RuntimeError("call reset() before step()")
         np.copyto(self._actions, np.asarray(actions).reshape(self.num_envs), casting="unsafe")
         cfg = self.config
-        args = (cfg.button_hold_frames, cfg.min_frames_per_step, cfg.frames_per_step, cfg.adaptive_steps,
-                self._helpers)
-        self._batch.run(self._actions, self._frames, self._threads, *args)
-        self._kernels.update()
+        self._batch.step(self._actions)
         self.total_steps += 1
         self._elapsed += 1
         self._returns += self._rewards
         np.greater_equal(self._elapsed, cfg.episode_length, out=self._truncated)
-        progressed = np.flatnonzero((self._info_arrays["required_events"] != self._prev_required)
-                                    | (self._info_arrays["badges"] != self._prev_badges))
+        progressed = self.progress.progressed(*self._counts)
         if len(progressed):
             self._record_progress(progressed)
         if cfg.swarm_interval and self.total_steps % cfg.swarm_interval == 0 and len(self.archive):
@@ -235,30 +208,25 @@ class VecEnv(VectorEnv):
 
     # -- progress: milestones and swarming ----------------------------------------------------
 
-    def required_events_reached(self, i: int) -> np.ndarray:
-        """Bool (len(REQUIRED_EVENTS),): which required events env i has set."""
-        return (self._wram[i][_REQ_OFFSETS] & _REQ_MASKS) != 0
-
     def milestones_reached(self, i: int) -> np.ndarray:
         """Bool (len(MILESTONE_NAMES),): the required events set and badges owned by env i."""
-        badges = int(self._wram[i][C.OBTAINED_BADGES - 0xC000])
-        return np.concatenate([self.required_events_reached(i), (badges >> np.arange(8)) & 1 != 0])
+        return milestones_held(self._wram[i])
+
+    def _milestones_held(self, ids) -> np.ndarray:
+        """Bool (len(ids), len(MILESTONE_NAMES)): the milestones envs ``ids`` hold now."""
+        if len(ids) == 0:
+            return np.zeros((0, len(MILESTONE_NAMES)), bool)
+        return milestones_held(np.stack([self._wram[i] for i in ids]))
 
     def _record_progress(self, ids) -> None:
-        """Envs whose required events or badges changed this step: note milestones, offer their state."""
-        for i in ids:
-            have = self.milestones_reached(i)
-            row = self.episode_milestones[i]
-            row[(row < 0) & have] = self._elapsed[i]
-            for k in np.flatnonzero(have):
-                self.milestones.setdefault(MILESTONE_NAMES[k], self.total_steps)
-            reached = np.flatnonzero(have[:len(C.REQUIRED_EVENTS)])
-            badges = int(self._wram[i][C.OBTAINED_BADGES - 0xC000])
-            key = make_key(reached.tolist(), badges)
-            if key and (self.config.swarm_interval or self.config.reset_to_archive):
-                # Among states with the same milestones, prefer the one that got there in fewer steps.
-                self.archive.offer(key, self._emus[i].save_state(), score=-float(self._elapsed[i]))
-        self._note_progress(ids)
+        """Envs whose required events or badges changed this step: date their milestones, offer their states."""
+        held = self._milestones_held(ids)
+        self.progress.record(ids, held, self._elapsed, self.total_steps, *self._counts)
+        if self.config.swarm_interval or self.config.reset_to_archive:
+            for i, row in zip(ids, held):
+                key = archive_key(row)
+                if key:  # among states with the same milestones, prefer the one that got there in fewer steps
+                    self.archive.offer(key, self._emus[i].save_state(), score=-float(self._elapsed[i]))
 
     def _info(self, ended) -> dict[str, Any]:
         """The step's info. Without episode ends it is the same dict of live arrays every step (no
@@ -300,16 +268,13 @@ class VecEnv(VectorEnv):
         return {
             "emulator_states": self.save_states(),
             "start_state": self.start_state,
-            "kernels": self._kernels.get_state(),
+            "kernels": self._batch.get_state(),
             "episode": {"elapsed": self._elapsed.copy(), "returns": self._returns.copy(),
                         "episode_count": self._episode_count.copy(), "frames": self._frames.copy()},
             "rng": [r.bit_generator.state for r in self._rngs],
             "swarm_rng": self._swarm_rng.bit_generator.state,
             "archive": self.archive.to_arrays(),
-            "progress": {"prev_required": self._prev_required.copy(), "prev_badges": self._prev_badges.copy(),
-                         "total_steps": np.array([self.total_steps], np.int64)},
-            "milestones": dict(self.milestones),
-            "episode_milestones": self.episode_milestones.copy(),
+            **self.progress.get_state(self.total_steps),  # "progress", "milestones", "episode_milestones"
             "rom_sha1": self.rom_sha1,
             "sound_emulated": SOUND_EMULATED,
         }
@@ -325,7 +290,7 @@ class VecEnv(VectorEnv):
             raise ValueError(f"state holds {len(state['emulator_states'])} envs, this env has {self.num_envs}")
         self.start_state = state["start_state"]
         self.load_states(state["emulator_states"])
-        self._kernels.set_state(state["kernels"])
+        self._batch.set_state(state["kernels"])
         ep = state["episode"]
         self._elapsed[:] = ep["elapsed"]
         self._returns[:] = ep["returns"]
@@ -335,15 +300,23 @@ class VecEnv(VectorEnv):
             r.bit_generator.state = s
         self._swarm_rng.bit_generator.state = state["swarm_rng"]
         self.archive = StateArchive.from_arrays(state["archive"])
-        self._prev_required[:] = state["progress"]["prev_required"]
-        self._prev_badges[:] = state["progress"]["prev_badges"]
+        self.progress.set_state(state)
         self.total_steps = int(state["progress"]["total_steps"][0])
-        self.milestones = dict(state["milestones"])
-        if "episode_milestones" in state:  # states saved before per-env milestones existed leave them unknown (-1)
-            self.episode_milestones[:] = state["episode_milestones"]
         self._needs_reset = False
 
     # -- the rest of the gymnasium API -------------------------------------------------------
+
+    @property
+    def milestones(self) -> dict[str, int]:
+        """Milestone name (a required event or BADGE_<NAME>) -> the vector step at which any env first reached it."""
+        return self.progress.first_step
+
+    @property
+    def episode_milestones(self) -> np.ndarray:
+        """Per env, per milestone (MILESTONE_NAMES order): the step of the current episode at which it was first
+        reached; 0 if set when the episode started, -1 if not reached. Ended episodes' rows are in
+        info["final"]["milestone_steps"]."""
+        return self.progress.episode_steps
 
     @property
     def milestone_names(self) -> tuple[str, ...]:
@@ -362,7 +335,7 @@ class VecEnv(VectorEnv):
 
     def global_visit_counts(self) -> np.ndarray:
         """Visits per tile of the global Kanto map, summed over all envs."""
-        return self._kernels.global_counts()
+        return self._batch.global_counts()
 
     def render(self):
         """Each env's full-resolution RGB screen (PyBoy's renderer; in native mode, from the last rendered frame)."""
