@@ -72,12 +72,13 @@ class EpisodeStats:
                 if key in source:
                     self._ended.setdefault(key, []).extend(np.asarray(source[key])[mask].astype(float).tolist())
             if "milestone_steps" in final and self.milestone_names:
+                # Imported here, at episode ends only: importing the env layer loads the emulator bindings.
+                from pokerl_fast.env.progress import steps_by_milestone
+
                 rows = np.asarray(final["milestone_steps"])[mask]
                 self._ended.setdefault("episodes_with_milestones", []).extend([1.0] * len(rows))
-                for k in np.flatnonzero((rows >= 0).any(axis=0)):
-                    steps = rows[:, k][rows[:, k] >= 0]
-                    self._ended.setdefault(f"milestone_step/{self.milestone_names[k]}", []).extend(
-                        steps.astype(float).tolist())
+                for name, steps in steps_by_milestone(rows, self.milestone_names):
+                    self._ended.setdefault(f"milestone_step/{name}", []).extend(steps.astype(float).tolist())
 
     def drain(self) -> dict[str, float]:
         """Scalars since the last drain: means over finished episodes, milestone bests, first-reached steps."""

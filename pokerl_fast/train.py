@@ -218,6 +218,182 @@ class _StopOnSignal:
             signal.signal(sig, handler)
 
 
+@dataclass
+class Learner:
+    """What the loop trains and a checkpoint keeps besides the envs: the network, its optimizer, the rollout
+    buffer, the recurrent carry (last observation, done flags, LSTM state), counters and episode statistics."""
+
+    policy: Policy
+    optimizer: torch.optim.Optimizer
+    rollout: Rollout
+    counters: Counters
+    stats: EpisodeStats
+    carry: Carry | None = None
+
+
+def prepare_run_dir(cfg: TrainConfig) -> TrainConfig:
+    """Name the run directory (default runs/<date>-<time>), create it, drop a killed run's half-written
+    checkpoints and write the resolved config.yaml. Returns the config with ``run_dir`` set."""
+    run_dir = Path(cfg.run_dir or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
+    cfg = dataclasses.replace(cfg, run_dir=str(run_dir))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint.clean_leftovers(run_dir / "checkpoints")
+    (run_dir / "config.yaml").write_text(cli.dump_yaml(cfg))
+    return cfg
+
+
+def configure_torch(cfg: TrainConfig) -> torch.device:
+    """Threads and determinism as asked; returns the device the policy runs on."""
+    if cfg.deterministic:
+        # MKL's GEMM results depend on memory alignment (they differ by an ulp between a fresh and a resumed
+        # process) unless its conditional numerical reproducibility mode is on. MKL reads the variable when it
+        # first runs, so this works in a fresh process such as the CLI's; set MKL_CBWR yourself otherwise.
+        os.environ.setdefault("MKL_CBWR", "COMPATIBLE")
+    if cfg.torch_threads:
+        torch.set_num_threads(cfg.torch_threads)
+    torch.use_deterministic_algorithms(cfg.deterministic)
+    return resolve_device(cfg.device)
+
+
+def new_learner(cfg: TrainConfig, envs, device: torch.device) -> Learner:
+    """A freshly initialised policy (from the seeded torch RNG), its optimizer and an empty rollout buffer."""
+    policy = Policy.from_spaces(envs.single_observation_space, envs.single_action_space, cfg.policy).to(device)
+    optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.ppo.learning_rate, eps=cfg.ppo.adam_eps)
+    rollout = Rollout(
+        envs.single_observation_space, cfg.ppo.num_steps, cfg.num_envs, cfg.policy.hidden_size, cfg.ppo.bptt, device
+    )
+    return Learner(policy, optimizer, rollout, Counters(), EpisodeStats(envs.reward_terms, envs.milestone_names))
+
+
+def start_fresh(learner: Learner, envs, cfg: TrainConfig, device: torch.device) -> None:
+    """A new run: reset the envs and start the carry from their first observation."""
+    obs, _ = envs.reset(seed=cfg.env.seed)
+    learner.carry = Carry(obs_to_torch(obs, device), torch.zeros(cfg.num_envs, device=device),
+                          learner.policy.initial_state(cfg.num_envs, device))
+
+
+def restore(resume: checkpoint.Checkpoint, learner: Learner, envs, device: torch.device) -> None:
+    """Continue from a checkpoint: weights, optimizer, counters, partial rollout, envs, carry, statistics, RNGs."""
+    snap = checkpoint.load(resume)
+    learner.policy.load_state_dict(snap["policy"])
+    learner.optimizer.load_state_dict(snap["optimizer"])
+    learner.counters = Counters(**snap["counters"])
+    if learner.counters.rollout_step:
+        learner.rollout.load_tensors(snap["rollout"])
+    envs.set_state(snap["env"])
+    c = snap["carry"]
+    learner.carry = Carry({k: v.to(device) for k, v in c["obs"].items()}, c["done"].to(device),
+                          (c["lstm_h"].to(device), c["lstm_c"].to(device)))
+    learner.stats.load_state_dict(snap["stats"])
+    set_rng_state(snap["rng"])
+
+
+def open_logger(cfg: TrainConfig, learner: Learner, device: torch.device, resumed: bool) -> RunLogger:
+    """TensorBoard (+ W&B) and the progress display, announced with one line about the run."""
+    start_step = learner.counters.global_step
+    logger = RunLogger(
+        cfg.run_dir, cfg.num_iterations * cfg.batch_size, start_step, wandb=cfg.wandb,
+        wandb_project=cfg.wandb_project, config=cli.to_dict(cfg), progress=cfg.progress,
+    )
+    logger.message(
+        f"policy: {learner.policy.num_parameters():,} parameters | {cfg.num_envs} envs x {cfg.ppo.num_steps} steps, "
+        f"{cfg.num_iterations} iterations | device {device} | run dir {cfg.run_dir}"
+        + (f" | resumed at step {start_step}" if resumed else "")
+    )
+    return logger
+
+
+def anneal_learning_rate(learner: Learner, cfg: TrainConfig) -> None:
+    """Linear decay to 0 over the run, set at the start of each rollout."""
+    frac = 1.0 - learner.counters.iteration / cfg.num_iterations
+    learner.optimizer.param_groups[0]["lr"] = frac * cfg.ppo.learning_rate
+
+
+def update(learner: Learner, cfg: TrainConfig) -> dict[str, float]:
+    """GAE over the full rollout, then PPO's epochs x minibatches; returns the losses."""
+    policy, buf, carry = learner.policy, learner.rollout, learner.carry
+    next_value = bootstrap_value(policy, carry)
+    advantages, returns = compute_gae(
+        buf.rewards, buf.values, buf.dones, next_value, carry.done, cfg.ppo.gamma, cfg.ppo.gae_lambda
+    )
+    return ppo_update(policy, learner.optimizer, Batch.from_rollout(buf, advantages, returns), cfg.ppo)
+
+
+def build_scalars(losses: dict[str, float], learner: Learner, envs, sps: float, rollout_seconds: float,
+                  update_seconds: float) -> dict[str, float]:
+    """One update's scalars: losses, episode statistics since the last update, learning rate, speed, helpers."""
+    scalars = {f"losses/{k}": v for k, v in losses.items() if k != "loss"}
+    scalars.update(learner.stats.drain())
+    scalars["charts/learning_rate"] = learner.optimizer.param_groups[0]["lr"]
+    scalars["charts/SPS"] = sps
+    scalars["perf/rollout_seconds"] = rollout_seconds
+    scalars["perf/update_seconds"] = update_seconds
+    scalars.update({f"helpers/{k}": float(v) for k, v in envs.helper_counts().items()})
+    return scalars
+
+
+def report_new_milestones(envs, num_envs: int, logger: RunLogger) -> dict[str, float]:
+    """Named milestones (each required event, each badge) first reached by any env since the last report:
+    one printed line each, and ``milestones/first_step/<NAME>`` (env steps). Ones restored from a checkpoint
+    were reported by the run that reached them."""
+    scalars = {}
+    for name, vector_step in envs.progress.take_new_firsts():
+        scalars[f"milestones/first_step/{name}"] = float(vector_step * num_envs)
+        logger.message(f"milestone {name} first reached at step {vector_step * num_envs}")
+    return scalars
+
+
+def write_map(envs, run_dir: str) -> None:
+    render_explored_map(envs.global_visit_counts(), Path(run_dir) / "explored_map.png")
+
+
+def save_checkpoint(cfg: TrainConfig, learner: Learner, envs) -> Path:
+    """Write a complete checkpoint (and the explored map) into run_dir/checkpoints; returns its path."""
+    counters, carry = learner.counters, learner.carry
+    snapshot = {
+        "policy": learner.policy.state_dict(),
+        "optimizer": learner.optimizer.state_dict(),
+        "counters": dataclasses.asdict(counters),
+        "rng": rng_state(),
+        "carry": {"obs": carry.obs, "done": carry.done, "lstm_h": carry.lstm[0], "lstm_c": carry.lstm[1]},
+        "rollout": learner.rollout.tensors() if counters.rollout_step else {},
+        "env": envs.get_state(),
+        "stats": learner.stats.state_dict(),
+    }
+    meta = {
+        "config": cli.to_dict(cfg),
+        "rom_sha1": envs.rom_sha1,
+        "version": pokerl_fast.__version__,
+        "torch": torch.__version__,
+        "global_step": counters.global_step,
+        "iteration": counters.iteration,
+        "saved_at": datetime.datetime.now().isoformat(timespec="seconds"),
+    }
+    write_map(envs, cfg.run_dir)
+    return checkpoint.save(Path(cfg.run_dir) / "checkpoints", counters.global_step, snapshot, meta,
+                           keep=cfg.keep_checkpoints)
+
+
+class CheckpointSchedule:
+    """A checkpoint after every ``checkpoint_iterations`` updates, after the first update that ends
+    ``checkpoint_minutes`` after the last one, and at the end if anything is unsaved."""
+
+    def __init__(self, cfg: TrainConfig, counters: Counters):
+        self.every, self.seconds = cfg.checkpoint_iterations, cfg.checkpoint_minutes * 60
+        self.saved(counters)  # a new run has nothing to save yet; a resumed one starts from its checkpoint
+
+    def due(self, counters: Counters) -> bool:
+        return bool(self.every and counters.iteration % self.every == 0) or (
+            time.monotonic() - self.last_time >= self.seconds
+        )
+
+    def saved(self, counters: Counters) -> None:
+        self.last_time, self.last = time.monotonic(), (counters.global_step, counters.rollout_step)
+
+    def unsaved(self, counters: Counters) -> bool:
+        return (counters.global_step, counters.rollout_step) != self.last
+
+
 def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: threading.Event | None = None) -> dict:
     """Run PPO until ``total_steps`` or until ``stop`` is set (or SIGINT/SIGTERM). Returns a summary dict."""
     from pokerl_fast.env import VecEnv
@@ -227,163 +403,75 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
     except ValueError as e:
         raise TrainError(str(e)) from None
     stop = stop or threading.Event()
-    run_dir = Path(cfg.run_dir or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
-    cfg = dataclasses.replace(cfg, run_dir=str(run_dir))
-    ckpt_dir = run_dir / "checkpoints"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint.clean_leftovers(ckpt_dir)
-    (run_dir / "config.yaml").write_text(cli.dump_yaml(cfg))
-
-    if cfg.deterministic:
-        # MKL's GEMM results depend on memory alignment (they differ by an ulp between a fresh and a resumed
-        # process) unless its conditional numerical reproducibility mode is on. MKL reads the variable when it
-        # first runs, so this works in a fresh process such as the CLI's; set MKL_CBWR yourself otherwise.
-        os.environ.setdefault("MKL_CBWR", "COMPATIBLE")
-    if cfg.torch_threads:
-        torch.set_num_threads(cfg.torch_threads)
-    torch.use_deterministic_algorithms(cfg.deterministic)
-    device = resolve_device(cfg.device)
+    cfg = prepare_run_dir(cfg)
+    device = configure_torch(cfg)
     seed_everything(cfg.env.seed)
 
     envs = VecEnv(cfg.num_envs, cfg.env)
     logger = None
     try:
-        policy = Policy.from_spaces(envs.single_observation_space, envs.single_action_space, cfg.policy).to(device)
-        optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.ppo.learning_rate, eps=cfg.ppo.adam_eps)
-        buf = Rollout(
-            envs.single_observation_space, cfg.ppo.num_steps, cfg.num_envs, cfg.policy.hidden_size, cfg.ppo.bptt, device
-        )
-        stats = EpisodeStats(envs.reward_terms, envs.milestone_names)
-        counters = Counters()
-
+        learner = new_learner(cfg, envs, device)
         if resume is None:
-            obs, _ = envs.reset(seed=cfg.env.seed)
-            carry = Carry(obs_to_torch(obs, device), torch.zeros(cfg.num_envs, device=device),
-                          policy.initial_state(cfg.num_envs, device))
+            start_fresh(learner, envs, cfg, device)
         else:
-            snap = checkpoint.load(resume)
-            policy.load_state_dict(snap["policy"])
-            optimizer.load_state_dict(snap["optimizer"])
-            counters = Counters(**snap["counters"])
-            if counters.rollout_step:
-                buf.load_tensors(snap["rollout"])
-            envs.set_state(snap["env"])
-            c = snap["carry"]
-            carry = Carry({k: v.to(device) for k, v in c["obs"].items()}, c["done"].to(device),
-                          (c["lstm_h"].to(device), c["lstm_c"].to(device)))
-            stats.load_state_dict(snap["stats"])
-            set_rng_state(snap["rng"])
-
-        logger = RunLogger(
-            run_dir, cfg.num_iterations * cfg.batch_size, counters.global_step, wandb=cfg.wandb,
-            wandb_project=cfg.wandb_project, config=cli.to_dict(cfg), progress=cfg.progress,
-        )
-        logger.message(
-            f"policy: {policy.num_parameters():,} parameters | {cfg.num_envs} envs x {cfg.ppo.num_steps} steps, "
-            f"{cfg.num_iterations} iterations | device {device} | run dir {run_dir}"
-            + (f" | resumed at step {counters.global_step}" if resume else "")
-        )
-
-        def save() -> Path:
-            snapshot = {
-                "policy": policy.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "counters": dataclasses.asdict(counters),
-                "rng": rng_state(),
-                "carry": {"obs": carry.obs, "done": carry.done, "lstm_h": carry.lstm[0], "lstm_c": carry.lstm[1]},
-                "rollout": buf.tensors() if counters.rollout_step else {},
-                "env": envs.get_state(),
-                "stats": stats.state_dict(),
-            }
-            meta = {
-                "config": cli.to_dict(cfg),
-                "rom_sha1": envs.rom_sha1,
-                "version": pokerl_fast.__version__,
-                "torch": torch.__version__,
-                "global_step": counters.global_step,
-                "iteration": counters.iteration,
-                "saved_at": datetime.datetime.now().isoformat(timespec="seconds"),
-            }
-            write_map()
-            return checkpoint.save(ckpt_dir, counters.global_step, snapshot, meta, keep=cfg.keep_checkpoints)
-
-        def write_map() -> None:
-            render_explored_map(envs.global_visit_counts(), run_dir / "explored_map.png")
-
-        logged_milestones = set(envs.milestones)  # after a resume, the ones already logged
-
-        start_time, start_step = time.monotonic(), counters.global_step
-        last_save_time, last_saved = time.monotonic(), (counters.global_step, counters.rollout_step)
+            restore(resume, learner, envs, device)
+        c = learner.counters
+        logger = open_logger(cfg, learner, device, resumed=resume is not None)
+        schedule = CheckpointSchedule(cfg, c)
+        start_time, start_step = time.monotonic(), c.global_step
         last_path = resume.path if resume is not None else None
         losses: dict[str, float] = {}
         scalars: dict[str, float] = {}
         with _StopOnSignal(stop) as signals:
-            while counters.iteration < cfg.num_iterations and not stop.is_set():
-                if cfg.ppo.anneal_lr and counters.rollout_step == 0:
-                    frac = 1.0 - counters.iteration / cfg.num_iterations
-                    optimizer.param_groups[0]["lr"] = frac * cfg.ppo.learning_rate
+            while c.iteration < cfg.num_iterations and not stop.is_set():
+                if cfg.ppo.anneal_lr and c.rollout_step == 0:
+                    anneal_learning_rate(learner, cfg)
 
                 t0 = time.monotonic()
-                counters.rollout_step, counters.global_step = collect_rollout(
-                    policy, envs, buf, carry, counters.rollout_step, stats, counters.global_step, stop
+                c.rollout_step, c.global_step = collect_rollout(
+                    learner.policy, envs, learner.rollout, learner.carry, c.rollout_step, learner.stats,
+                    c.global_step, stop,
                 )
-                if counters.rollout_step < cfg.ppo.num_steps:
+                if c.rollout_step < cfg.ppo.num_steps:
                     break  # stopped mid-rollout: the checkpoint below keeps the partial rollout
 
                 t1 = time.monotonic()
-                next_value = bootstrap_value(policy, carry)
-                advantages, returns = compute_gae(
-                    buf.rewards, buf.values, buf.dones, next_value, carry.done, cfg.ppo.gamma, cfg.ppo.gae_lambda
-                )
-                losses = ppo_update(policy, optimizer, Batch.from_rollout(buf, advantages, returns), cfg.ppo)
-                counters.iteration += 1
-                counters.rollout_step = 0
+                losses = update(learner, cfg)
+                c.iteration += 1
+                c.rollout_step = 0
                 t2 = time.monotonic()
 
-                scalars = {f"losses/{k}": v for k, v in losses.items() if k != "loss"}
-                scalars.update(stats.drain())
-                scalars["charts/learning_rate"] = optimizer.param_groups[0]["lr"]
-                scalars["charts/SPS"] = (counters.global_step - start_step) / max(time.monotonic() - start_time, 1e-9)
-                scalars["perf/rollout_seconds"] = t1 - t0
-                scalars["perf/update_seconds"] = t2 - t1
-                scalars.update({f"helpers/{k}": float(v) for k, v in envs.helper_counts().items()})
-                # Named milestones (each required event, each badge): the global step any env first reached it.
-                for name, vector_step in envs.milestones.items():
-                    if name not in logged_milestones:
-                        logged_milestones.add(name)
-                        scalars[f"milestones/first_step/{name}"] = float(vector_step * cfg.num_envs)
-                        logger.message(f"milestone {name} first reached at step {vector_step * cfg.num_envs}")
-                logger.log(scalars, counters.global_step)
-                if cfg.map_png_iterations and counters.iteration % cfg.map_png_iterations == 0:
-                    write_map()
-                logger.status(counters.global_step, stats.last | scalars)
+                sps = (c.global_step - start_step) / max(time.monotonic() - start_time, 1e-9)
+                scalars = build_scalars(losses, learner, envs, sps, t1 - t0, t2 - t1)
+                scalars.update(report_new_milestones(envs, cfg.num_envs, logger))
+                logger.log(scalars, c.global_step)
+                if cfg.map_png_iterations and c.iteration % cfg.map_png_iterations == 0:
+                    write_map(envs, cfg.run_dir)
+                logger.status(c.global_step, learner.stats.last | scalars)
 
-                every = cfg.checkpoint_iterations
-                if (every and counters.iteration % every == 0) or (
-                    time.monotonic() - last_save_time >= cfg.checkpoint_minutes * 60
-                ):
+                if schedule.due(c):
                     logger.flush()
-                    last_path = save()
-                    last_save_time, last_saved = time.monotonic(), (counters.global_step, 0)
+                    last_path = save_checkpoint(cfg, learner, envs)
+                    schedule.saved(c)
 
-            if (counters.global_step, counters.rollout_step) != last_saved:
+            if schedule.unsaved(c):
                 logger.flush()
-                last_path = save()
-        stopped = counters.iteration < cfg.num_iterations
+                last_path = save_checkpoint(cfg, learner, envs)
+        stopped = c.iteration < cfg.num_iterations
         if stopped:
             reason = f"{signals.received}: " if signals.received else ""
-            logger.message(f"{reason}stopped at step {counters.global_step} and saved a checkpoint; continue with: "
-                           f"python -m pokerl_fast.train --resume {run_dir}")
+            logger.message(f"{reason}stopped at step {c.global_step} and saved a checkpoint; continue with: "
+                           f"python -m pokerl_fast.train --resume {cfg.run_dir}")
         return {
-            "run_dir": str(run_dir),
-            "global_step": counters.global_step,
-            "iteration": counters.iteration,
+            "run_dir": cfg.run_dir,
+            "global_step": c.global_step,
+            "iteration": c.iteration,
             "stopped": stopped,
             "checkpoint": str(last_path) if last_path else None,
             "losses": losses,
             "scalars": scalars,
-            "stats": dict(stats.last),
-            "best": dict(stats.best),
+            "stats": dict(learner.stats.last),
+            "best": dict(learner.stats.best),
         }
     finally:
         if logger is not None:
