@@ -53,7 +53,7 @@ _C_COMPILED = [(name, re.compile(rx), what) for name, rx, what in C_PATTERNS]
 
 # (file, pattern name or "*") -> why the literal there is not a copy of a generated fact.
 ALLOWED = {
-    ("tests/test_constants.py", "*"): "pins the generated values against the Game Boy's documentation",
+    ("tests/game/test_constants.py", "*"): "pins the generated values against the Game Boy's documentation",
     ("tests/test_train.py", "8192"): "a run length in steps (--total-steps 8192), not a memory size",
 }
 
@@ -215,5 +215,5 @@ def test_the_check_finds_copies_and_names_file_and_line():
               "m.def(\"f\", f, \"(144, 160, 4) -> (72, 20) // not a comment\"); char q = '\"'; uint8_t ev[320];\n"
               "inline int at(const uint8_t* w, int a) { return w[a - 0xC000]; }  // 0xE000\n")
     assert [line.split(":", 2)[1] for line in scan("csrc/fake.h", fake_h)] == ["4", "5"]
-    assert scan("tests/test_constants.py", "assert C.WRAM_BASE == 0xC000\n") == []  # allowed, with its reason
+    assert scan("tests/game/test_constants.py", "assert C.WRAM_BASE == 0xC000\n") == []  # allowed, with its reason
     assert scan("tests/test_train.py", "w = bytes(0x2000)\n") != []  # allowed for 8192 only

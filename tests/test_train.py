@@ -15,6 +15,8 @@ import pytest
 import torch
 import yaml
 
+import support
+
 from pokerl_fast import cli
 from pokerl_fast.learn import checkpoint
 from pokerl_fast.logger import EpisodeStats
@@ -453,6 +455,5 @@ def test_train_with_the_rom_flag_on_a_copy_of_the_test_world(tmp_path):
 
 @pytest.mark.red
 def test_train_with_the_rom_flag_on_red(tmp_path):
-    from test_red import _red_rom
 
-    check_run_with_rom(Path(_red_rom()), tmp_path, 4 * BATCH)
+    check_run_with_rom(Path(support.red_rom()), tmp_path, 4 * BATCH)

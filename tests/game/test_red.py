@@ -7,6 +7,8 @@ import pathlib
 
 import pytest
 
+from support import red_rom, save_state
+
 from pokerl_fast.game import red
 from pokerl_fast.game.constants import CUR_MAP, IS_IN_BATTLE, JOY_IGNORE, PLAYER_FACING, X_COORD, Y_COORD
 from pokerl_fast.game.emulator import new_pyboy
@@ -81,34 +83,21 @@ def test_intro_script_matches_measured_facts():
 
 # --- on the test world (same addresses as Red, its own start spot) -----------------------------
 
-@pytest.fixture
-def world_rom() -> str:
-    from pokerl_fast.game import testworld
 
-    return testworld.testworld_rom_path()
-
-
-
-def _save(pb) -> bytes:
-    f = io.BytesIO()
-    pb.save_state(f)
-    return f.getvalue()
-
-
-def test_checks_follow_the_test_world(world_rom):
+def test_checks_follow_the_test_world(testworld_rom):
     from pokerl_fast.game import testworld as T
 
     spot = (T.START_MAP, T.START_XY)
-    pb = new_pyboy(world_rom)
+    pb = new_pyboy(testworld_rom)
     try:
         pb.tick(10, render=False)  # before the world is ready: nothing is set up, input goes nowhere
         assert "wCurMap is 0" in check_start_state(red.read_wram(pb), *spot)
         assert "neither position nor facing" in red.probe_control(pb)
         T.wait_ready(pb)
         assert check_start_state(red.read_wram(pb), *spot) is None
-        before = _save(pb)
+        before = save_state(pb)
         assert red.probe_control(pb) is None
-        assert _save(pb) == before, "the probe must put the emulator back exactly"
+        assert save_state(pb) == before, "the probe must put the emulator back exactly"
         pb.button("left", 8)
         pb.tick(4, render=False)  # mid-step: the game ignores input
         w = red.read_wram(pb)
@@ -122,15 +111,15 @@ def test_checks_follow_the_test_world(world_rom):
         pb.stop(save=False)
 
 
-def test_start_state_is_made_cached_and_reused(world_rom, tmp_path):
+def test_start_state_is_made_cached_and_reused(testworld_rom, tmp_path):
     from pokerl_fast.game import testworld as T
     from pokerl_fast.game.rom import sha1_of
 
-    state = start_state(world_rom, cache_dir=tmp_path)
-    path = cache_path(sha1_of(world_rom), tmp_path)
+    state = start_state(testworld_rom, cache_dir=tmp_path)
+    path = cache_path(sha1_of(testworld_rom), tmp_path)
     assert path.read_bytes() == state
     assert [p.name for p in tmp_path.iterdir()] == [path.name], "temporary files left behind"
-    pb = new_pyboy(world_rom)
+    pb = new_pyboy(testworld_rom)
     try:
         pb.load_state(io.BytesIO(state))
         assert check_start_state(red.read_wram(pb), T.START_MAP, T.START_XY) is None
@@ -139,7 +128,7 @@ def test_start_state_is_made_cached_and_reused(world_rom, tmp_path):
         pb.stop(save=False)
     # A good cached file is used as is, not rewritten.
     os.utime(path, ns=(1_000_000_000, 1_000_000_000))
-    assert start_state(world_rom, cache_dir=tmp_path) == state
+    assert start_state(testworld_rom, cache_dir=tmp_path) == state
     assert path.stat().st_mtime_ns == 1_000_000_000
 
 
@@ -150,46 +139,46 @@ def _moved_state(rom) -> bytes:
 
         T.wait_ready(pb)
         T.press(pb, "left")
-        return _save(pb)
+        return save_state(pb)
     finally:
         pb.stop(save=False)
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "wrong_spot", "flipped_ram"])
-def test_damaged_cache_is_made_again(world_rom, tmp_path, damage):
+def test_damaged_cache_is_made_again(testworld_rom, tmp_path, damage):
     from pokerl_fast.game.rom import sha1_of
 
-    good = start_state(world_rom, cache_dir=tmp_path)
-    path = cache_path(sha1_of(world_rom), tmp_path)
+    good = start_state(testworld_rom, cache_dir=tmp_path)
+    path = cache_path(sha1_of(testworld_rom), tmp_path)
     bad = {
         "garbage": b"not a state" * 100,
         "truncated": good[: len(good) // 2],
         "empty": b"",
-        "wrong_spot": _moved_state(world_rom),  # a valid state, but not the start
+        "wrong_spot": _moved_state(testworld_rom),  # a valid state, but not the start
         "flipped_ram": None,
     }[damage]
     if bad is None:  # a state that loads but whose WRAM says another map
         from pokerl_fast.game.rom import resolve_rom
 
-        pb = new_pyboy(world_rom)
+        pb = new_pyboy(testworld_rom)
         try:
             pb.load_state(io.BytesIO(good))
             pb.memory[red.CUR_MAP] = (pb.memory[red.CUR_MAP] + 1) % 256
-            bad = _save(pb)
+            bad = save_state(pb)
         finally:
             pb.stop(save=False)
-        assert red.verify_state(resolve_rom(world_rom), bad) is not None
+        assert red.verify_state(resolve_rom(testworld_rom), bad) is not None
     path.write_bytes(bad)
-    assert start_state(world_rom, cache_dir=tmp_path) == good
+    assert start_state(testworld_rom, cache_dir=tmp_path) == good
     assert path.read_bytes() == good
 
 
-def test_unwritable_cache_warns_and_still_returns_the_state(world_rom, tmp_path):
+def test_unwritable_cache_warns_and_still_returns_the_state(testworld_rom, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache folder should be")
     with pytest.warns(UserWarning, match="POKERL_CACHE_DIR"):
-        state = start_state(world_rom, cache_dir=blocker / "states")
-    assert state == start_state(world_rom, cache_dir=tmp_path / "ok")
+        state = start_state(testworld_rom, cache_dir=blocker / "states")
+    assert state == start_state(testworld_rom, cache_dir=tmp_path / "ok")
 
 
 def test_bad_rom_fails_before_any_emulator(tmp_path):
@@ -202,22 +191,11 @@ def test_bad_rom_fails_before_any_emulator(tmp_path):
 
 # --- the real game: only with POKERL_ROM pointing at Pokemon Red (UE) -------------------------
 
-RED_ROM = os.environ.get("POKERL_ROM")
-
-
-def _red_rom() -> str:
-    from pokerl_fast.game.rom import resolve_rom
-
-    if not RED_ROM:
-        pytest.skip("POKERL_ROM is not set: point it at the Pokemon Red (UE) ROM to run the real-game tests")
-    if not resolve_rom(RED_ROM).is_red:
-        pytest.skip(f"POKERL_ROM={RED_ROM} is not Pokemon Red (UE)")
-    return RED_ROM
 
 
 @pytest.mark.red
 def test_red_start_state_is_the_bedroom_in_control(tmp_path):
-    rom = _red_rom()
+    rom = red_rom()
     state = start_state(rom, cache_dir=tmp_path)
     pb = new_pyboy(rom)
     try:
@@ -234,7 +212,7 @@ def test_red_start_state_is_the_bedroom_in_control(tmp_path):
 
 @pytest.mark.red
 def test_red_checks_reject_the_intro_before_its_end():
-    rom = _red_rom()
+    rom = red_rom()
     pb = new_pyboy(rom)
     try:
         for button, frames in red.INTRO[:-8]:  # Oak is still talking

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 import pokerl_fast
+import support
+
 from pokerl_fast.game import constants as C
 from pokerl_fast.env import reference as ref
 from pokerl_fast.game import testworld as tw
@@ -236,11 +238,10 @@ def test_red_start_menu_behaves_as_the_macro_expects(tmp_path):
     """On the real game (POKERL_ROM), from the bedroom start state: START opens the menu the macro waits for
     (no Pokedex yet: Red stores the item count 6 in wMaxMenuItem), DOWN moves wCurrentMenuItem by one, B closes it and control returns;
     wCurMapTileset reads REDS_HOUSE_2 (4)."""
-    from test_red import _red_rom
 
     from pokerl_fast.game.red import probe_control, start_state
 
-    rom = _red_rom()
+    rom = support.red_rom()
     pb, emu = None, None
     try:
         pb = new_pyboy(rom)

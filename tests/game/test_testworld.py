@@ -28,33 +28,13 @@ from pokerl_fast.game.emulator import new_pyboy
 
 # Update only on purpose: a change here means every cached state and recorded run is invalid.
 PINNED_SHA1 = "e237059a25705b10bff4168eb221e8dbf4763ae6"
-DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "testworld.md"
+DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "testworld.md"
 
-
-
-@pytest.fixture(scope="module")
-def rom_path():
-    return tw.testworld_rom_path()
-
-
-@pytest.fixture(scope="module")
-def boot_state(rom_path):
-    pb = new_pyboy(rom_path)
-    try:
-        tw.boot(pb)
-        f = io.BytesIO()
-        pb.save_state(f)
-        return f.getvalue()
-    finally:
-        pb.stop(save=False)
 
 
 @pytest.fixture
-def pb(rom_path, boot_state):
-    pyboy = new_pyboy(rom_path)
-    pyboy.load_state(io.BytesIO(boot_state))
-    yield pyboy
-    pyboy.stop(save=False)
+def pb(booted_pyboy):
+    return booted_pyboy
 
 
 def events(pyboy) -> bytes:
@@ -109,8 +89,8 @@ def walk_grass_until_battle(pyboy, max_steps=200):
 
 
 # ------------------------------------------------------------------------------------------ boot
-def test_boot_to_ready_sets_reds_start_ram(rom_path):
-    pyboy = new_pyboy(rom_path)
+def test_boot_to_ready_sets_reds_start_ram(testworld_rom):
+    pyboy = new_pyboy(testworld_rom)
     try:
         frames = tw.boot(pyboy)
         m = pyboy.memory

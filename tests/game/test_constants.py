@@ -9,7 +9,7 @@ import pytest
 
 from pokerl_fast.game import constants as C
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data"
 
 

@@ -636,16 +636,9 @@ class RealWorld:
 
 
 @pytest.fixture
-def testworld_pyboy():
-    from pokerl_fast.game.testworld import boot, testworld_rom_path
-
-    pb = new_pyboy(testworld_rom_path())
-    try:
-        boot(pb)
-        pb.tick(1, render=True)
-        yield pb
-    finally:
-        pb.stop(save=False)
+def testworld_pyboy(booted_pyboy):
+    booted_pyboy.tick(1, render=True)  # PyBoy's screen is current
+    return booted_pyboy
 
 
 def test_real_testworld_random_play_matches_reference(testworld_pyboy):

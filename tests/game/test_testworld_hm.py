@@ -7,6 +7,8 @@ import io
 import numpy as np
 import pytest
 
+from support import save_state
+
 from pokerl_fast.game import constants as C
 from pokerl_fast.game import testworld as tw
 from pokerl_fast.game.emulator import new_pyboy
@@ -24,36 +26,25 @@ OPPOSITE = {"up": "down", "down": "up", "left": "right", "right": "left"}
 
 
 @pytest.fixture(scope="module")
-def rom_path():
-    return tw.testworld_rom_path()
-
-
-@pytest.fixture(scope="module")
-def states(rom_path):
+def states(testworld_rom):
     """Save states: just booted, and standing in ROUTE_2's hall (6,6) facing up."""
-    pb = new_pyboy(rom_path)
+    pb = new_pyboy(testworld_rom)
     try:
         tw.boot(pb)
-        out = {"boot": save(pb)}
+        out = {"boot": save_state(pb)}
         go_to(pb, ROUTE, (6, 6))
-        out["route"] = save(pb)
+        out["route"] = save_state(pb)
         return out
     finally:
         pb.stop(save=False)
-
-
-def save(pb) -> bytes:
-    f = io.BytesIO()
-    pb.save_state(f)
-    return f.getvalue()
 
 
 def _emulator_at(name: str, state: str):
     """A fixture ``name``: a fresh emulator loaded from ``states[state]``, stopped afterwards."""
 
     @pytest.fixture(name=name)
-    def fixture(rom_path, states):
-        pyboy = new_pyboy(rom_path)
+    def fixture(testworld_rom, states):
+        pyboy = new_pyboy(testworld_rom)
         pyboy.load_state(io.BytesIO(states[state]))
         yield pyboy
         pyboy.stop(save=False)

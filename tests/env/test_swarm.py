@@ -6,6 +6,8 @@ import io
 import numpy as np
 import pytest
 
+from support import save_state
+
 from pokerl_fast.game import constants as C
 from pokerl_fast.game.emulator import new_pyboy
 from pokerl_fast.env.swarm import BADGE_BASE, StateArchive, make_key, plan_moves
@@ -145,10 +147,6 @@ def _wram(pb) -> bytes:
     return bytes(pb.memory[C.WRAM_BASE:C.WRAM_BASE + C.WRAM_SIZE])
 
 
-def _save(pb) -> bytes:
-    f = io.BytesIO()
-    pb.save_state(f)
-    return f.getvalue()
 
 
 def test_moved_env_continues_bit_exactly():
@@ -163,10 +161,10 @@ def test_moved_env_continues_bit_exactly():
             src.button(b)
             src.tick(24, render=False)
         archive = StateArchive(4)
-        assert archive.offer((0,), _save(src))
+        assert archive.offer((0,), save_state(src))
         [state] = archive.sample(np.random.default_rng(0), 1)
         dst.load_state(io.BytesIO(state))
-        assert _save(dst) == state, "re-saving the moved env changes its state"
+        assert save_state(dst) == state, "re-saving the moved env changes its state"
         assert _wram(dst) == _wram(src)
         for b in ("up", "up", "right", "a", "b", "down", "left", "start"):
             for pb in (src, dst):
@@ -176,7 +174,7 @@ def test_moved_env_continues_bit_exactly():
         for pb in (src, dst):
             pb.tick(1, render=True)
         np.testing.assert_array_equal(src.screen.ndarray, dst.screen.ndarray)
-        assert _save(dst) == _save(src)
+        assert save_state(dst) == save_state(src)
     finally:
         src.stop(save=False)
         dst.stop(save=False)

@@ -5,6 +5,8 @@ import io
 import numpy as np
 import pytest
 
+import support
+
 from pokerl_fast.game import constants as C
 from pokerl_fast._native import _core
 from pokerl_fast.env.emulator import Emulator
@@ -14,15 +16,10 @@ from pokerl_fast.game.emulator import new_pyboy
 BUTTONS = ("down", "left", "right", "up", "a", "b", "start")
 
 
-def new_testworld_pyboy():
-    return new_pyboy(testworld.testworld_rom_path())
-
-
 @pytest.fixture
 def booted():
-    pb = new_testworld_pyboy()
+    pb = support.testworld_pyboy()
     emu = Emulator(pb)
-    testworld.boot(pb)
     yield pb, emu
     pb.stop(save=False)
 
@@ -64,7 +61,7 @@ def test_every_address_the_project_reads_matches(booted):
 def test_run_frames_equals_pyboy_button_and_tick(booted):
     """Our GIL-free frame loop is the same emulation as pyboy.button(b, 8) + tick(24)."""
     pb, emu = booted
-    other = new_testworld_pyboy()
+    other = support.testworld_pyboy()
     try:
         state = emu.save_state()
         other.load_state(io.BytesIO(state))

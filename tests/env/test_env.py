@@ -16,14 +16,6 @@ from pokerl_fast.game import constants as C
 from pokerl_fast.game.rom import RomError
 
 
-@pytest.fixture(scope="module")
-def start_state():
-    from pokerl_fast.env import load_start_state
-    from pokerl_fast.game.rom import resolve_rom
-
-    return load_start_state(EnvConfig(), resolve_rom(None))
-
-
 def rollout(env, steps, seed=0, action_seed=0):
     rng = np.random.default_rng(action_seed)
     obs, _ = env.reset(seed=seed)
