@@ -8,10 +8,7 @@ import pytest
 import support
 
 from pokerl_fast.game import constants as C
-from pokerl_fast._native import _core
 from pokerl_fast.env.emulator import Emulator
-from pokerl_fast.game import testworld
-from pokerl_fast.game.emulator import new_pyboy
 
 BUTTONS = ("down", "left", "right", "up", "a", "b", "start")
 
@@ -61,10 +58,8 @@ def test_every_address_the_project_reads_matches(booted):
 def test_run_frames_equals_pyboy_button_and_tick(booted):
     """Our GIL-free frame loop is the same emulation as pyboy.button(b, 8) + tick(24)."""
     pb, emu = booted
-    other = support.testworld_pyboy()
+    other = support.testworld_pyboy(emu.save_state())
     try:
-        state = emu.save_state()
-        other.load_state(io.BytesIO(state))
         rng = np.random.default_rng(2)
         for _ in range(80):
             b = BUTTONS[rng.integers(len(BUTTONS))]

@@ -1,4 +1,4 @@
-"""The native kernels (csrc/ via _kernels) agree with the plain references in pokerl_fast.env.reference,
+"""The native kernels (csrc/ via the _core binding) agree with the plain references in pokerl_fast.env.reference,
 on random inputs, on hand-built edge cases, and on real PyBoy states of the test world."""
 
 import numpy as np
@@ -7,7 +7,6 @@ import pytest
 from pokerl_fast.game import constants as C
 from pokerl_fast.env import reference as ref
 from pokerl_fast._native import _core as K
-from pokerl_fast.game.emulator import new_pyboy
 
 COLOURS = np.array([[255, 255, 255, 255], [153, 153, 153, 255], [85, 85, 85, 255], [0, 0, 0, 255]], np.uint8)
 MAPPED = [m[0] for m in C.MAPS]

@@ -10,7 +10,7 @@ from pokerl_fast.game import constants as C
 from pokerl_fast.env import reference as ref
 from pokerl_fast._native import _core
 
-from test_hm import TACKLE, TREE, WATER, FRONT, emulator_from, random_hm_wram, state_facing
+from test_hm import TACKLE, TREE, WATER, emulator_from, random_hm_wram, state_facing
 
 W = ref.WRAM_BASE
 HELPERS = (_core.HELPER_AUTO_DIALOG, _core.HELPER_INFINITE_MONEY, _core.HELPER_AUTO_FLASH, _core.HELPER_AUTO_HM)

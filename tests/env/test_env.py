@@ -10,7 +10,6 @@ from gymnasium.utils.env_checker import check_env
 from gymnasium.vector import AutoresetMode
 
 import pokerl_fast
-from pokerl_fast.config import EnvConfig
 from pokerl_fast.env import TERM_NAMES, VecEnv
 from pokerl_fast.game import constants as C
 from pokerl_fast.game.rom import RomError

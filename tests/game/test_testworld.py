@@ -2,7 +2,6 @@
 blackout, the screen, determinism. Buttons are pressed like the env does (hold 8 frames, tick 24)."""
 
 import hashlib
-import io
 import pathlib
 import random
 
