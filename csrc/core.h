@@ -4,7 +4,6 @@
 // exploration, reward, observations) run back to back on the same thread, the envs spread over OpenMP
 // threads.
 #pragma once
-#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -160,8 +159,8 @@ struct Batch {
 // The per-env state a checkpoint keeps, as one table read by export and import alike. Each field is
 // `count` values of one dtype at a fixed place in EnvCore. Exploration's fallback pages (variable size)
 // and the shared heat map travel beside the table.
-enum FieldType : int { F_U8, F_I32, F_I64, F_U64, F_F64 };
-constexpr int FIELD_TYPE_SIZE[] = {1, 4, 8, 8, 8};
+enum FieldType : int { F_U8, F_I32, F_U64, F_F64 };
+constexpr int FIELD_TYPE_SIZE[] = {1, 4, 8, 8};
 
 struct StateField {
     const char* name;

@@ -171,15 +171,7 @@ struct Driver {
 
     // Tick `n` frames without input and leave the observation current (after load_state it is stale):
     // the native picture is drawn from VRAM at once; PyBoy's renderer needs one more, rendered, frame.
-    void idle(int n) {
-        if (native_screen) {
-            wait(n);
-            draw();
-        } else {
-            wait(n);
-            tick(true);
-        }
-    }
+    void idle(int n) { tick_frames(native_screen ? n : n + 1, true); }
 };
 
 }  // namespace pokerl

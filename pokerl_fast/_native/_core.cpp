@@ -25,11 +25,9 @@ using namespace pokerl;
 namespace {
 
 const char* dtype_name(int type) {
-    static const char* names[] = {"uint8", "int32", "int64", "uint64", "float64"};
+    static const char* names[] = {"uint8", "int32", "uint64", "float64"};
     return names[type];
 }
-
-py::dtype dtype_of(const std::string& name) { return py::dtype(name); }
 
 // A shape written as Python writes a tuple: (), (3,), (72, 20).
 std::string shape_str(const std::vector<py::ssize_t>& shape) {
@@ -48,7 +46,7 @@ py::array checked(const std::string& what, const py::object& obj, const std::str
         throw py::value_error(what + " must be a numpy array of dtype " + dtype + " and shape " + shape_str(shape) +
                               ", got " + std::string(py::str(py::type::handle_of(obj).attr("__name__"))) + fix);
     py::array a = py::reinterpret_borrow<py::array>(obj);
-    if (!a.dtype().is(dtype_of(dtype)) || shape_of(a) != shape)
+    if (!a.dtype().is(py::dtype(dtype)) || shape_of(a) != shape)
         throw py::value_error(what + " must have dtype " + dtype + " and shape " + shape_str(shape) + ", got " +
                               std::string(py::str(a.dtype())) + " " + shape_str(shape_of(a)) + fix);
     if (!(a.flags() & py::array::c_style))
@@ -220,7 +218,8 @@ struct PyBatch {
 };
 
 StepConfig step_config(int hold, int min_frames, int max_frames, bool adaptive, uint32_t helpers) {
-    if (max_frames < 1 || hold < 0 || hold > max_frames || min_frames < 0 || min_frames > max_frames)
+    // min_frames only bounds an adaptive step (frame_control reads it nowhere else).
+    if (max_frames < 1 || hold < 0 || hold > max_frames || (adaptive && (min_frames < 0 || min_frames > max_frames)))
         throw py::value_error("need 0 <= hold <= max_frames, 0 <= min_frames <= max_frames and max_frames >= 1 (got hold " +
                               std::to_string(hold) + ", min_frames " + std::to_string(min_frames) + ", max_frames " +
                               std::to_string(max_frames) + ")");

@@ -127,7 +127,7 @@ class VecEnv(VectorEnv):
         self._batch = _core.Batch(
             [e.driver for e in self._emus], action_masks(config.actions),
             np.asarray(config.reward.weights(TERM_NAMES), np.float32), buffers,
-            hold=config.button_hold_frames, min_frames=config.min_frames_per_step if config.adaptive_steps else 0,
+            hold=config.button_hold_frames, min_frames=config.min_frames_per_step,
             max_frames=config.frames_per_step, adaptive=config.adaptive_steps, helpers=helper_flags(config),
             num_threads=config.threads_for(n),
         )
