@@ -45,6 +45,7 @@ constexpr uint16_t PARTY_MON1_MOVES = 0xD173;  // wPartyMon1Moves
 constexpr uint16_t CUR_MAP_TILESET = 0xD367;  // wCurMapTileset
 constexpr uint16_t WALK_BIKE_SURF_STATE = 0xD700;  // wWalkBikeSurfState
 constexpr uint16_t STATUS_FLAGS1 = 0xD728;  // wStatusFlags1
+constexpr uint16_t CUR_OPPONENT = 0xD059;  // wCurOpponent
 
 // The Game Boy's memory map: base address and size of each area the project reads.
 constexpr int WRAM_BASE = 0xC000;  // work RAM 0xC000-0xDFFF: Red's w* symbols
@@ -119,6 +120,13 @@ constexpr int FRONT_TILE_LEFT_COL = 6;
 constexpr int FRONT_TILE_LEFT_ROW = 9;
 constexpr int FRONT_TILE_RIGHT_COL = 10;
 constexpr int FRONT_TILE_RIGHT_ROW = 9;
+
+// Battles: opponent ids and wIsInBattle values, from Red's disassembly.
+constexpr int OPP_ID_OFFSET = 200;
+constexpr int OPP_RIVAL1 = 225;
+constexpr int OPP_BROCK = 234;
+constexpr int BATTLE_WILD = 1;
+constexpr int BATTLE_TRAINER = 2;
 
 // Event flags read by name: (address, bit).
 constexpr uint16_t EVENT_GOT_POKEDEX_ADDR = 0xD74B;

@@ -71,6 +71,8 @@ NAMED = {
     "CUR_MAP_TILESET": "wCurMapTileset",
     "WALK_BIKE_SURF_STATE": "wWalkBikeSurfState",
     "STATUS_FLAGS1": "wStatusFlags1",
+    # Battles: who the opponent is (Red's HandlePlayerBlackOut forgives a loss to OPP_RIVAL1 in Oak's lab).
+    "CUR_OPPONENT": "wCurOpponent",
 }
 # Key items and HMs (the reward's key_items term), from pret/pokered constants/item_constants.asm and
 # data/items/key_items.asm: TOWN_MAP BICYCLE OLD_AMBER DOME_FOSSIL HELIX_FOSSIL SECRET_KEY BIKE_VOUCHER CARD_KEY
@@ -133,6 +135,18 @@ HM_FACTS = {
     # faced 2x2 cell, as (column, row) in wTileMap; the player's own cell is columns 8-9, rows 8-9.
     "FRONT_TILE_DOWN_COL": 8, "FRONT_TILE_DOWN_ROW": 11, "FRONT_TILE_UP_COL": 8, "FRONT_TILE_UP_ROW": 7,
     "FRONT_TILE_LEFT_COL": 6, "FRONT_TILE_LEFT_ROW": 9, "FRONT_TILE_RIGHT_COL": 10, "FRONT_TILE_RIGHT_ROW": 9,
+}
+
+
+# Battle facts from Red's disassembly (pret/pokered constants/trainer_constants.asm: OPP_ID_OFFSET 200 + the
+# trainer class; engine/battle/core.asm HandlePlayerBlackOut). wCurOpponent holds a wild species id (< 200) or
+# an OPP_* id; wIsInBattle is 1 in a wild battle, 2 in a trainer battle.
+BATTLE_FACTS = {
+    "OPP_ID_OFFSET": 200,
+    "OPP_RIVAL1": 200 + 0x19,
+    "OPP_BROCK": 200 + 0x22,
+    "BATTLE_WILD": 1,
+    "BATTLE_TRAINER": 2,
 }
 
 
@@ -205,6 +219,8 @@ def facts(d: dict) -> list[tuple[str, list[Fact]]]:
           Fact("NUM_REQUIRED_EVENTS", len(d["required"]), comment="len(REQUIRED_EVENTS)")]),
         ("Field moves (HMs): facts from Red's disassembly, not from ../shared/data.",
          [Fact(k, v, "hex" if k.startswith(HEX_PREFIXES) else "int") for k, v in HM_FACTS.items()]),
+        ("Battles: opponent ids and wIsInBattle values, from Red's disassembly.",
+         [Fact(k, v) for k, v in BATTLE_FACTS.items()]),
         ("Event flags read by name: (address, bit).",
          [f for name in NAMED_EVENTS
           for f in (Fact(f"{name}_ADDR", d["events"][name][0], "addr"), Fact(f"{name}_BIT", d["events"][name][1]))]),

@@ -44,6 +44,7 @@ PARTY_MON1_MOVES = 0xD173  # wPartyMon1Moves
 CUR_MAP_TILESET = 0xD367  # wCurMapTileset
 WALK_BIKE_SURF_STATE = 0xD700  # wWalkBikeSurfState
 STATUS_FLAGS1 = 0xD728  # wStatusFlags1
+CUR_OPPONENT = 0xD059  # wCurOpponent
 
 # The Game Boy's memory map: base address and size of each area the project reads.
 WRAM_BASE = 0xC000  # work RAM 0xC000-0xDFFF: Red's w* symbols
@@ -118,6 +119,13 @@ FRONT_TILE_LEFT_COL = 6
 FRONT_TILE_LEFT_ROW = 9
 FRONT_TILE_RIGHT_COL = 10
 FRONT_TILE_RIGHT_ROW = 9
+
+# Battles: opponent ids and wIsInBattle values, from Red's disassembly.
+OPP_ID_OFFSET = 200
+OPP_RIVAL1 = 225
+OPP_BROCK = 234
+BATTLE_WILD = 1
+BATTLE_TRAINER = 2
 
 # Event flags read by name: (address, bit).
 EVENT_GOT_POKEDEX_ADDR = 0xD74B
