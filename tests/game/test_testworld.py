@@ -1,6 +1,7 @@
 """The test world ROM in real PyBoy: boot, walking, doors, triggers, NPC, gym, battles, heal, pickup,
 blackout, the screen, determinism. Buttons are pressed like the env does (hold 8 frames, tick 24)."""
 
+import dataclasses
 import hashlib
 import pathlib
 import random
@@ -26,7 +27,7 @@ from pokerl_fast.game.testworld.world import KINDS, PRIVATE_RAM, STATES, tile_pi
 from pokerl_fast.game.emulator import new_pyboy
 
 # Update only on purpose: a change here means every cached state and recorded run is invalid.
-PINNED_SHA1 = "e237059a25705b10bff4168eb221e8dbf4763ae6"
+PINNED_SHA1 = "82016bd576b5881fe2a5f2a1954a0dffc2f10f72"
 DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "testworld.md"
 
 
@@ -395,7 +396,7 @@ def test_rom_path_is_cached_by_sha1(tmp_path, monkeypatch):
 def test_layout_fits_red_maps_and_docs_match():
     tw.layout.validate()
     for r in tw.ROOMS:
-        _, _, _, _, tile_w, tile_h = next(m for m in C.MAPS if m[1] == r.name)
+        _, _, _, _, tile_w, tile_h = next(m for m in C.MAPS if m[1] == r.red_map)
         assert r.width <= tile_w and r.height <= tile_h
     assert len({(r.width, r.height) for r in tw.ROOMS}) >= 4 and len(tw.ROOMS) >= 4
     assert L.describe_rooms() in DOCS.read_text(), "regenerate the maps in docs/testworld.md from describe_rooms()"
@@ -403,10 +404,12 @@ def test_layout_fits_red_maps_and_docs_match():
 
 def test_layout_validation_catches_a_bad_room(monkeypatch):
     too_big = L.Room("REDS_HOUSE_2F", ("#" * 9,) * 9, L.TILESET_REDS_HOUSE_2)  # Red's 2F is 8x8
-    monkeypatch.setattr(L, "ROOMS", (too_big,) + L.ROOMS[1:])
-    monkeypatch.setattr(L, "_ROOMS_BY_NAME", {r.name: r for r in L.ROOMS})
+    world = dataclasses.replace(L.TEST, rooms=(too_big,) + L.ROOMS[1:])
     with pytest.raises(L.LayoutError, match="REDS_HOUSE_2F is 9x9"):
-        L.validate()
+        world.validate()
+    overlap = L.Room("ROUTE_1_B", L.room("ROUTE_1").rows, 0, map_name="ROUTE_1", offset=(5, 5))
+    with pytest.raises(L.LayoutError, match="overlap on map ROUTE_1"):
+        dataclasses.replace(L.TEST, rooms=L.ROOMS + (overlap,)).validate()
 
 
 def test_random_agent_reaches_events(pb):

@@ -63,6 +63,12 @@ PRIVATE_RAM = {
     "wViewX": 0xDF18,  # UpdateTileMap: room x of the cell being written
     "wViewY": 0xDF19,  # and its room y
     "wMenuLast": 0xDF1A,  # the open menu's last item index (MAX_MENU_ITEM holds the start menu's item count, as Red)
+    "wPosX": 0xDF1B,  # the player's x in the room (X_COORD = wPosX + the room's offset in its Red map)
+    "wPosY": 0xDF1C,  # and y
+    "wTrainer": 0xDF1D,  # the trainer battle being fought: index into the world's trainers + 1 (0 = wild)
+    "wBlackoutRoom": 0xDF1E,  # where a blackout puts the player (the last heal point)
+    "wBlackoutX": 0xDF1F,
+    "wBlackoutY": 0xDF7A,
     "wRoomKind": 0xDF20,  # 10x9 tile kinds of the current room (VOID outside it)
     "wRoomSpecial": 0xDF80,  # 10x9 special-tile numbers + 1 (0 = none)
 }
@@ -71,12 +77,13 @@ READY_VALUE = 0xA5
 
 # Tile kinds as the ROM stores them; kinds >= WALL block the player.
 KINDS = {"FLOOR": 0, "GRASS": 1, "DOOR": 2, "TRIGGER": 3, "HEAL": 4, "ITEM": 5, "GYM": 6, "WALL": 7, "NPC": 8,
-         "VOID": 9, "CUT_TREE": 10, "WATER": 11, "BOULDER": 12}
+         "VOID": 9, "CUT_TREE": 10, "WATER": 11, "BOULDER": 12, "LEDGE": 13}
 _SOLID_MIN = KINDS["WALL"]
 _KIND_OF_CHAR = {
     L.FLOOR: "FLOOR", L.GRASS: "GRASS", L.DOOR: "DOOR", L.TRIGGER: "TRIGGER", L.HEAL: "HEAL",
     L.ITEM: "ITEM", L.GYM: "GYM", L.WALL: "WALL", L.NPC: "NPC",
     L.CUT_TREE: "CUT_TREE", L.WATER: "WATER", L.BOULDER: "BOULDER",
+    L.LEDGE: "LEDGE", L.TRAINER: "TRIGGER", L.BLOCKER: "NPC",
 }
 STATES = {"IDLE": 0, "WALK": 1, "BATTLE_INTRO": 2, "BATTLE": 3, "BATTLE_WIN": 4, "BLACKOUT": 5, "DIALOG": 6,
           "START_MENU": 7, "PARTY_MENU": 8, "FIELD_MENU": 9, "PUSH": 10}
@@ -104,7 +111,7 @@ MENU_FIRST_ROW = 2  # window tile row of item 0; items are two tile rows apart
 MENU_ROWS = 7  # the most items a menu shows (the start menu with the Pokedex; 4 field moves + 3)
 _GRID_W, _GRID_H = L.SCREEN_STEPS_W, L.SCREEN_STEPS_H
 _CELLS = _GRID_W * _GRID_H
-_PLAYER_TILE = 64  # sprite tiles 64..79: 4 facings x 4 tiles; tile = 64 + facing + k
+_PLAYER_TILE = 72  # sprite tiles 72..87: 4 facings x 4 tiles; tile = 72 + facing + k
 _WIN_TILE = len(KINDS) * 4  # 8x8 window tiles after the 2x2 kind tiles
 
 # Hardware registers.
@@ -191,6 +198,12 @@ _ART = {
         "..#+++-+++++++#.", "..#++-++++++++#.", ".#++++++++++++#.", ".#++++++++++++#.",
         ".#+++++++++-++#.", ".#++++++++-+++#.", ".#++++++++++++#.", "..#++++++++++#..",
         "...##++++++##...", ".....######.....", "................", "................",
+    ],
+    "LEDGE": [
+        "................", "................", "..-.............", "................",
+        "................", "................", "................", "................",
+        "################", "#++++++++++++++#", "-##############-", "----------------",
+        "................", "................", "................", "................",
     ],
 }
 
@@ -294,14 +307,15 @@ def _tiles_2bpp(pixels: list[list[int]]) -> bytes:
 class _World:
     """Emits the program; one method per routine, read top to bottom."""
 
-    def __init__(self):
-        L.validate()
+    def __init__(self, world: L.World = L.TEST):
+        world.validate()
+        self.w = world
         self.a = Asm()
         for name, addr in PRIVATE_RAM.items():
             self.a.define(name, addr)
-        self.rooms = list(L.ROOMS)
+        self.rooms = list(world.rooms)
         self.room_index = {r.name: i for i, r in enumerate(self.rooms)}
-        self.specials = L.specials()
+        self.specials = world.specials()
 
     # ---- helpers that emit common sequences
     def set_event(self, event: str) -> None:
@@ -425,7 +439,7 @@ class _World:
 
     def boot(self) -> None:
         a = self.a
-        start = L.room(L.START_ROOM)
+        start = self.w.room(self.w.start_room)
         a.org(0x150)
         a.label("Start")
         a.di()
@@ -463,7 +477,7 @@ class _World:
         a.ldh([_SCY], "a")
         a.ldh([_WY], "a")
         a.call("InitGame")
-        self.set_warp(start.name, L.START_XY, pending=False)
+        self.set_warp(start.name, self.w.start_xy, pending=False)
         a.call("DoWarp")  # loads and draws the start room, turns the LCD on
         a.xor("a")
         a.ldh([_IF], "a")
@@ -495,26 +509,37 @@ class _World:
     def init_game(self) -> None:
         a = self.a
         wram = C.WRAM
+        w = self.w
         a.label("InitGame")
-        self.store(C.PARTY_COUNT, 1)
-        self.store(C.PARTY_SPECIES, L.STARTER.species_id)
-        self.store(wram["wPartyMon1Species"], L.STARTER.species_id)
-        self.store(C.PARTY_SPECIES + 1, 0xFF)
-        self.store(C.PARTY_MON1_LEVEL, L.STARTER_LEVEL)
-        for i, move in enumerate(L.STARTER_MOVES):
-            self.store(C.PARTY_MON1_MOVES + i, move)
-        self.store(wram["wPartyMon1BoxLevel"], L.STARTER_LEVEL)
-        for addr in (C.PARTY_MON1_HP, C.PARTY_MON1_MAX_HP):
-            self.store(addr, L.STARTER_MAX_HP >> 8)
-            self.store(addr + 1, L.STARTER_MAX_HP & 0xFF)
-        for i, byte in enumerate(_bcd3(L.START_MONEY)):
+        if w.party_at_boot:
+            a.call("GiveStarter")
+        else:
+            self.store(C.PARTY_SPECIES, 0xFF)  # an empty party: the terminator alone
+        for i, byte in enumerate(_bcd3(w.start_money)):
             self.store(C.PLAYER_MONEY + i, byte)
         self.store(C.NUM_BAG_ITEMS, 0)
         self.store(C.BAG_ITEMS, 0xFF)
-        self.store(C.LAST_BLACKOUT_MAP, L.room(L.BLACKOUT_ROOM).map_id)
-        self.store(C.PLAYER_FACING, L.START_FACING)
+        self.store(C.LAST_BLACKOUT_MAP, w.room(w.blackout_room).map_id)
+        self.store("wBlackoutRoom", self.room_index[w.blackout_room])
+        self.store("wBlackoutX", w.blackout_xy[0])
+        self.store("wBlackoutY", w.blackout_xy[1])
+        self.store(C.PLAYER_FACING, w.start_facing)
         self.store("wRngLo", 0xE1)
         self.store("wRngHi", 0xAC)
+        a.ret()
+
+        a.label("GiveStarter")  # a party of one: the starter (Red's starter ball, or the test world's boot)
+        self.store(C.PARTY_COUNT, 1)
+        self.store(C.PARTY_SPECIES, w.starter.species_id)
+        self.store(wram["wPartyMon1Species"], w.starter.species_id)
+        self.store(C.PARTY_SPECIES + 1, 0xFF)
+        self.store(C.PARTY_MON1_LEVEL, w.starter_level)
+        for i, move in enumerate(w.starter_moves):
+            self.store(C.PARTY_MON1_MOVES + i, move)
+        self.store(wram["wPartyMon1BoxLevel"], w.starter_level)
+        for addr in (C.PARTY_MON1_HP, C.PARTY_MON1_MAX_HP):
+            self.store(addr, w.starter_max_hp >> 8)
+            self.store(addr + 1, w.starter_max_hp & 0xFF)
         a.ret()
 
     def library(self) -> None:
@@ -609,9 +634,12 @@ class _World:
         a.pop("bc")
         a.ret()
 
-        a.label("CallTable")  # a = index, hl = table of words; jumps to the entry (returns if 0)
-        a.add("a", "a")
-        self.index()
+        a.label("CallTable")  # a = index (0..254), hl = table of words; jumps to the entry (returns if 0)
+        a.ld("e", "a")
+        a.ld("d", 0)
+        a.sla("e")
+        a.rl("d")
+        a.add("hl", "de")
         a.ld("a", "[hl+]")
         a.ld("h", "[hl]")
         a.ld("l", "a")
@@ -659,11 +687,12 @@ class _World:
         self.copy_indexed((("RoomMapIds", C.CUR_MAP), ("RoomTilesets", C.CUR_MAP_TILESET)))
         a.ld("hl", C.STATUS_FLAGS1)
         a.res(C.BIT_STRENGTH_ACTIVE, "[hl]")  # Red clears it on every map load
-        for src, coord, spr in (("wWarpX", C.X_COORD, "wSprX"), ("wWarpY", C.Y_COORD, "wSprY")):
+        for src, coord, spr in (("wWarpX", "wPosX", "wSprX"), ("wWarpY", "wPosY", "wSprY")):
             a.ld("a", [src])
             a.ld([coord], "a")
             a.swap("a")  # x16: coordinates are < 16
             a.ld([spr], "a")
+        a.call("SyncCoords")
         a.call("LoadRoom")  # from ROM: cut trees and moved boulders are back
         a.label("Redraw")  # redraw the room as wRoomKind has it (after a pickup, a cut, a boulder push)
         a.xor("a")
@@ -675,13 +704,13 @@ class _World:
         # fall through: the wTileMap mirror
 
         a.label("UpdateTileMap")  # 10x9 cells of 2x2 tiles around the player; the player's cell at (8,8)
-        a.ld("a", [C.Y_COORD])
+        a.ld("a", ["wPosY"])
         a.sub(VIEW_PLAYER_ROW // 2)
         a.ld(["wViewY"], "a")
         a.ld("hl", C.TILE_MAP)
         a.ld("b", VIEW_CELLS_H)
         a.label(".row")
-        a.ld("a", [C.X_COORD])
+        a.ld("a", ["wPosX"])
         a.sub(VIEW_PLAYER_COL // 2)
         a.ld(["wViewX"], "a")
         a.ld("c", VIEW_CELLS_W)
@@ -796,8 +825,8 @@ class _World:
         a.ld("hl", "wRoomSpecial")
         a.ld("bc", _CELLS)
         a.call("Copy")
-        # A taken pickup is floor from now on.
-        for n, p in enumerate(L.PICKUPS):
+        # A taken pickup is floor from now on, and so is the place of a person who has stepped aside.
+        for n, p in enumerate(self.w.pickups + self.w.blockers):
             idx = p.xy[1] * _GRID_W + p.xy[0]
             skip = f".keep{n}"
             a.ld("a", ["wRoom"])
@@ -879,6 +908,8 @@ class _World:
         a.jr("c", ".walk")
         a.cp(KINDS["BOULDER"])
         a.jr("z", ".boulder")
+        a.cp(KINDS["LEDGE"])
+        a.jr("z", ".ledge")
         a.cp(KINDS["WATER"])
         a.ret("nz")
         a.ld("a", [C.WALK_BIKE_SURF_STATE])
@@ -890,13 +921,18 @@ class _World:
         self.store(C.WALK_COUNTER, WALK_FRAMES // 2)
         self.store(C.JOY_IGNORE, 0xFF)
         a.ret()
+        a.label(".ledge")  # jumped only walking down
+        a.ld("a", [C.PLAYER_FACING])
+        a.cp(L.FACING_DOWN)
+        a.ret("nz")
+        a.jr(".walk")
         a.label(".boulder")  # with Strength active and floor beyond, push it: the player stays
         a.ld("a", [C.STATUS_FLAGS1])
         a.bit(C.BIT_STRENGTH_ACTIVE, "a")
         a.ret("z")
         a.ld("a", "e")
         a.ld(["wPushFrom"], "a")
-        for d, coord, reg, limit in (("wWalkDX", C.X_COORD, "b", _GRID_W), ("wWalkDY", C.Y_COORD, "c", _GRID_H)):
+        for d, coord, reg, limit in (("wWalkDX", "wPosX", "b", _GRID_W), ("wWalkDY", "wPosY", "c", _GRID_H)):
             a.ld("a", [d])
             a.ld("d", "a")
             a.ld("a", [coord])
@@ -912,6 +948,18 @@ class _World:
         self.enter_timed("PUSH", PUSH_FRAMES, ignore_input=True)
         a.ret()
 
+        a.label("SyncCoords")  # Red's X_COORD/Y_COORD: the room position + the room's offset in its map
+        a.ld("a", ["wRoom"])
+        a.ld("e", "a")
+        a.ld("d", 0)
+        for table, pos, coord in (("RoomOffX", "wPosX", C.X_COORD), ("RoomOffY", "wPosY", C.Y_COORD)):
+            a.ld("hl", table)
+            a.add("hl", "de")
+            a.ld("a", [pos])
+            a.add("a", "[hl]")
+            a.ld([coord], "a")
+        a.ret()
+
         a.label("FacedCell")  # from PLAYER_FACING: sets wWalkDX/DY; e = cell index, a = kind; carry = off grid
         a.ld("a", [C.PLAYER_FACING])
         a.srl("a")
@@ -921,7 +969,7 @@ class _World:
         a.ld("d", 0)
         self.copy_indexed((("DirDX", "wWalkDX"), ("DirDY", "wWalkDY")))  # a = wWalkDY
         # c = y + dy, then b = x + dx (b is scratch until then); off the grid (wrapped below 0 too): .off
-        for delta, coord, limit, reg in (("wWalkDY", C.Y_COORD, _GRID_H, "c"), ("wWalkDX", C.X_COORD, _GRID_W, "b")):
+        for delta, coord, limit, reg in (("wWalkDY", "wPosY", _GRID_H, "c"), ("wWalkDX", "wPosX", _GRID_W, "b")):
             if delta == "wWalkDX":
                 a.ld("a", [delta])  # wWalkDY is in a already
             a.ld("b", "a")
@@ -964,19 +1012,20 @@ class _World:
         a.ld("a", "b")
         a.and_("a")
         a.ret("nz")
-        for d, coord in (("wWalkDX", C.X_COORD), ("wWalkDY", C.Y_COORD)):
+        for d, coord in (("wWalkDX", "wPosX"), ("wWalkDY", "wPosY")):
             a.ld("a", [d])
             a.ld("b", "a")
             a.ld("a", [coord])
             a.add("a", "b")
             a.ld([coord], "a")
+        a.call("SyncCoords")
         self.zero("wState", C.JOY_IGNORE)
         a.call("UpdateTileMap")
         # fall through: what the new tile does
         a.label("OnArrive")
-        a.ld("a", [C.X_COORD])
+        a.ld("a", ["wPosX"])
         a.ld("b", "a")
-        a.ld("a", [C.Y_COORD])
+        a.ld("a", ["wPosY"])
         a.ld("c", "a")
         a.call("CellIndex")
         a.cp(KINDS["WATER"])
@@ -1023,6 +1072,7 @@ class _World:
 
     def battle(self) -> None:
         a = self.a
+        base, mask = self.w.wild_levels
         a.label("TryEncounter")
         a.call("RngByte")
         a.and_(L.ENCOUNTER_ONE_IN - 1)
@@ -1033,24 +1083,31 @@ class _World:
         a.call("EnemyEntry")  # hl -> species, mask, seen lo/hi, owned lo/hi
         a.ld("a", "[hl+]")
         a.ld([C.ENEMY_MON_SPECIES], "a")
+        a.ld([C.CUR_OPPONENT], "a")  # Red: a wild battle's opponent is the species
         a.ld("a", "[hl+]")
         a.ld("b", "a")
         self.mark_dex(step_past=True)  # Pokedex: seen
         a.call("RngByte")
-        a.and_(3)
-        a.add("a", 2)  # level 2..5
+        a.and_(mask)
+        a.add("a", base)
+        a.ld("b", C.BATTLE_WILD)
+        # fall through: a = the enemy's level, b = the battle type
+
+        a.label("StartBattle")  # the enemy at level a (HP 2 * level + 10); the party mon takes level + 0..3
         a.ld([C.ENEMY_MON_LEVEL], "a")
         a.ld("c", "a")
         a.add("a", "a")
         a.add("a", 10)
         a.ld([C.ENEMY_MON_HP + 1], "a")
+        a.ld("a", "b")
+        a.ld([C.IS_IN_BATTLE], "a")
         self.zero(C.ENEMY_MON_HP, C.BATTLE_RESULT)
-        self.store(C.IS_IN_BATTLE, 1)
         self.store(C.JOY_IGNORE, 0xFF)
         a.call("RngByte")
         a.and_(3)
         a.add("a", "c")  # damage = enemy level + 0..3
         a.ld("c", "a")
+        a.label("Damage")  # c = damage: the battle begins, or the party mon faints
         a.call("DamagePlayer")
         a.jr("z", ".faint")
         self.enter_timed("BATTLE_INTRO", BATTLE_INTRO_FRAMES)
@@ -1089,13 +1146,33 @@ class _World:
         a.label("StBattle")  # waiting for A; the d-pad does nothing
         self.store(C.JOY_IGNORE, 0)
         a.ld("a", ["wJoyPressed"])
+        if self.w.can_flee:  # B runs from a wild battle: nothing gained, the enemy keeps its HP
+            a.bit(1, "a")
+            a.jr("z", ".fight")
+            a.ld("a", ["wTrainer"])
+            a.and_("a")
+            a.ret("nz")  # no running from a trainer
+            self.zero(C.IS_IN_BATTLE, "wState", C.JOY_IGNORE)
+            a.ret()
+            a.label(".fight")
+            a.ld("a", ["wJoyPressed"])
         a.bit(0, "a")
         a.ret("z")
         self.enter_timed("BATTLE_WIN", BATTLE_WIN_FRAMES, ignore_input=True)
         a.ret()
 
-        a.label("BattleWon")  # level +1, max HP +3 (HP too), Pokedex owned
+        a.label("BattleWon")  # a trainer's event (and badge); level +1, max HP +3 (HP too); wild: Pokedex owned
         self.zero(C.IS_IN_BATTLE, C.BATTLE_RESULT, C.ENEMY_MON_HP, C.ENEMY_MON_HP + 1, "wState", C.JOY_IGNORE)
+        if self.w.trainers:
+            a.ld("a", ["wTrainer"])
+            a.and_("a")
+            a.jr("z", ".wild")
+            a.dec("a")
+            a.ld("hl", "TrainerWonTable")
+            a.call("CallTable")
+            self.zero("wTrainer")
+            a.jr(".levelup")
+            a.label(".wild")
         a.call("EnemyEntry")
         a.inc("hl")
         a.ld("a", "[hl+]")
@@ -1103,6 +1180,7 @@ class _World:
         a.inc("hl")
         a.inc("hl")
         self.mark_dex(step_past=False)  # Pokedex: owned
+        a.label(".levelup")
         a.ld("a", [C.PARTY_MON1_LEVEL])
         a.cp(100)
         a.ret("nc")
@@ -1118,12 +1196,27 @@ class _World:
             a.ld("[hl]", "a")
         a.ret()
 
-        a.label("Blackout")  # back to the blackout room, HP restored, money halved
+        a.label("Blackout")  # back to the last heal point, HP restored, money halved (a forgiven loss: healed only)
         self.zero(C.IS_IN_BATTLE, "wState", C.JOY_IGNORE)
         a.call("HealParty")
+        if self.w.trainers:
+            a.ld("a", ["wTrainer"])
+            a.and_("a")
+            a.jr("z", ".real")
+            a.ld("b", "a")
+            self.zero("wTrainer")
+            a.ld("a", "b")
+            a.dec("a")
+            a.ld("hl", "TrainerLostTable")
+            a.call("CallTable")  # a forgiven loss's routine returns with carry set
+            a.ret("c")
+            a.label(".real")
         a.call("HalveMoney")
         self.store(C.PLAYER_FACING, L.FACING_DOWN)
-        self.set_warp(L.BLACKOUT_ROOM, L.BLACKOUT_XY)
+        for src, dest in (("wBlackoutRoom", "wWarpRoom"), ("wBlackoutX", "wWarpX"), ("wBlackoutY", "wWarpY")):
+            a.ld("a", [src])
+            a.ld([dest], "a")
+        self.store("wWarpPending", 1)
         a.ret()
 
         a.label("HealParty")
@@ -1452,6 +1545,8 @@ class _World:
         """One small routine per special tile, generated from the layout records."""
         a = self.a
         for i, sp in enumerate(self.specials):
+            if isinstance(sp, L.Blocker):
+                continue  # solid: nothing to enter or to say
             if isinstance(sp, L.Npc):
                 a.label(f"Talk{i}")
                 for k, talk in enumerate(sp.talks):
@@ -1471,8 +1566,45 @@ class _World:
                 self.set_warp(sp.dest_room, sp.dest_xy)
                 a.ret()
             elif isinstance(sp, L.Trigger):
+                for req in sp.requires:
+                    self.test_event(req)
+                    a.ret("z")
+                once = sp.warp is not None or sp.gives_starter or sp.reload
+                if once:
+                    self.test_event(sp.event)
+                    a.ret("nz")
                 self.set_event(sp.event)
+                if sp.gives_starter:
+                    a.call("GiveStarter")
+                if sp.warp is not None:
+                    self.set_warp(sp.warp[0], sp.warp[1])
+                elif sp.reload:
+                    self.set_warp(sp.room, sp.xy)
                 a.ret()
+            elif isinstance(sp, L.Trainer):
+                self.test_event(sp.event)
+                a.ret("nz")
+                for req in sp.requires:
+                    self.test_event(req)
+                    a.ret("z")
+                self.store("wTrainer", self.w.trainers.index(sp) + 1)
+                self.store(C.CUR_OPPONENT, sp.opponent)
+                self.store(C.ENEMY_MON_SPECIES, 0)
+                a.ld("a", sp.level)
+                a.ld(["wEnemyIndex"], "a")  # unused in a trainer battle
+                a.ld([C.ENEMY_MON_LEVEL], "a")
+                a.add("a", "a")
+                a.add("a", 10)
+                a.ld([C.ENEMY_MON_HP + 1], "a")
+                self.store(C.IS_IN_BATTLE, C.BATTLE_TRAINER)
+                self.zero(C.ENEMY_MON_HP, C.BATTLE_RESULT)
+                self.store(C.JOY_IGNORE, 0xFF)
+                a.call("RngByte")
+                if sp.spread != 0xFF:
+                    a.and_(sp.spread)
+                a.add("a", sp.damage)
+                a.ld("c", "a")
+                a.jp("Damage")
             elif isinstance(sp, L.Gym):
                 for req in sp.requires:
                     self.test_event(req)
@@ -1482,6 +1614,12 @@ class _World:
                 a.set(sp.badge_bit, "[hl]")
                 a.ret()
             elif isinstance(sp, L.Heal):
+                if sp.spawn is not None:  # the last heal point, as a Pokemon Center is
+                    spawn_room, (sx, sy) = sp.spawn
+                    self.store("wBlackoutRoom", self.room_index[spawn_room])
+                    self.store("wBlackoutX", sx)
+                    self.store("wBlackoutY", sy)
+                    self.store(C.LAST_BLACKOUT_MAP, self.w.room(spawn_room).map_id)
                 a.jp("HealParty")
             elif isinstance(sp, L.Pickup):
                 self.test_event(sp.event)
@@ -1502,6 +1640,20 @@ class _World:
                 a.ret()
             else:  # pragma: no cover - layout.validate() rejects unknown records
                 raise TypeError(sp)
+        for i, t in enumerate(self.w.trainers):
+            a.label(f"TrainerWon{i}")
+            self.set_event(t.event)
+            if t.badge_bit is not None:
+                a.ld("hl", C.OBTAINED_BADGES)
+                a.set(t.badge_bit, "[hl]")
+            if t.forgiven:  # Red heals the party after the lab battle, won or lost
+                a.call("HealParty")
+            a.ret()
+            if t.forgiven:
+                a.label(f"TrainerLost{i}")
+                self.set_event(t.event)
+                a.scf()
+                a.ret()
 
     def data(self) -> None:
         a = self.a
@@ -1513,6 +1665,10 @@ class _World:
         a.db(*[r.map_id for r in self.rooms])
         a.label("RoomTilesets")
         a.db(*[r.tileset for r in self.rooms])
+        a.label("RoomOffX")
+        a.db(*[r.offset[0] for r in self.rooms])
+        a.label("RoomOffY")
+        a.db(*[r.offset[1] for r in self.rooms])
         a.label("TileMapIds")
         a.db(*[TILE_MAP_IDS[k] for k, _ in sorted(KINDS.items(), key=lambda kv: kv[1])])
         a.label("FieldMoveTable")
@@ -1537,11 +1693,16 @@ class _World:
             a.db(kinds)
             a.db(numbers)
         a.label("EnterTable")
-        a.dw(*[0 if isinstance(sp, L.Npc) else f"Enter{i}" for i, sp in enumerate(self.specials)])
+        a.dw(*[0 if isinstance(sp, (L.Npc, L.Blocker)) else f"Enter{i}" for i, sp in enumerate(self.specials)])
+        if self.w.trainers:
+            a.label("TrainerWonTable")
+            a.dw(*[f"TrainerWon{i}" for i in range(len(self.w.trainers))])
+            a.label("TrainerLostTable")
+            a.dw(*[f"TrainerLost{i}" if t.forgiven else 0 for i, t in enumerate(self.w.trainers)])
         a.label("TalkTable")
         a.dw(*[f"Talk{i}" if isinstance(sp, L.Npc) else 0 for i, sp in enumerate(self.specials)])
         a.label("EnemyTable")
-        for sp in L.ENCOUNTERS:
+        for sp in self.w.encounters:
             byte, mask = (sp.dex - 1) // 8, 1 << ((sp.dex - 1) % 8)
             a.db(sp.species_id, mask)
             a.dw(C.POKEDEX_SEEN + byte, C.POKEDEX_OWNED + byte)
@@ -1567,7 +1728,7 @@ class _World:
         self.menus()
         self.special_routines()
         self.data()
-        return self.a.rom(title=TITLE)
+        return self.a.rom(title=self.w.title)
 
 
 def _bcd3(value: int) -> tuple[int, int, int]:
@@ -1578,6 +1739,6 @@ def _bcd3(value: int) -> tuple[int, int, int]:
     return tuple(int(digits[i]) << 4 | int(digits[i + 1]) for i in (0, 2, 4))
 
 
-def build_rom() -> bytes:
-    """The test world ROM image (32 KiB, deterministic)."""
-    return _World().build()
+def build_rom(world: L.World = L.TEST) -> bytes:
+    """The ROM image of a world (32 KiB, deterministic): the test world unless another is given."""
+    return _World(world).build()
