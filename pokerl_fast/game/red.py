@@ -160,7 +160,8 @@ def _start_spot(info: RomInfo) -> tuple[int, tuple[int, int]]:
     if info.is_testworld:
         from pokerl_fast.game import testworld
 
-        return testworld.START_MAP, tuple(testworld.START_XY)
+        w = testworld.world_of(info.world)
+        return w.room(w.start_room).map_id, tuple(w.start_xy)
     return REDS_HOUSE_2F, START_XY
 
 

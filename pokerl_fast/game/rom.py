@@ -44,8 +44,9 @@ class RomInfo:
     path: pathlib.Path
     sha1: str
     title: str
-    is_testworld: bool
+    is_testworld: bool  # one of the project's own worlds (no intro: control at boot)
     is_red: bool
+    world: str = ""  # the bundled world's name ("testworld", "benchworld"); "" for Red
 
 
 def sha1_of(path: str | os.PathLike) -> str:
@@ -93,16 +94,18 @@ def _header_problem(data: bytes) -> str | None:
 def resolve_rom(rom: str | os.PathLike | None = None) -> RomInfo:
     """Find and check the ROM to run.
 
-    None means the POKERL_ROM environment variable when it is set, else the bundled test world.
-    Raises RomError, with one line saying what is wrong and what to do, for a missing path, a
+    None means the POKERL_ROM environment variable when it is set, else the bundled test world; the names
+    ``testworld`` and ``benchworld`` pick a bundled world. Raises RomError, with one line saying what is wrong and what to do, for a missing path, a
     directory, an unreadable file, a truncated or damaged cartridge, or another game.
     """
-    from pokerl_fast.game.testworld import testworld_rom_path
+    from pokerl_fast.game.testworld import WORLDS, world_rom_path
 
     if rom is None and os.environ.get(ROM_ENV):
         rom, source = os.environ[ROM_ENV], f" (from {ROM_ENV})"
     elif rom is None:
-        rom, source = testworld_rom_path(), " (the bundled test world)"
+        rom, source = world_rom_path("testworld"), " (the bundled test world)"
+    elif os.fspath(rom) in WORLDS and not pathlib.Path(rom).exists():
+        rom, source = world_rom_path(os.fspath(rom)), f" (the bundled {WORLDS[os.fspath(rom)].name})"
     else:
         source = ""
     path = pathlib.Path(rom).expanduser()
@@ -137,7 +140,8 @@ def resolve_rom(rom: str | os.PathLike | None = None) -> RomInfo:
 
     sha1 = hashlib.sha1(data).hexdigest()
     is_red = sha1 == RED_SHA1
-    is_testworld = not is_red and sha1 == sha1_of(testworld_rom_path())
-    if not (is_red or is_testworld):
+    world = "" if is_red else next((name for name in WORLDS if sha1 == sha1_of(world_rom_path(name))), "")
+    if not (is_red or world):
         raise RomError(f"{where} is not Pokemon Red (title {_title(data)!r}, SHA-1 {sha1}); {HINT}")
-    return RomInfo(path=path.resolve(), sha1=sha1, title=_title(data), is_testworld=is_testworld, is_red=is_red)
+    return RomInfo(path=path.resolve(), sha1=sha1, title=_title(data), is_testworld=bool(world), is_red=is_red,
+                   world=world)

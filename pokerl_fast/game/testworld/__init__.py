@@ -8,6 +8,8 @@ Public API::
 
     build_testworld_rom() -> bytes       # deterministic 32 KiB image
     testworld_rom_path() -> str          # cached file named by its SHA-1 (PyBoy is built from a path)
+    benchworld_rom_path() -> str         # the benchmark world (bench.BENCH): the early game's long quests
+    world_rom_path(name)                 # by name: WORLDS = {"testworld": TEST, "benchworld": BENCH}
     boot(pyboy) / wait_ready(pyboy)      # tick until READY_ADDR == READY_VALUE
     press, go_to, approach, step_onto, face, use_field_move, ...        (drive the ROM like the env does)
     READY_ADDR, READY_VALUE, START_MAP, START_XY, START_FACING
@@ -73,6 +75,8 @@ from pokerl_fast.game.testworld.layout import (
     Species,
     Talk,
     Trigger,
+    World,
+    TEST,
     cells_of,
     event_bit,
     find_path,
@@ -80,10 +84,12 @@ from pokerl_fast.game.testworld.layout import (
     room_of_map,
     special_at,
 )
+from pokerl_fast.game.testworld.bench import BENCH
 from pokerl_fast.game.testworld.world import PRIVATE_RAM, READY_ADDR, READY_VALUE, TITLE, build_rom
 
 __all__ = [
-    "build_testworld_rom", "testworld_rom_path", "cache_dir", "boot", "wait_ready", "press", "go_to",
+    "build_testworld_rom", "testworld_rom_path", "build_benchworld_rom", "benchworld_rom_path", "world_rom_path",
+    "build_world_rom", "world_of", "WORLDS", "World", "TEST", "BENCH", "cache_dir", "boot", "wait_ready", "press", "go_to",
     "approach", "step_onto", "position", "wait_until", "face", "in_menu", "close_menus", "select_item",
     "open_party_menu", "use_field_move", "STARTER_MOVES", "cells_of",
     "READY_ADDR", "READY_VALUE", "PRIVATE_RAM", "TITLE",
@@ -96,17 +102,48 @@ __all__ = [
 ]
 
 
-@functools.lru_cache(maxsize=1)
+WORLDS = {"testworld": TEST, "benchworld": BENCH}
+"""The project's own worlds by the name ``--rom`` accepts: the small test world and the benchmark world."""
+
+
+def world_of(name: str) -> World:
+    try:
+        return WORLDS[name]
+    except KeyError:
+        raise ValueError(f"no bundled world named {name!r}; choose one of {sorted(WORLDS)}") from None
+
+
+@functools.lru_cache(maxsize=None)
+def build_world_rom(name: str) -> bytes:
+    """A bundled world's ROM image: 32 KiB, byte-identical on every call (built once per process)."""
+    return build_rom(world_of(name))
+
+
 def build_testworld_rom() -> bytes:
     """The test world ROM image: 32 KiB, byte-identical on every call (built once per process)."""
-    return build_rom()
+    return build_world_rom("testworld")
+
+
+def build_benchworld_rom() -> bytes:
+    """The benchmark world ROM image."""
+    return build_world_rom("benchworld")
 
 
 def testworld_rom_path() -> str:
-    """Path of the ROM in the cache folder, named by its SHA-1; written once, atomically."""
-    rom = build_testworld_rom()
+    """Path of the test world ROM in the cache folder, named by its SHA-1; written once, atomically."""
+    return world_rom_path("testworld")
+
+
+def benchworld_rom_path() -> str:
+    """Path of the benchmark world ROM in the cache folder."""
+    return world_rom_path("benchworld")
+
+
+def world_rom_path(name: str) -> str:
+    """Path of a bundled world's ROM in the cache folder, named by its SHA-1; written once, atomically."""
+    rom = build_world_rom(name)
     folder = cache_dir()
-    path = folder / f"testworld-{hashlib.sha1(rom).hexdigest()}.gb"
+    path = folder / f"{name}-{hashlib.sha1(rom).hexdigest()}.gb"
     if path.is_file() and path.stat().st_size == len(rom) and path.read_bytes() == rom:
         return str(path)
     try:

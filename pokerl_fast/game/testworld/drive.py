@@ -12,7 +12,7 @@ from pokerl_fast.game.testworld.world import MENU_STATES, PRIVATE_RAM, READY_ADD
 
 __all__ = [
     "HOLD_FRAMES", "STEP_FRAMES", "BOOT_FRAME_LIMIT", "DriveError",
-    "boot", "wait_ready", "press", "wait_until", "position", "in_control", "finish_battle", "go_to",
+    "boot", "wait_ready", "press", "wait_until", "position", "events_set", "in_control", "finish_battle", "go_to",
     "approach", "step_onto", "face", "in_menu", "close_menus", "select_item", "open_party_menu",
     "use_field_move",
 ]
@@ -49,10 +49,18 @@ def press(pyboy, button: str, frames: int = STEP_FRAMES, render: bool = False) -
     pyboy.tick(frames, render=render)
 
 
-def position(pyboy) -> tuple[str, tuple[int, int]]:
-    """(room name, (x, y)) read from RAM."""
+def position(pyboy, world: L.World = L.TEST) -> tuple[str, tuple[int, int]]:
+    """(room name, (x, y) in the room) read from RAM (the ROM's room index and the room position, which
+    differ from Red's X_COORD/Y_COORD by the room's offset in its map)."""
     m = pyboy.memory
-    return L.room_of_map(m[C.CUR_MAP]).name, (m[C.X_COORD], m[C.Y_COORD])
+    return world.rooms[m[PRIVATE_RAM["wRoom"]]].name, (m[PRIVATE_RAM["wPosX"]], m[PRIVATE_RAM["wPosY"]])
+
+
+def events_set(pyboy, world: L.World = L.TEST) -> list[str]:
+    """The world's events that are set in RAM (the people in the way waiting for them have stepped aside)."""
+    m = pyboy.memory
+    names = {b.event for b in world.blockers} | set(world.events())
+    return [e for e in sorted(names) if m[L.event_bit(e)[0]] >> L.event_bit(e)[1] & 1]
 
 
 def in_control(mem) -> bool:
@@ -74,26 +82,27 @@ def finish_battle(pyboy, max_presses: int = 20) -> bool:
 
 
 def go_to(pyboy, room_name: str, xy: tuple[int, int], max_steps: int = 400, heal_below: int = 0,
-          passable=()) -> int:
+          passable=(), world: L.World = L.TEST) -> int:
     """Walk (through doors, fighting any battle) until standing at ``room_name``/``xy``.
 
     Closes any open menu first. Replans after every unexpected event (battle, blackout). ``passable``:
     ``(room, (x, y))`` cells to walk through although the layout has a tree, water or boulder there.
     Returns the number of d-pad presses.
     """
-    if L.room(room_name).tile(xy) == L.DOOR:
+    if world.room(room_name).tile(xy) == L.DOOR:
         raise DriveError(f"{room_name} {tuple(xy)} is a door: nobody stands on it; use step_onto() to go through")
     steps = 0
     close_menus(pyboy)
-    while position(pyboy) != (room_name, tuple(xy)):
+    while position(pyboy, world) != (room_name, tuple(xy)):
         if steps >= max_steps:
-            raise DriveError(f"not at {room_name} {xy} after {max_steps} steps (at {position(pyboy)})")
+            raise DriveError(f"not at {room_name} {xy} after {max_steps} steps (at {position(pyboy, world)})")
         wait_until(pyboy, lambda m: m[C.WALK_COUNTER] == 0 and m[C.JOY_IGNORE] == 0, 200, "control")
         if pyboy.memory[C.IS_IN_BATTLE]:
             finish_battle(pyboy)
             continue
-        here_room, here = position(pyboy)
-        path = L.find_path(here_room, here, room_name, xy, passable=passable)
+        here_room, here = position(pyboy, world)
+        path = world.find_path(here_room, here, room_name, xy, passable=passable,
+                               opened_by=events_set(pyboy, world))
         press(pyboy, path[0])
         steps += 1
         if pyboy.memory[C.IS_IN_BATTLE]:
@@ -101,17 +110,19 @@ def go_to(pyboy, room_name: str, xy: tuple[int, int], max_steps: int = 400, heal
     return steps
 
 
-def approach(pyboy, room_name: str, xy: tuple[int, int], passable=()) -> str:
+def approach(pyboy, room_name: str, xy: tuple[int, int], passable=(), world: L.World = L.TEST) -> str:
     """Walk to the floor neighbour of ``xy`` with the shortest path; return the press that steps onto
     (or, for a blocking tile such as an NPC, faces) ``xy`` from there."""
     best = None
     close_menus(pyboy)
-    here = position(pyboy)
+    here = position(pyboy, world)
+    opened = events_set(pyboy, world)
     for name, (dx, dy, _) in L.DIRECTIONS.items():
         nb = (xy[0] - dx, xy[1] - dy)
-        if L.room(room_name).tile(nb) == L.FLOOR:
+        if world.room(room_name).tile(nb) == L.FLOOR:
             try:
-                cost = 0 if here == (room_name, nb) else len(L.find_path(*here, room_name, nb, passable=passable))
+                cost = 0 if here == (room_name, nb) else len(
+                    world.find_path(*here, room_name, nb, passable=passable, opened_by=opened))
             except L.LayoutError:
                 continue  # that side is out of reach
             if best is None or cost < best[0]:
@@ -119,24 +130,24 @@ def approach(pyboy, room_name: str, xy: tuple[int, int], passable=()) -> str:
     if best is None:
         raise DriveError(f"{room_name} {xy} has no floor neighbour to step from")
     _, nb, name = best
-    go_to(pyboy, room_name, nb, passable=passable)
+    go_to(pyboy, room_name, nb, passable=passable, world=world)
     wait_until(pyboy, in_control, 200, "control before the last step")
     return name
 
 
-def step_onto(pyboy, room_name: str, xy: tuple[int, int]) -> str:
+def step_onto(pyboy, room_name: str, xy: tuple[int, int], world: L.World = L.TEST) -> str:
     """From the nearest floor neighbour, walk onto ``xy`` with a single press; returns the direction."""
-    name = approach(pyboy, room_name, xy)
+    name = approach(pyboy, room_name, xy, world=world)
     press(pyboy, name)
     return name
 
 
-def face(pyboy, room_name: str, xy: tuple[int, int], passable=()) -> str:
+def face(pyboy, room_name: str, xy: tuple[int, int], passable=(), world: L.World = L.TEST) -> str:
     """Stand on a floor neighbour of the blocking cell ``xy`` (tree, water, boulder, NPC) facing it;
     returns the direction pressed. The player is in control afterwards."""
-    if L.room(room_name).tile(xy) not in L.SOLID:
+    if world.room(room_name).tile(xy) not in L.SOLID:
         raise DriveError(f"{room_name} {tuple(xy)} is walkable: face() would step onto it; use approach()")
-    name = approach(pyboy, room_name, xy, passable=passable)
+    name = approach(pyboy, room_name, xy, passable=passable, world=world)
     press(pyboy, name)  # blocked: the player only turns
     wait_until(pyboy, in_control, 200, "control after turning")
     if pyboy.memory[C.PLAYER_FACING] != L.DIRECTIONS[name][2]:

@@ -1,0 +1,203 @@
+"""The benchmark world: its layout, its ROM, and Red's mechanics on the real emulator (a scripted route through
+every milestone, Oak's escort, the starter, the forgiven rival loss, ledges, screens with their own coordinates,
+the old man, a real blackout to the last heal point, Brock's level gate)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+
+from pokerl_fast.game import constants as C
+from pokerl_fast.game.emulator import new_pyboy
+from pokerl_fast.game.rom import resolve_rom
+from pokerl_fast.game.testworld import BENCH, benchworld_rom_path, boot, build_benchworld_rom
+from pokerl_fast.game.testworld import layout as L
+from pokerl_fast.game.testworld import route as R
+from pokerl_fast.game.testworld.bench import MILESTONE_SPOTS
+from pokerl_fast.game.testworld.drive import (
+    events_set,
+    finish_battle,
+    go_to,
+    in_control,
+    position,
+    press,
+    step_onto,
+    wait_until,
+)
+from pokerl_fast.game.testworld.world import PRIVATE_RAM, build_rom
+
+
+def money(m) -> int:
+    return int("".join(f"{m[C.PLAYER_MONEY + i]:02x}" for i in range(3)))
+
+
+def hp(m) -> int:
+    return m[C.PARTY_MON1_HP] << 8 | m[C.PARTY_MON1_HP + 1]
+
+
+@pytest.fixture(scope="module")
+def boot_bytes():
+    pb = new_pyboy(benchworld_rom_path())
+    try:
+        boot(pb)
+        buf = io.BytesIO()
+        pb.save_state(buf)
+        return buf.getvalue()
+    finally:
+        pb.stop(save=False)
+
+
+@pytest.fixture()
+def pb(boot_bytes):
+    pyboy = new_pyboy(benchworld_rom_path())
+    pyboy.load_state(io.BytesIO(boot_bytes))
+    yield pyboy
+    pyboy.stop(save=False)
+
+
+def play_until(pyboy, milestone: str) -> None:
+    """Play the route from wherever the player is, skipping the milestones already reached."""
+    for name, action in R.ROUTE:
+        if not R.reached(pyboy, name) or name in ("HEALED",):
+            action(pyboy)
+        if name == milestone:
+            return
+    raise AssertionError(milestone)
+
+
+def test_layout_is_valid_and_the_rom_is_deterministic_and_known():
+    BENCH.validate()
+    rom = build_benchworld_rom()
+    assert len(rom) == 32 * 1024 and build_rom(BENCH) == rom
+    info = resolve_rom("benchworld")
+    assert info.world == "benchworld" and info.is_testworld and not info.is_red
+    assert info.sha1 == hashlib.sha1(rom).hexdigest() and info.title == "PKRL BENCHWORLD"
+    assert resolve_rom(benchworld_rom_path()).world == "benchworld"
+
+
+def test_every_milestone_is_reachable_in_the_layout():
+    here = (BENCH.start_room, BENCH.start_xy)
+    opened: list[str] = []
+    for event, (room, xy) in MILESTONE_SPOTS.items():
+        path = BENCH.find_path(*here, room, xy, opened_by=opened)
+        assert path or here == (room, xy), event
+        opened.append(event)
+        sp = BENCH.special_at(room, xy)
+        here = sp.warp if isinstance(sp, L.Trigger) and sp.warp else (room, xy)  # Oak walks you into the lab
+
+
+def test_the_scripted_route_reaches_every_milestone_in_order(pb):
+    m = pb.memory
+    assert m[C.PARTY_COUNT] == 0 and m[C.PARTY_SPECIES] == 0xFF  # an empty party until the starter, as in Red
+    table = R.play_route(pb)
+    names = [name for name, _ in table]
+    assert names == [name for name, _ in R.ROUTE]
+    frames = [f for _, f in table]
+    assert frames == sorted(frames) and frames[-1] > 10_000
+    assert m[C.OBTAINED_BADGES] & 1 << C.BIT_BOULDERBADGE
+    for name in R.ROUTE:
+        if name[0].startswith("EVENT_"):
+            assert R.event_set(pb, name[0]), name
+
+
+def test_oak_stops_you_and_the_aide_keeps_you_in_the_lab_until_the_starter(pb):
+    m = pb.memory
+    step_onto(pb, "PALLET_N", (4, 2), world=BENCH)
+    wait_until(pb, in_control, 100, "control")
+    assert position(pb, BENCH) == ("OAKS_LAB", (4, 4)) and R.event_set(pb, "EVENT_FOLLOWED_OAK_INTO_LAB")
+    press(pb, "down")  # the aide at (4, 5) is in the way
+    assert position(pb, BENCH) == ("OAKS_LAB", (4, 4))
+    step_onto(pb, "OAKS_LAB", (6, 2), world=BENCH)  # the ball before Oak asked: nothing
+    assert m[C.PARTY_COUNT] == 0 and not R.event_set(pb, "EVENT_GOT_STARTER")
+    play_until(pb, "EVENT_GOT_STARTER")
+    assert m[C.PARTY_COUNT] == 1 and m[C.PARTY_SPECIES] == BENCH.starter.species_id
+    assert m[C.PARTY_MON1_LEVEL] == 5 and hp(m) == 20
+    assert m[PRIVATE_RAM["wRoomKind"] + 5 * 10 + 4] == 0  # the aide stepped aside (floor)
+
+
+def test_losing_to_the_rival_in_the_lab_is_forgiven_as_in_red(pb):
+    m = pb.memory
+    play_until(pb, "EVENT_GOT_STARTER")
+    before = money(m)
+    go_to(pb, "OAKS_LAB", (4, 5), world=BENCH)  # where the aide stood
+    m[C.PARTY_MON1_HP], m[C.PARTY_MON1_HP + 1] = 0, 3  # any rival damage (14+) now wins
+    press(pb, "down")
+    assert m[C.IS_IN_BATTLE] == C.BATTLE_TRAINER and m[C.CUR_OPPONENT] == C.OPP_RIVAL1
+    assert m[C.CUR_MAP] == C.MAP_IDS["OAKS_LAB"] and hp(m) == 0
+    wait_until(pb, in_control, 200, "the end of the lost battle")
+    assert R.event_set(pb, "EVENT_BATTLED_RIVAL_IN_OAKS_LAB")
+    assert position(pb, BENCH) == ("OAKS_LAB", (4, 6)) and money(m) == before and hp(m) == 20
+
+
+def test_screens_of_one_map_have_their_own_coordinates_and_ledges_are_one_way(pb):
+    m = pb.memory
+    play_until(pb, "EVENT_BATTLED_RIVAL_IN_OAKS_LAB")
+    go_to(pb, "ROUTE_1_A", (4, 7), world=BENCH)
+    assert m[C.CUR_MAP] == C.MAP_IDS["ROUTE_1"] and (m[C.X_COORD], m[C.Y_COORD]) == (5 + 4, 27 + 7)
+    go_to(pb, "ROUTE_1_B", (3, 7), world=BENCH)
+    assert m[C.CUR_MAP] == C.MAP_IDS["ROUTE_1"] and (m[C.X_COORD], m[C.Y_COORD]) == (5 + 3, 18 + 7)
+    # ROUTE_1_A's ledge row (y 3): down onto it works, up onto it does not
+    go_to(pb, "ROUTE_1_A", (1, 2), world=BENCH)
+    press(pb, "down")
+    if m[C.IS_IN_BATTLE]:
+        finish_battle(pb)
+    assert position(pb, BENCH) == ("ROUTE_1_A", (1, 3))
+    press(pb, "down")
+    go_to(pb, "ROUTE_1_A", (1, 4), world=BENCH)
+    press(pb, "up")
+    assert position(pb, BENCH) == ("ROUTE_1_A", (1, 4))
+    assert BENCH.find_path("ROUTE_1_A", (1, 4), "ROUTE_1_A", (1, 2))[0] != "up"
+
+
+def test_the_old_man_blocks_the_way_north_until_the_pokedex(pb):
+    play_until(pb, "EVENT_GOT_OAKS_PARCEL")
+    go_to(pb, "VIRIDIAN_N", (6, 3), world=BENCH)
+    press(pb, "up")
+    assert position(pb, BENCH) == ("VIRIDIAN_N", (6, 3))
+    with pytest.raises(L.LayoutError):
+        BENCH.find_path("VIRIDIAN_N", (6, 3), "ROUTE_2_S", (6, 7))
+    play_until(pb, "EVENT_GOT_POKEDEX")
+    assert "EVENT_GOT_POKEDEX" in events_set(pb, BENCH)
+    go_to(pb, "ROUTE_2_S", (6, 7), world=BENCH)
+    assert pb.memory[C.CUR_MAP] == C.MAP_IDS["ROUTE_2"]
+
+
+def test_brock_needs_levels_and_a_loss_is_a_blackout_to_the_last_heal_point(pb):
+    m = pb.memory
+    play_until(pb, "PEWTER_CITY")
+    step_onto(pb, "PEWTER_POKECENTER", (4, 1), world=BENCH)  # the last heal point from now on
+    assert m[C.LAST_BLACKOUT_MAP] == C.MAP_IDS["PEWTER_POKECENTER"]
+    m[C.PARTY_MON1_LEVEL] = 10
+    m[C.PARTY_MON1_MAX_HP], m[C.PARTY_MON1_MAX_HP + 1] = 0, 41
+    m[C.PARTY_MON1_HP], m[C.PARTY_MON1_HP + 1] = 0, 41
+    before = money(m)
+    step_onto(pb, "PEWTER_GYM", (4, 1), world=BENCH)
+    assert m[C.IS_IN_BATTLE] == C.BATTLE_TRAINER and m[C.CUR_OPPONENT] == C.OPP_BROCK and hp(m) == 0
+    wait_until(pb, in_control, 300, "the blackout")
+    assert position(pb, BENCH) == ("PEWTER_POKECENTER", (4, 4))
+    assert money(m) == before // 2 and hp(m) == 41 and not R.event_set(pb, "EVENT_BEAT_BROCK")
+    m[C.PARTY_MON1_MAX_HP + 1] = m[C.PARTY_MON1_HP + 1] = 60  # enough HP: Brock's 52..55 leaves some
+    step_onto(pb, "PEWTER_GYM", (4, 1), world=BENCH)
+    assert m[C.IS_IN_BATTLE] == C.BATTLE_TRAINER and hp(m) > 0
+    finish_battle(pb)
+    assert R.event_set(pb, "EVENT_BEAT_BROCK") and m[C.OBTAINED_BADGES] & 1
+
+
+def test_a_wild_battle_can_be_fled_and_names_its_species(pb):
+    m = pb.memory
+    play_until(pb, "EVENT_BATTLED_RIVAL_IN_OAKS_LAB")
+    go_to(pb, "ROUTE_1_A", (1, 5), world=BENCH)
+    for k in range(200):
+        press(pb, ("right", "left")[k % 2])  # back and forth on the grass
+        if m[C.IS_IN_BATTLE]:
+            break
+    else:
+        raise AssertionError("no wild battle in 200 grass steps")
+    wait_until(pb, lambda mem: mem[C.JOY_IGNORE] == 0, 50, "the battle menu")
+    assert m[C.IS_IN_BATTLE] == C.BATTLE_WILD and m[C.CUR_OPPONENT] == m[C.ENEMY_MON_SPECIES]
+    level = m[C.PARTY_MON1_LEVEL]
+    press(pb, "b")
+    assert m[C.IS_IN_BATTLE] == 0 and (m[C.ENEMY_MON_HP] << 8 | m[C.ENEMY_MON_HP + 1]) > 0
+    assert m[C.PARTY_MON1_LEVEL] == level
