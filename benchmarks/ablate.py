@@ -1,0 +1,165 @@
+"""The progress mechanics, one at a time, on the benchmark world: PPO with each switch, 3 seeds, beside random.
+
+``python benchmarks/ablate.py --variants base swarm ... --seeds 1 2 3 --steps 150000 --out runs/ablate``
+trains every variant (the common flags + its own) once per seed with ``python -m pokerl_fast.train`` (one run at a
+time: the runs own the CPU; nothing else should run beside them), then reads each run's TensorBoard
+``milestones/first_step/*`` (the env step at which any env of the run first reached the milestone) and
+``progress.json`` (the policy evaluated alone from the start state, when the trainer wrote one), runs the random
+policy with the same envs and budget, and writes ``summary.json`` and a markdown table (docs/learning.md keeps the
+measured one). ``--table-only`` rebuilds the table from finished runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+SMALL = ["--hidden-size", "128", "--cnn-channels", "16", "32", "32", "--cnn-features", "128",
+         "--map-embedding", "16", "--ram-hidden", "64"]
+COMMON = ["--rom", "benchworld", "--num-envs", "16", "--bf16", "--no-progress", "--map-png-iterations", "0",
+          "--checkpoint-minutes", "1000"] + SMALL
+SWARM = ["--swarm-interval", "512", "--reset-to-archive", "0.25"]
+
+VARIANTS: dict[str, list[str]] = {
+    "base": [],
+    "swarm": SWARM,
+    "long_episodes": ["--episode-length", "16384", "--explore-reset-interval", "2048"],
+    "explore_boost": ["--explore-boost", "3"],
+    "observe_progress": ["--observe-progress"],
+    "stuck_ends": ["--stuck-steps", "256", "--stuck-ends-episode"],
+    "adaptive": ["--adaptive-steps"],
+    "swarm_long": SWARM + ["--episode-length", "16384", "--explore-reset-interval", "2048"],
+}
+"""Each variant's own flags on top of COMMON (the switches' defaults are off; see pokerl_fast/config.py)."""
+
+
+def first_steps(run_dir: Path) -> dict[str, float]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
+    acc.Reload()
+    out = {}
+    for tag in acc.Tags().get("scalars", []):
+        if tag.startswith("milestones/first_step/"):
+            out[tag.split("/", 2)[2]] = acc.Scalars(tag)[0].value
+    return out
+
+
+def frames_per_step(run_dir: Path) -> float | None:
+    """The run's mean emulated frames per env step (charts/frames_per_step when logged, else the fixed 24)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
+    acc.Reload()
+    for tag in ("episode/frames_per_step", "charts/frames_per_step"):
+        if tag in acc.Tags().get("scalars", []):
+            return float(np.mean([e.value for e in acc.Scalars(tag)]))
+    return None
+
+
+def random_first_steps(steps: int, seed: int, extra: list[str]) -> dict[str, float]:
+    """Env step at which any of 16 random-action envs first reached each milestone (same episodes as training)."""
+    import pokerl_fast
+
+    episode_length = int(extra[extra.index("--episode-length") + 1]) if "--episode-length" in extra else 2048
+    envs = pokerl_fast.make_vec_env(16, rom="benchworld", seed=seed, episode_length=episode_length)
+    rng = np.random.default_rng(seed)
+    try:
+        envs.reset(seed=seed)
+        for _ in range(steps // 16):
+            envs.step(rng.integers(0, envs.single_action_space.n, 16))
+        return {name: float(step * 16) for name, step in envs.milestones.items()}
+    finally:
+        envs.close()
+
+
+def run(variant: str, seed: int, steps: int, out: Path) -> Path:
+    run_dir = out / f"{variant}-s{seed}"
+    if (run_dir / "done").exists():
+        return run_dir
+    cmd = [sys.executable, "-m", "pokerl_fast.train", "--run-dir", str(run_dir), "--total-steps", str(steps),
+           "--seed", str(seed), *COMMON, *VARIANTS[variant]]
+    t0 = time.monotonic()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    (run_dir / "done").write_text(f"{time.monotonic() - t0:.1f}\n")
+    return run_dir
+
+
+def table(summary: dict, milestones: list[str]) -> str:
+    """Markdown: per variant, per milestone, the median over seeds of the first step (and how many seeds got there)."""
+    head = "| variant | " + " | ".join(m.replace("EVENT_", "") for m in milestones) + " | minutes/run |"
+    lines = [head, "|" + "---|" * (len(milestones) + 2)]
+    for variant, runs in summary.items():
+        cells = []
+        for m in milestones:
+            got = [r["first_steps"][m] for r in runs if m in r["first_steps"]]
+            if got:
+                cells.append(f"{statistics.median(got) / 1000:.0f}k ({len(got)}/{len(runs)})")
+            else:
+                cells.append(f"- (0/{len(runs)})")
+        minutes = [r["seconds"] / 60 for r in runs if r.get("seconds")]
+        lines.append(f"| {variant} | " + " | ".join(cells) + f" | {statistics.mean(minutes):.1f} |" if minutes
+                     else f"| {variant} | " + " | ".join(cells) + " | - |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS) + ["random"])
+    ap.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    ap.add_argument("--steps", type=int, default=150_000)
+    ap.add_argument("--out", default="runs/ablate")
+    ap.add_argument("--table-only", action="store_true")
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary_path = out / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    for variant in args.variants:
+        for seed in args.seeds:
+            if args.table_only:
+                break
+            if variant == "random":
+                key = out / f"random-s{seed}.json"
+                if not key.exists():
+                    key.write_text(json.dumps(random_first_steps(args.steps, seed, [])))
+                continue
+            run(variant, seed, args.steps, out)
+    for variant in args.variants:
+        runs = []
+        for seed in args.seeds:
+            if variant == "random":
+                path = out / f"random-s{seed}.json"
+                if path.exists():
+                    runs.append({"seed": seed, "first_steps": json.loads(path.read_text())})
+                continue
+            run_dir = out / f"{variant}-s{seed}"
+            if not (run_dir / "done").exists():
+                continue
+            entry = {"seed": seed, "first_steps": first_steps(run_dir),
+                     "seconds": float((run_dir / "done").read_text()), "frames_per_step": frames_per_step(run_dir)}
+            progress = run_dir / "progress.json"
+            if progress.exists():
+                entry["progress"] = json.loads(progress.read_text())
+            runs.append(entry)
+        if runs:
+            summary[variant] = runs
+    summary_path.write_text(json.dumps(summary, indent=1))
+    from pokerl_fast.env.progress import MILESTONE_NAMES
+
+    seen = [m for m in MILESTONE_NAMES if any(m in r["first_steps"] for runs in summary.values() for r in runs)]
+    text = table(summary, seen)
+    (out / "table.md").write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
