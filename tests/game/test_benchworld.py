@@ -201,3 +201,10 @@ def test_a_wild_battle_can_be_fled_and_names_its_species(pb):
     press(pb, "b")
     assert m[C.IS_IN_BATTLE] == 0 and (m[C.ENEMY_MON_HP] << 8 | m[C.ENEMY_MON_HP + 1]) > 0
     assert m[C.PARTY_MON1_LEVEL] == level
+
+
+def test_docs_draw_the_maps_as_the_layout_has_them():
+    import pathlib
+
+    doc = pathlib.Path(__file__).resolve().parents[2] / "docs" / "benchworld.md"
+    assert BENCH.describe_rooms() in doc.read_text(), "regenerate the maps in docs/benchworld.md from describe_rooms()"
