@@ -37,6 +37,9 @@ struct EnvCore {
     float* reward = nullptr;          // 1
     float* term_sums = nullptr;       // NUM_TERMS
     int32_t* info[NUM_INFO] = {};     // 1 each
+    float* obs_progress = nullptr;    // NUM_PROGRESS_FEATURES, or null when the progress observation is off
+    // Mechanics (configuration, not state): a new tile on an unfinished map (map_unfinished) pays explore_boost.
+    double explore_boost = 1.0;
     // State.
     RamState ram{};
     Exploration explore;
@@ -65,6 +68,7 @@ inline void write_outputs(EnvCore& e, double reward) {
     const int32_t values[NUM_INFO] = {s.map, s.x, s.y, s.badge_count, s.event_count, s.required_count,
                                       int32_t(e.explore.count), s.level_sum, s.in_battle};
     for (int k = 0; k < NUM_INFO; ++k) *e.info[k] = values[k];
+    if (e.obs_progress) encode_progress(s, e.wram, e.obs_progress);
 }
 
 // Starts a new episode on the env's current RAM: clears its exploration (keeping the current tile),
@@ -77,6 +81,20 @@ inline void reset_env(EnvCore& e) {
     e.started = true;
     write_outputs(e, 0.0);
 }
+
+// Clears the env's exploration memory without a new episode (explore_reset_interval): the current tile stays
+// visited, so tiles pay again once left and re-entered. The explore term's score is not touched (update_env adds
+// to it), so the reward does not jump; only the visited crop and the explore info are rewritten.
+inline void reset_exploration(EnvCore& e) {
+    e.explore.reset();
+    e.explore.visit(e.ram.map, e.ram.x, e.ram.y);
+    encode_visited(e.explore, e.ram.map, e.ram.x, e.ram.y, e.obs_visited);
+    *e.info[I_EXPLORE] = int32_t(e.explore.count);
+}
+
+// What a new tile adds to the explore term's score: 1, or explore_boost on a map whose completion events are
+// not all set.
+inline double new_tile_value(const EnvCore& e) { return map_unfinished(e.ram) ? e.explore_boost : 1.0; }
 
 // The shared heat map gains one on the env's tile; envs on other threads may count the same tile.
 inline void count_visit(uint32_t* global_counts, const RamState& s) {
@@ -92,9 +110,11 @@ inline void update_env(EnvCore& e, const float* weights, uint32_t* global_counts
         return;
     }
     decode_ram(e.wram, e.ram);
-    e.explore.visit(e.ram.map, e.ram.x, e.ram.y);
+    const bool fresh = e.explore.visit(e.ram.map, e.ram.x, e.ram.y);
     count_visit(global_counts, e.ram);
-    const double r = reward_step(e.rew, e.ram, e.explore.count, weights);
+    // The explore score grows by each new tile's value (with explore_boost 1: the unique-tile count).
+    const double explore_score = e.rew.score[T_EXPLORE] + (fresh ? new_tile_value(e) : 0.0);
+    const double r = reward_step(e.rew, e.ram, explore_score, weights);
     write_outputs(e, r);
 }
 
@@ -117,6 +137,10 @@ struct Batch {
 
     void reset(const int64_t* ids, int64_t n) {
         for (int64_t i = 0; i < n; ++i) reset_env(envs[ids[i]]);
+    }
+
+    void reset_exploration(const int64_t* ids, int64_t n) {
+        for (int64_t i = 0; i < n; ++i) pokerl::reset_exploration(envs[ids[i]]);
     }
 
     void step_env(int i, int64_t action) {
@@ -146,7 +170,7 @@ struct Batch {
                     e.explore.visit(e.ram.map, e.ram.x, e.ram.y);
                     count_visit(global_counts, e.ram);
                     break;
-                case S_REWARD: *e.reward = float(reward_step(e.rew, e.ram, e.explore.count, weights)); break;
+                case S_REWARD: *e.reward = float(reward_step(e.rew, e.ram, double(e.explore.count), weights)); break;
                 case S_SCREEN: encode_screen_of(e); break;
                 case S_VISITED: encode_visited(e.explore, e.ram.map, e.ram.x, e.ram.y, e.obs_visited); break;
                 case S_RAM_FEATURES: encode_ram_features(e.ram, e.obs_ram); break;

@@ -117,4 +117,27 @@ inline void encode_ram_features(const RamState& s, float* f) {
     }
 }
 
+// The progress observation (observe_progress), one float32 vector in this order: per party slot species id / 255,
+// level / 100 and HP / max HP (clamped to [0, 1]; 0 for empty slots), then one bit per KEY_ITEMS entry (held in
+// the bag now), then one bit per REQUIRED_EVENTS entry (set now).
+constexpr int PROGRESS_SPECIES = 0, PROGRESS_LEVEL = red::PARTY_MAX, PROGRESS_HP = 2 * red::PARTY_MAX;
+constexpr int PROGRESS_KEY_ITEMS = 3 * red::PARTY_MAX;
+constexpr int PROGRESS_EVENTS = PROGRESS_KEY_ITEMS + red::NUM_KEY_ITEMS;
+constexpr int NUM_PROGRESS_FEATURES = PROGRESS_EVENTS + red::NUM_REQUIRED_EVENTS;
+
+inline void encode_progress(const RamState& s, const uint8_t* wram, float* f) {
+    for (int i = 0; i < red::PARTY_MAX; ++i) {
+        f[PROGRESS_SPECIES + i] = float(s.species[i] / 255.0);
+        f[PROGRESS_LEVEL + i] = float(s.levels[i] / 100.0);
+        f[PROGRESS_HP + i] = s.max_hp[i] > 0 ? float(clamp01(double(s.hp[i]) / double(s.max_hp[i]))) : 0.0f;
+    }
+    for (int k = 0; k < red::NUM_KEY_ITEMS; ++k) {
+        bool held = false;
+        for (int i = 0; i < s.num_bag_items; ++i) held |= s.bag_ids[i] == red::KEY_ITEM_IDS[k];
+        f[PROGRESS_KEY_ITEMS + k] = held ? 1.0f : 0.0f;
+    }
+    for (int k = 0; k < red::NUM_REQUIRED_EVENTS; ++k)
+        f[PROGRESS_EVENTS + k] = float((wram_at(wram, red::REQUIRED_EVENT_ADDR[k]) >> red::REQUIRED_EVENT_BIT[k]) & 1);
+}
+
 }  // namespace pokerl

@@ -129,6 +129,14 @@ inline double hp_fraction(const RamState& s) {
     return s.max_hp_sum > 0 ? clamp01(double(s.hp_sum) / double(s.max_hp_sum)) : 0.0;
 }
 
+// Map completion (explore_boost): true while some event of the player's map in MAP_COMPLETION_EVENTS is unset.
+// Maps without events count as finished.
+inline bool map_unfinished(const RamState& s) {
+    for (int k = red::MAP_COMPLETION_START[s.map]; k < red::MAP_COMPLETION_START[s.map + 1]; ++k)
+        if (!((s.events[red::MAP_COMPLETION_ADDR[k] - red::EVENT_FLAGS] >> red::MAP_COMPLETION_BIT[k]) & 1)) return true;
+    return false;
+}
+
 // True when the game polls the joypad for a new step: no input lock and no walk in progress.
 // Called inside the emulator's per-frame loop, so it reads two bytes and nothing else.
 inline bool ready_for_input(const uint8_t* wram) {

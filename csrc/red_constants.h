@@ -75,6 +75,8 @@ constexpr int BAG_MAX_ITEMS = 20;
 constexpr int KANTO_WIDTH = 436;
 constexpr int KANTO_HEIGHT = 444;
 constexpr int NUM_REQUIRED_EVENTS = 60;  // len(REQUIRED_EVENTS)
+constexpr int NUM_KEY_ITEMS = 24;  // len(KEY_ITEMS)
+constexpr int NUM_MAP_COMPLETION_EVENTS = 45;  // events over all maps of MAP_COMPLETION_EVENTS
 
 // Field moves (HMs): facts from Red's disassembly, not from ../shared/data.
 constexpr int TILE_MAP_WIDTH = 20;
@@ -442,6 +444,89 @@ constexpr uint16_t REQUIRED_EVENT_ADDR[NUM_REQUIRED_EVENTS] = {
 };
 constexpr uint8_t REQUIRED_EVENT_BIT[NUM_REQUIRED_EVENTS] = {
     0, 0, 1, 2, 3, 5, 0, 1, 1, 7, 0, 7, 7, 0, 1, 1, 1, 2, 1, 0, 1, 7, 1, 1, 0, 1, 1, 1, 1, 7, 1, 6, 0, 6, 0, 3, 4, 5, 6, 7, 1, 0, 1, 5, 6, 7, 0, 7, 0, 1, 1, 1, 6, 1, 1, 2, 6, 4, 0, 6,
+};
+
+// Key items and HMs in KEY_ITEMS order (the progress observation's bag bits).
+constexpr uint8_t KEY_ITEM_IDS[NUM_KEY_ITEMS] = {0x05, 0x06, 0x1F, 0x29, 0x2A, 0x2B, 0x2D, 0x30, 0x3F, 0x40, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4A, 0x4C, 0x4D, 0x4E, 0xC4, 0xC5, 0xC6, 0xC7, 0xC8};
+
+// Map completion (explore_boost): map m's events are MAP_COMPLETION_ADDR/BIT[START[m] .. START[m + 1]);
+// a map is unfinished while any is unset; maps with none count as finished.
+constexpr uint16_t MAP_COMPLETION_START[257] = {
+    0, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 9, 9, 10, 10, 10, 11, 11,
+    11, 11, 11, 11, 11, 11, 11, 12, 12, 12, 12, 12, 12, 12, 13, 13,
+    13, 13, 14, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,
+    15, 15, 15, 15, 15, 15, 15, 15, 15, 21, 21, 22, 22, 25, 25, 25,
+    25, 25, 25, 25, 25, 25, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27,
+    27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27,
+    27, 27, 27, 27, 27, 27, 27, 28, 29, 29, 29, 29, 29, 29, 29, 29,
+    30, 30, 30, 30, 31, 32, 34, 34, 34, 34, 34, 34, 36, 36, 37, 37,
+    37, 37, 37, 37, 37, 37, 37, 38, 38, 38, 38, 38, 38, 38, 38, 38,
+    38, 38, 38, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39,
+    39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 42, 42, 42, 42, 42,
+    42, 42, 42, 42, 42, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 44,
+    44, 44, 44, 44, 44, 44, 44, 44, 44, 44, 44, 44, 45, 45, 45, 45,
+    45, 45, 45, 45, 45, 45, 45, 45, 45, 45, 45, 45, 45, 45, 45, 45,
+    45,
+};
+constexpr uint16_t MAP_COMPLETION_ADDR[NUM_MAP_COMPLETION_EVENTS] = {
+    0xD747,  // PALLET_TOWN
+    0xD75A, 0xD75B,  // CERULEAN_CITY
+    0xD74B, 0xD74B, 0xD74B, 0xD74B, 0xD74E, 0xD74B,  // OAKS_LAB
+    0xD74E,  // VIRIDIAN_MART
+    0xD751,  // VIRIDIAN_GYM
+    0xD755,  // PEWTER_GYM
+    0xD7F6,  // MT_MOON_B2F
+    0xD75E,  // CERULEAN_GYM
+    0xD75F,  // BIKE_SHOP
+    0xD7F1, 0xD7F2, 0xD7F2, 0xD7F2, 0xD7F2, 0xD7F2,  // BILLS_HOUSE
+    0xD771,  // POKEMON_FAN_CLUB
+    0xD773, 0xD773, 0xD773,  // VERMILION_GYM
+    0xD803, 0xD803,  // SS_ANNE_CAPTAINS_ROOM
+    0xD77C,  // CELADON_GYM
+    0xD77E,  // GAME_CORNER
+    0xD765,  // POKEMON_TOWER_2F
+    0xD769,  // POKEMON_TOWER_6F
+    0xD76A,  // POKEMON_TOWER_7F
+    0xD7E0, 0xD76C,  // MR_FUJIS_HOUSE
+    0xD78E, 0xD78E,  // WARDENS_HOUSE
+    0xD792,  // FUCHSIA_GYM
+    0xD79A,  // CINNABAR_GYM
+    0xD7B3,  // SAFFRON_GYM
+    0xD81B, 0xD81B, 0xD81B,  // ROCKET_HIDEOUT_B4F
+    0xD82F,  // SILPH_CO_7F
+    0xD857,  // SAFARI_ZONE_SECRET_HOUSE
+    0xD838,  // SILPH_CO_11F
+};
+constexpr uint8_t MAP_COMPLETION_BIT[NUM_MAP_COMPLETION_EVENTS] = {
+    0,  // PALLET_TOWN
+    0, 7,  // CERULEAN_CITY
+    0, 1, 2, 3, 0, 5,  // OAKS_LAB
+    1,  // VIRIDIAN_MART
+    1,  // VIRIDIAN_GYM
+    7,  // PEWTER_GYM
+    1,  // MT_MOON_B2F
+    7,  // CERULEAN_GYM
+    0,  // BIKE_SHOP
+    0, 6, 3, 5, 4, 7,  // BILLS_HOUSE
+    1,  // POKEMON_FAN_CLUB
+    1, 0, 7,  // VERMILION_GYM
+    1, 0,  // SS_ANNE_CAPTAINS_ROOM
+    1,  // CELADON_GYM
+    1,  // GAME_CORNER
+    1,  // POKEMON_TOWER_2F
+    1,  // POKEMON_TOWER_6F
+    1,  // POKEMON_TOWER_7F
+    7, 2,  // MR_FUJIS_HOUSE
+    1, 0,  // WARDENS_HOUSE
+    1,  // FUCHSIA_GYM
+    1,  // CINNABAR_GYM
+    1,  // SAFFRON_GYM
+    5, 6, 7,  // ROCKET_HIDEOUT_B4F
+    0,  // SILPH_CO_7F
+    0,  // SAFARI_ZONE_SECRET_HOUSE
+    7,  // SILPH_CO_11F
 };
 
 }  // namespace red

@@ -10,7 +10,7 @@
 namespace pokerl {
 
 enum Term : int {
-    T_EXPLORE,          // unique tiles visited this episode
+    T_EXPLORE,          // value of the tiles visited this episode: 1 per new tile (see core.h update_env)
     T_EVENTS,           // set event bits minus the count at episode start (floored at 0)
     T_REQUIRED_EVENTS,  // required events set
     T_BADGES,           // badge count
@@ -49,8 +49,9 @@ inline void note_items(RewardState& r, const RamState& s) {
     }
 }
 
-inline void compute_scores(const RewardState& r, const RamState& s, int64_t explore_count, double* out) {
-    out[T_EXPLORE] = double(explore_count);
+// explore_score: the explore term's score, the tiles' value so far this episode (core.h: update_env).
+inline void compute_scores(const RewardState& r, const RamState& s, double explore_score, double* out) {
+    out[T_EXPLORE] = explore_score;
     const int32_t ev = s.event_count - r.event_base;
     out[T_EVENTS] = ev > 0 ? double(ev) : 0.0;
     out[T_REQUIRED_EVENTS] = s.required_count;
@@ -73,16 +74,16 @@ inline void remember_prev(RewardState& r, const RamState& s) {
 }
 
 // Starts an episode on the current RAM: every delta from here on is measured against it.
-inline void reward_reset(RewardState& r, const RamState& s, int64_t explore_count) {
+inline void reward_reset(RewardState& r, const RamState& s, double explore_score) {
     std::memset(&r, 0, sizeof(r));
     r.event_base = s.event_count;
     note_items(r, s);
     remember_prev(r, s);
-    compute_scores(r, s, explore_count, r.score);
+    compute_scores(r, s, explore_score, r.score);
 }
 
 // One update: advances the transition counters, returns sum_k w_k * delta_k and adds each term to sums.
-inline double reward_step(RewardState& r, const RamState& s, int64_t explore_count, const float* weights) {
+inline double reward_step(RewardState& r, const RamState& s, double explore_score, const float* weights) {
     const double frac = hp_fraction(s);
     if (r.prev_in_battle == 0 && s.in_battle == 0 && r.prev_party_count == s.party_count && frac > r.prev_hp_fraction)
         r.heal += frac - r.prev_hp_fraction;
@@ -94,7 +95,7 @@ inline double reward_step(RewardState& r, const RamState& s, int64_t explore_cou
     remember_prev(r, s);
 
     double now[NUM_TERMS];
-    compute_scores(r, s, explore_count, now);
+    compute_scores(r, s, explore_score, now);
     double total = 0.0;
     for (int k = 0; k < NUM_TERMS; ++k) {
         const double d = double(weights[k]) * (now[k] - r.score[k]);

@@ -96,6 +96,16 @@ class EnvConfig:
     """Most states the archive keeps (one per set of required events and badges reached)."""
     reset_to_archive: float = 0.0
     """Probability that an episode restarts from a frontier state of the archive instead of the start state."""
+    explore_reset_interval: int = 0
+    """Progress mechanic: every N steps of an episode clear the env's exploration memory (visited tiles) without
+    resetting the emulator, so tiles pay again; with a long episode_length, long episodes whose exploration memory
+    resets on a schedule. The explore score is kept, so the reward never jumps negative. 0: off."""
+    explore_boost: float = 1.0
+    """Progress mechanic: a new tile on a map whose completion events (constants.MAP_COMPLETION_EVENTS) are not
+    all set pays reward.explore * explore_boost; maps without an entry count as finished. 1: off."""
+    observe_progress: bool = False
+    """Progress mechanic: add the observation "progress" (float32: party species/level/HP per slot, key items
+    held, required events set) and the policy's MLP branch for it."""
     num_threads: int = 0
     """OpenMP threads that tick the emulators (no GIL held). 0: one per CPU core, at most num_envs."""
     reward: RewardConfig = field(default_factory=RewardConfig)
@@ -127,6 +137,10 @@ class EnvConfig:
             raise ValueError(f"swarm_archive_size must be >= 1 (got {self.swarm_archive_size})")
         if not 0.0 <= self.reset_to_archive <= 1.0:
             raise ValueError(f"reset_to_archive must be in [0, 1] (got {self.reset_to_archive})")
+        if self.explore_reset_interval < 0:
+            raise ValueError(f"explore_reset_interval must be >= 0, 0 for off (got {self.explore_reset_interval})")
+        if not self.explore_boost >= 0.0:
+            raise ValueError(f"explore_boost must be >= 0, 1 for off (got {self.explore_boost})")
         if self.num_threads < 0:
             raise ValueError(f"num_threads must be >= 0 (got {self.num_threads})")
 

@@ -82,6 +82,48 @@ KEY_ITEMS = (0x05, 0x06, 0x1F, 0x29, 0x2A, 0x2B, 0x2D, 0x30, 0x3F, 0x40, 0x45, 0
              0x4C, 0x4D, 0x4E, 0xC4, 0xC5, 0xC6, 0xC7, 0xC8)
 # Event flags native code tests by name: NAME -> NAME_ADDR, NAME_BIT (in both outputs).
 NAMED_EVENTS = ("EVENT_GOT_POKEDEX",)
+# Map completion: map name -> the events a visit to that map is for (the explore_boost mechanic pays boosted
+# exploration on a map until all of its events are set). From Red's disassembly (pret/pokered scripts/*.asm:
+# the map whose script sets the event): Oak's lab scripts the starter, the rival battle, the parcel and the
+# Pokedex; the parcel is handed over in Viridian's mart; each gym sets its leader's EVENT_BEAT_*; Cerulean city
+# holds the rival and the Rocket thief; Bill's house the Cell Separator scenes and the S.S. Ticket; the captain
+# gives HM01; the Fan Club chairman the Bike Voucher; Lt. Surge's gym its two locks; the Game Corner poster
+# opens the Rocket Hideout, whose B4F drops the Lift Key and holds Giovanni; Pokemon Tower holds the rival
+# (2F), the ghost Marowak (6F) and Mr. Fuji (7F); Mr. Fuji's house gives the Poke Flute; the warden trades
+# HM04 for the Gold Teeth; the Safari Zone's secret house gives HM03; Silph Co. holds the rival (7F) and
+# Giovanni (11F). Every event must be in event-flags.tsv; maps not listed count as finished (no boost).
+MAP_COMPLETION_EVENTS = {
+    "PALLET_TOWN": ("EVENT_FOLLOWED_OAK_INTO_LAB",),
+    "OAKS_LAB": ("EVENT_FOLLOWED_OAK_INTO_LAB_2", "EVENT_OAK_ASKED_TO_CHOOSE_MON", "EVENT_GOT_STARTER",
+                 "EVENT_BATTLED_RIVAL_IN_OAKS_LAB", "EVENT_OAK_GOT_PARCEL", "EVENT_GOT_POKEDEX"),
+    "VIRIDIAN_MART": ("EVENT_GOT_OAKS_PARCEL",),
+    "VIRIDIAN_GYM": ("EVENT_BEAT_VIRIDIAN_GYM_GIOVANNI",),
+    "PEWTER_GYM": ("EVENT_BEAT_BROCK",),
+    "MT_MOON_B2F": ("EVENT_BEAT_MT_MOON_EXIT_SUPER_NERD",),
+    "CERULEAN_CITY": ("EVENT_BEAT_CERULEAN_RIVAL", "EVENT_BEAT_CERULEAN_ROCKET_THIEF"),
+    "CERULEAN_GYM": ("EVENT_BEAT_MISTY",),
+    "BIKE_SHOP": ("EVENT_GOT_BICYCLE",),
+    "BILLS_HOUSE": ("EVENT_MET_BILL", "EVENT_BILL_SAID_USE_CELL_SEPARATOR", "EVENT_USED_CELL_SEPARATOR_ON_BILL",
+                    "EVENT_MET_BILL_2", "EVENT_GOT_SS_TICKET", "EVENT_LEFT_BILLS_HOUSE_AFTER_HELPING"),
+    "POKEMON_FAN_CLUB": ("EVENT_GOT_BIKE_VOUCHER",),
+    "SS_ANNE_CAPTAINS_ROOM": ("EVENT_RUBBED_CAPTAINS_BACK", "EVENT_GOT_HM01"),
+    "VERMILION_GYM": ("EVENT_1ST_LOCK_OPENED", "EVENT_2ND_LOCK_OPENED", "EVENT_BEAT_LT_SURGE"),
+    "CELADON_GYM": ("EVENT_BEAT_ERIKA",),
+    "GAME_CORNER": ("EVENT_FOUND_ROCKET_HIDEOUT",),
+    "ROCKET_HIDEOUT_B4F": ("EVENT_ROCKET_HIDEOUT_4_DOOR_UNLOCKED", "EVENT_ROCKET_DROPPED_LIFT_KEY",
+                           "EVENT_BEAT_ROCKET_HIDEOUT_GIOVANNI"),
+    "POKEMON_TOWER_2F": ("EVENT_BEAT_POKEMON_TOWER_RIVAL",),
+    "POKEMON_TOWER_6F": ("EVENT_BEAT_GHOST_MAROWAK",),
+    "POKEMON_TOWER_7F": ("EVENT_RESCUED_MR_FUJI_2",),
+    "MR_FUJIS_HOUSE": ("EVENT_RESCUED_MR_FUJI", "EVENT_GOT_POKE_FLUTE"),
+    "FUCHSIA_GYM": ("EVENT_BEAT_KOGA",),
+    "WARDENS_HOUSE": ("EVENT_GAVE_GOLD_TEETH", "EVENT_GOT_HM04"),
+    "SAFARI_ZONE_SECRET_HOUSE": ("EVENT_GOT_HM03",),
+    "SAFFRON_GYM": ("EVENT_BEAT_SABRINA",),
+    "SILPH_CO_7F": ("EVENT_BEAT_SILPH_CO_RIVAL",),
+    "SILPH_CO_11F": ("EVENT_BEAT_SILPH_CO_GIOVANNI",),
+    "CINNABAR_GYM": ("EVENT_BEAT_BLAINE",),
+}
 # Facts from Red's disassembly that the symbol table does not carry as sizes.
 PARTY_MON_STRIDE = 0x2C  # bytes between wPartyMon1 and wPartyMon2
 PARTY_MAX = 6
@@ -164,7 +206,9 @@ def load(data: pathlib.Path) -> dict:
     for row in read_tsv(data / "event-flags.tsv"):
         events.setdefault(row["name"], (int(row["address"], 16), int(row["bit"])))
     maps = []
+    map_ids: dict[str, int] = {}
     for row in read_tsv(data / "maps.tsv"):
+        map_ids.setdefault(row["name"], int(row["id"]))
         if row["global_x"] == "":
             continue
         maps.append((int(row["id"]), row["name"], int(row["global_x"]), int(row["global_y"]),
@@ -173,13 +217,22 @@ def load(data: pathlib.Path) -> dict:
     missing = [name for name in required if name not in events]
     if missing:
         raise SystemExit(f"required-events.txt names unknown events: {missing}")
+    completion = []  # (map id, map name, event names), by map id
+    for name, evs in MAP_COMPLETION_EVENTS.items():
+        if name not in map_ids:
+            raise SystemExit(f"MAP_COMPLETION_EVENTS names unknown map {name}")
+        unknown = [e for e in evs if e not in events]
+        if unknown:
+            raise SystemExit(f"MAP_COMPLETION_EVENTS[{name!r}] names unknown events: {unknown}")
+        completion.append((map_ids[name], name, evs))
+    completion.sort()
     header = (data / "kanto-global-map.txt").read_text().split("\n", 1)[0]
     # "Global Kanto tile map: width 436 tiles, height 444 tiles."
     words = header.replace(",", "").split()
     width = int(words[words.index("width") + 1])
     height = int(words[words.index("height") + 1])
     return {"wram": wram, "events": events, "maps": maps, "required": required,
-            "kanto": (width, height)}
+            "kanto": (width, height), "completion": completion}
 
 
 @dataclass(frozen=True)
@@ -216,7 +269,10 @@ def facts(d: dict) -> list[tuple[str, list[Fact]]]:
           Fact("BAG_MAX_ITEMS", BAG_MAX_ITEMS),
           Fact("KANTO_WIDTH", d["kanto"][0]),
           Fact("KANTO_HEIGHT", d["kanto"][1]),
-          Fact("NUM_REQUIRED_EVENTS", len(d["required"]), comment="len(REQUIRED_EVENTS)")]),
+          Fact("NUM_REQUIRED_EVENTS", len(d["required"]), comment="len(REQUIRED_EVENTS)"),
+          Fact("NUM_KEY_ITEMS", len(KEY_ITEMS), comment="len(KEY_ITEMS)"),
+          Fact("NUM_MAP_COMPLETION_EVENTS", sum(len(c[2]) for c in d["completion"]),
+               comment="events over all maps of MAP_COMPLETION_EVENTS")]),
         ("Field moves (HMs): facts from Red's disassembly, not from ../shared/data.",
          [Fact(k, v, "hex" if k.startswith(HEX_PREFIXES) else "int") for k, v in HM_FACTS.items()]),
         ("Battles: opponent ids and wIsInBattle values, from Red's disassembly.",
@@ -271,7 +327,13 @@ def render_py(d: dict) -> str:
             "MAPS = ("]
     for m in d["maps"]:
         out.append(f"    ({m[0]}, {m[1]!r}, {m[2]}, {m[3]}, {m[4]}, {m[5]}),")
-    out += [")", "MAP_IDS = {m[1]: m[0] for m in MAPS}", ""]
+    out += [")", "MAP_IDS = {m[1]: m[0] for m in MAPS}", "",
+            "# Map completion (the explore_boost mechanic): map id -> the events set on that map, by name. A map",
+            "# is unfinished while any of them is unset; maps not listed count as finished.",
+            "MAP_COMPLETION_EVENTS = {"]
+    for map_id, name, evs in d["completion"]:
+        out.append(f"    {map_id}: {evs!r},  # {name}")
+    out += ["}", ""]
     return "\n".join(out)
 
 
@@ -309,6 +371,27 @@ def render_h(d: dict) -> str:
         out.append(f"    0x{d['events'][name][0]:04X},  // {name}")
     out += ["};", "constexpr uint8_t REQUIRED_EVENT_BIT[NUM_REQUIRED_EVENTS] = {"]
     out.append("    " + ", ".join(str(d["events"][n][1]) for n in d["required"]) + ",")
+    out += ["};", "",
+            "// Key items and HMs in KEY_ITEMS order (the progress observation's bag bits).",
+            "constexpr uint8_t KEY_ITEM_IDS[NUM_KEY_ITEMS] = {" + ", ".join(f"0x{i:02X}" for i in KEY_ITEMS) + "};"]
+    starts, k = [0] * 257, 0
+    by_id = {c[0]: c for c in d["completion"]}
+    for m in range(256):
+        starts[m] = k
+        k += len(by_id[m][2]) if m in by_id else 0
+    starts[256] = k
+    out += ["",
+            "// Map completion (explore_boost): map m's events are MAP_COMPLETION_ADDR/BIT[START[m] .. START[m + 1]);",
+            "// a map is unfinished while any is unset; maps with none count as finished.",
+            "constexpr uint16_t MAP_COMPLETION_START[257] = {"]
+    for r in range(0, 257, 16):
+        out.append("    " + ", ".join(str(v) for v in starts[r:r + 16]) + ",")
+    out += ["};", "constexpr uint16_t MAP_COMPLETION_ADDR[NUM_MAP_COMPLETION_EVENTS] = {"]
+    for map_id, name, evs in d["completion"]:
+        out.append("    " + ", ".join(f"0x{d['events'][e][0]:04X}" for e in evs) + f",  // {name}")
+    out += ["};", "constexpr uint8_t MAP_COMPLETION_BIT[NUM_MAP_COMPLETION_EVENTS] = {"]
+    for map_id, name, evs in d["completion"]:
+        out.append("    " + ", ".join(str(d["events"][e][1]) for e in evs) + f",  // {name}")
     out += ["};", "", "}  // namespace red", "}  // namespace pokerl", ""]
     return "\n".join(out)
 

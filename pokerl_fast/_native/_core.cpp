@@ -139,7 +139,7 @@ std::vector<BufferSpec> buffer_specs() {
         {"screen", {OBS_H, OBS_PACKED_W}, "uint8"},   {"visited", {OBS_H, OBS_PACKED_W}, "uint8"},
         {"ram", {NUM_RAM_FEATURES}, "float32"},       {"map_id", {}, "uint8"},
         {"reward", {}, "float32"},                    {"term_sums", {NUM_TERMS}, "float32"},
-        {"frames", {}, "int32"},
+        {"frames", {}, "int32"},                    {"progress", {NUM_PROGRESS_FEATURES}, "float32"},
     };
     static std::vector<std::string> info_names;
     if (info_names.empty())
@@ -394,6 +394,9 @@ PYBIND11_MODULE(_core, m) {
     m.attr("NUM_TERMS") = int(NUM_TERMS);
     m.attr("NUM_INFO") = int(NUM_INFO);
     m.attr("NUM_RAM_FEATURES") = int(NUM_RAM_FEATURES);
+    m.attr("NUM_PROGRESS_FEATURES") = int(NUM_PROGRESS_FEATURES);
+    m.attr("PROGRESS_OFFSETS") = py::make_tuple(PROGRESS_SPECIES, PROGRESS_LEVEL, PROGRESS_HP, PROGRESS_KEY_ITEMS,
+                                                PROGRESS_EVENTS);
     m.attr("NUM_LCD_REGS") = int(NUM_LCD_REGS);
     auto names = [](const char* const* list, int n) {
         py::list out;
@@ -431,6 +434,20 @@ PYBIND11_MODULE(_core, m) {
         decode_ram(w.data(), s);
         return ram_dict(s);
     }, "Decodes WRAM (WRAM_SIZE bytes from WRAM_BASE) into a dict of typed fields (tests, debugging).");
+    m.def("map_unfinished", [](py::object wram) {
+        RamState s;
+        decode_ram(as_bytes(wram, WRAM_SIZE, "wram").data(), s);
+        return map_unfinished(s);
+    }, "Whether the player's map in this WRAM has a completion event unset (explore_boost pays there).");
+    m.def("encode_progress", [](py::object wram) {
+        auto w = as_bytes(wram, WRAM_SIZE, "wram");
+        RamState s;
+        decode_ram(w.data(), s);
+        py::array_t<float> out(NUM_PROGRESS_FEATURES);
+        encode_progress(s, w.data(), out.mutable_data());
+        return out;
+    }, "The progress observation (NUM_PROGRESS_FEATURES float32) of this WRAM: party species/level/HP, key items, "
+       "required events.");
     m.def("ready_for_input", [](py::object wram) { return ready_for_input(as_bytes(wram, WRAM_SIZE, "wram").data()); },
           "True when wJoyIgnore == 0 and wWalkCounter == 0 in this WRAM (WRAM_SIZE bytes).");
     m.def("render_half", [](py::object vram, py::object oam, py::object regs) {
@@ -596,6 +613,24 @@ Batch.from_pointers(num_envs, wram_ptrs, screen_ptrs, weights, buffers, global_c
         }, py::arg("env_ids"), py::arg("idle_frames") = py::none(),
            "Starts a new episode for env_ids on their current RAM (after idle_frames[k] frames without input, when "
            "given): clears exploration, re-bases rewards, writes fresh observations with reward 0 and term_sums 0.")
+        .def("reset_exploration", [](PyBatch& pb, py::object env_ids) {
+            const std::vector<int64_t> ids = pb.ids_of(env_ids);
+            pb.b->reset_exploration(ids.data(), int64_t(ids.size()));
+        }, py::arg("env_ids"),
+           "Clears env_ids' exploration memory (the current tile stays visited) without a new episode; the explore "
+           "score is kept, so the reward does not jump; rewrites their visited crop and explore info.")
+        .def("set_mechanics", [](PyBatch& pb, double explore_boost, bool observe_progress) {
+            if (!(explore_boost >= 0.0)) throw py::value_error("explore_boost must be >= 0");
+            float* progress = pb.data<float>("progress");
+            for (int i = 0; i < pb.num_envs; ++i) {
+                EnvCore& e = pb.b->envs[i];
+                e.explore_boost = explore_boost;
+                e.obs_progress = observe_progress ? progress + i * NUM_PROGRESS_FEATURES : nullptr;
+                if (e.obs_progress && e.started) encode_progress(e.ram, e.wram, e.obs_progress);
+            }
+        }, py::arg("explore_boost") = 1.0, py::arg("observe_progress") = false,
+           "Progress mechanics: a new tile on an unfinished map pays explore_boost; observe_progress writes "
+           "buffers['progress'] every update.")
         .def("run_stage", [](PyBatch& pb, const std::string& stage) {
             int s = -1;
             for (int k = 0; k < NUM_STAGES; ++k)

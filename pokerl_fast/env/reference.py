@@ -190,6 +190,28 @@ def ram_features(d: dict) -> np.ndarray:
     return np.array(f, np.float64).astype(np.float32)
 
 
+def map_unfinished(d: dict) -> bool:
+    """csrc/ram.h map_unfinished: some completion event of the player's map (C.MAP_COMPLETION_EVENTS) is unset;
+    maps without an entry count as finished."""
+    for name in C.MAP_COMPLETION_EVENTS.get(d["map"], ()):
+        addr, bit = C.EVENT_FLAGS_BY_NAME[name]
+        if not (int(d["events"][addr - C.EVENT_FLAGS]) >> bit) & 1:
+            return True
+    return False
+
+
+def progress_features(d: dict, wram) -> np.ndarray:
+    """csrc/obs.h encode_progress: per slot species / 255, level / 100, HP fraction; key items held (KEY_ITEMS
+    order); required events set (REQUIRED_EVENTS order)."""
+    f = [int(v) / 255.0 for v in d["species"]]
+    f += [int(v) / 100.0 for v in d["levels"]]
+    f += [min(max(int(h) / int(m), 0.0), 1.0) if m > 0 else 0.0 for h, m in zip(d["hp"], d["max_hp"])]
+    held = set(int(i) for i in d["bag_ids"])
+    f += [float(item in held) for item in C.KEY_ITEMS]
+    f += [float((_byte(wram, addr) >> bit) & 1) for addr, bit in REQUIRED_EVENT_BITS]
+    return np.array(f, np.float64).astype(np.float32)
+
+
 def global_tile(map_id: int, x: int, y: int):
     """(gx, gy) on the Kanto map, or None when the map has no offset or the tile falls outside."""
     if map_id not in MAP_OFFSETS:
@@ -303,13 +325,16 @@ class Reward:
 class ReferenceEnv:
     """One env's full update, as csrc/core.h does it; returns the values Kernels writes to its buffers."""
 
-    def __init__(self, weights):
+    def __init__(self, weights, explore_boost: float = 1.0, observe_progress: bool = False):
         self.weights = np.asarray(weights, np.float32)
         self.explore = Exploration()
         self.reward = Reward()
         self.started = False
+        self.explore_boost = explore_boost
+        self.observe_progress = observe_progress
 
     def reset(self, wram, screen) -> dict:
+        self.wram = wram
         self.ram = decode_ram(wram)
         self.explore.reset()
         self.explore.visit(self.ram["map"], self.ram["x"], self.ram["y"])
@@ -320,13 +345,24 @@ class ReferenceEnv:
     def update(self, wram, screen, global_counts: np.ndarray) -> dict:
         if not self.started:
             return self.reset(wram, screen)
+        self.wram = wram
         self.ram = d = decode_ram(wram)
+        fresh = not self.explore.visited(d["map"], d["x"], d["y"])
         self.explore.visit(d["map"], d["x"], d["y"])
         g = global_tile(d["map"], d["x"], d["y"])
         if g is not None:
             global_counts[g[1], g[0]] += 1
-        r = self.reward.step(d, self.explore.count, self.weights)
+        # The explore score grows by each new tile's value: 1, or explore_boost on an unfinished map.
+        gain = (self.explore_boost if map_unfinished(d) else 1.0) if fresh else 0.0
+        r = self.reward.step(d, self.reward.score[0] + gain, self.weights)
         return self.outputs(screen, r)
+
+    def reset_exploration(self, screen) -> dict:
+        """core.h reset_exploration: forget the visited tiles but the current one; the explore score stays."""
+        d = self.ram
+        self.explore.reset()
+        self.explore.visit(d["map"], d["x"], d["y"])
+        return self.outputs(screen, 0.0)
 
     def outputs(self, screen, reward: float) -> dict:
         d = self.ram
@@ -341,6 +377,8 @@ class ReferenceEnv:
         info = (d["map"], d["x"], d["y"], d["badge_count"], d["event_count"], d["required_count"],
                 self.explore.count, d["level_sum"], d["in_battle"])
         out.update({"info_" + name: v for name, v in zip(INFO_NAMES, info)})
+        if self.observe_progress:
+            out["progress"] = progress_features(d, self.wram)
         return out
 
 

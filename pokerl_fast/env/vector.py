@@ -96,6 +96,8 @@ class VecEnv(VectorEnv):
             "visited": gym.spaces.Box(0, 255, _core.OBS_VISITED_SHAPE, np.uint8),
             "ram": gym.spaces.Box(0.0, 10.0, (_core.NUM_RAM_FEATURES,), np.float32),  # see RAM_FEATURE_NAMES
             "map_id": gym.spaces.Box(0, 255, (1,), np.uint8),
+            **({"progress": gym.spaces.Box(0.0, 1.0, (_core.NUM_PROGRESS_FEATURES,), np.float32)}
+               if config.observe_progress else {}),
         })
         self.observation_space = gym.vector.utils.batch_space(self.single_observation_space, num_envs)
 
@@ -114,6 +116,8 @@ class VecEnv(VectorEnv):
         buffers = _core.allocate_buffers(n)  # every output array, allocated once, written in place
         self._obs = {k: buffers[k] for k in ("screen", "visited", "ram")}
         self._obs["map_id"] = buffers["map_id"].reshape(n, 1)
+        if config.observe_progress:
+            self._obs["progress"] = buffers["progress"]
         self._rewards = buffers["reward"]
         self._term_sums = buffers["term_sums"]
         self._info_arrays = {k: buffers["info_" + k] for k in INFO_KEYS}
@@ -131,6 +135,7 @@ class VecEnv(VectorEnv):
             max_frames=config.frames_per_step, adaptive=config.adaptive_steps, helpers=helper_flags(config),
             num_threads=config.threads_for(n),
         )
+        self._batch.set_mechanics(config.explore_boost, config.observe_progress)
         self._rngs = [np.random.default_rng(config.seed + i) for i in range(n)]
         self._wram = [np.asarray(e.wram_view()) for e in self._emus]
         # Progress: the milestones reached (per episode and for the run), and the archive swarming draws from.
@@ -196,6 +201,10 @@ class VecEnv(VectorEnv):
             self._swarm_to = moved
         else:
             self._swarm_to = None
+        if cfg.explore_reset_interval:  # long episodes: forget the visited tiles on a schedule
+            due = np.flatnonzero((self._elapsed % cfg.explore_reset_interval == 0) & ~self._truncated)
+            if len(due):
+                self._batch.reset_exploration(due)
         ended = np.flatnonzero(self._truncated)
         info = self._info(ended if len(ended) else None)
         if len(ended):

@@ -5,6 +5,7 @@ Inputs (one env step, leading dims ``B`` or ``(T, B)``):
   visited (H, W/4) uint8  -- visited-tile mask, same packing (0 or 3)
   ram     (F,)     float  -- RAM features
   map_id  (1,)     uint8  -- current map id
+  progress (P,)    float  -- optional (observe_progress): party, key items and required events; its own MLP layer
 
 The packed size is the env's (for Pokemon Red the half-resolution screen, 72 x 80 pixels, in 72 x 20 bytes:
 ``OBS_H`` and ``OBS_PACKED_W`` in pokerl_fast.game.constants); the policy takes it from the observation space
@@ -47,6 +48,8 @@ class PolicyConfig:
     """size of the learned embedding of the current map id"""
     ram_hidden: int = 128
     """width of the MLP layer over the RAM feature vector"""
+    progress_hidden: int = 64
+    """width of the MLP layer over the "progress" observation, when the env has one (observe_progress)"""
     bf16: bool = False
     """run the network under bfloat16 autocast (CPUs with AVX512-BF16 or AMX, recent GPUs): forward+backward
     about 1.8x faster on this project's 2-core CPU; outputs and LSTM states stay float32. Off: plain float32"""
@@ -83,8 +86,9 @@ class Policy(nn.Module):
     """CNN + map embedding + RAM MLP -> LSTM -> actor and critic heads."""
 
     def __init__(self, ram_features: int, num_actions: int, config: PolicyConfig | None = None, *,
-                 packed_shape: tuple[int, int]):
-        """``packed_shape``: (rows, bytes per row) of the packed screen and visited observations."""
+                 packed_shape: tuple[int, int], progress_features: int = 0):
+        """``packed_shape``: (rows, bytes per row) of the packed screen and visited observations;
+        ``progress_features``: length of the "progress" observation (0: the env has none, no branch)."""
         super().__init__()
         cfg = config or PolicyConfig()
         self.config = cfg
@@ -114,6 +118,12 @@ class Policy(nn.Module):
         self.map_embedding = nn.Embedding(NUM_MAP_IDS, cfg.map_embedding)
         self.ram_mlp = nn.Sequential(layer_init(nn.Linear(ram_features, cfg.ram_hidden)), nn.ReLU())
         fused = cfg.cnn_features + cfg.map_embedding + cfg.ram_hidden
+        self.progress_features = int(progress_features)
+        self.progress_mlp = None
+        if self.progress_features:
+            self.progress_mlp = nn.Sequential(layer_init(nn.Linear(self.progress_features, cfg.progress_hidden)),
+                                              nn.ReLU())
+            fused += cfg.progress_hidden
         self.fuse = nn.Sequential(layer_init(nn.Linear(fused, cfg.hidden_size)), nn.ReLU())
         self.lstm = nn.LSTM(cfg.hidden_size, cfg.hidden_size)
         for name, param in self.lstm.named_parameters():
@@ -136,7 +146,8 @@ class Policy(nn.Module):
         if got != (1,):
             raise ValueError(f"observation 'map_id' has shape {got}, the policy expects (1,)")
         (ram_features,) = observation_space["ram"].shape
-        return cls(ram_features, int(action_space.n), config, packed_shape=screen)
+        progress = observation_space["progress"].shape[0] if "progress" in observation_space.spaces else 0
+        return cls(ram_features, int(action_space.n), config, packed_shape=screen, progress_features=progress)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
@@ -151,10 +162,10 @@ class Policy(nn.Module):
         image = torch.stack((unpack_2bit(obs["screen"]), unpack_2bit(obs["visited"])), dim=1)
         image = image.float().mul_(1.0 / 3.0)
         map_id = obs["map_id"].reshape(-1).long()
-        features = torch.cat(
-            (self.cnn(image), self.map_embedding(map_id), self.ram_mlp(obs["ram"].float())), dim=1
-        )
-        return self.fuse(features)
+        parts = [self.cnn(image), self.map_embedding(map_id), self.ram_mlp(obs["ram"].float())]
+        if self.progress_mlp is not None:
+            parts.append(self.progress_mlp(obs["progress"].float()))
+        return self.fuse(torch.cat(parts, dim=1))
 
     def forward_sequence(
         self, obs: dict[str, Tensor], state: tuple[Tensor, Tensor], dones: Tensor

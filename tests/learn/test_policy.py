@@ -163,3 +163,25 @@ def test_bf16_autocast_keeps_float32_outputs_close_to_the_float32_network():
         torch.testing.assert_close(y, x, rtol=0.05, atol=0.05)  # bfloat16 keeps ~3 significant digits
         assert not torch.equal(x, y)  # autocast really ran in lower precision
     assert all(t.dtype == torch.float32 for t in (step[0], step[1], *step[2]))
+
+
+def test_progress_observation_gets_its_own_branch_and_old_checkpoints_still_load():
+    """observe_progress adds a "progress" key: the policy grows an MLP branch for it; without the key the
+    parameters are exactly those of a policy from before the key existed (its checkpoints load strictly)."""
+    cfg = PolicyConfig(hidden_size=32, cnn_features=32, ram_hidden=16, progress_hidden=8)
+    space = obs_space()
+    with_progress = gym.spaces.Dict({**space.spaces, "progress": gym.spaces.Box(0.0, 1.0, (11,), np.float32)})
+    plain = Policy.from_spaces(space, gym.spaces.Discrete(7), cfg)
+    grown = Policy.from_spaces(with_progress, gym.spaces.Discrete(7), cfg)
+    assert plain.progress_mlp is None and not any(k.startswith("progress") for k in plain.state_dict())
+    assert grown.progress_features == 11
+    assert {k for k in grown.state_dict() if k.startswith("progress_mlp")} == {"progress_mlp.0.weight",
+                                                                               "progress_mlp.0.bias"}
+    Policy.from_spaces(space, gym.spaces.Discrete(7), cfg).load_state_dict(plain.state_dict(), strict=True)
+    gen = torch.Generator().manual_seed(0)
+    obs = random_obs((3,), gen)
+    obs["progress"] = torch.rand(3, 11, generator=gen)
+    logits, value, _ = grown(obs, grown.initial_state(3), torch.zeros(3))
+    assert logits.shape == (3, 7) and value.shape == (3,)
+    obs2 = dict(obs, progress=torch.zeros(3, 11))
+    assert not torch.equal(grown(obs2, grown.initial_state(3), torch.zeros(3))[1], value)  # the branch is read

@@ -152,22 +152,26 @@ def test_update_is_reproducible_with_the_same_seed():
     assert run() == run()
 
 
-def test_collect_rollout_on_the_real_env_replays_exactly():
-    """Rollout bookkeeping on the real env, with episode ends inside the rollout and at segment starts."""
+@pytest.mark.parametrize("observe_progress", [False, True])
+def test_collect_rollout_on_the_real_env_replays_exactly(observe_progress):
+    """Rollout bookkeeping on the real env, with episode ends inside the rollout and at segment starts (and with
+    the optional "progress" observation stored and replayed like the others)."""
     import pokerl_fast
     from pokerl_fast.logger import EpisodeStats
 
     torch.manual_seed(0)
     N, T, L = 3, 24, 8
-    envs = pokerl_fast.make_vec_env(N, seed=0, episode_length=8, num_threads=1)
+    envs = pokerl_fast.make_vec_env(N, seed=0, episode_length=8, num_threads=1, observe_progress=observe_progress)
     try:
         policy = Policy.from_spaces(envs.single_observation_space, envs.single_action_space, TINY)
+        assert (policy.progress_mlp is not None) == observe_progress
         obs, _ = envs.reset(seed=0)
         carry = ppo.Carry(ppo.obs_to_torch(obs, "cpu"), torch.zeros(N), policy.initial_state(N))
         buf = ppo.Rollout(envs.single_observation_space, T, N, TINY.hidden_size, L, "cpu")
         stats = EpisodeStats(envs.reward_terms)
         step, global_step = ppo.collect_rollout(policy, envs, buf, carry, 0, stats, 0)
         assert (step, global_step) == (T, T * N)
+        assert ("progress" in buf.obs) == observe_progress
         # episodes of 8 steps: obs 8 and 16 start new episodes, i.e. exactly at segment starts
         assert buf.dones[:, 0].tolist() == [float(t in (8, 16)) for t in range(T)]
         assert stats.drain()["charts/episodes"] == 3 * N  # ends after steps 8, 16 and 24
