@@ -96,6 +96,11 @@ class EnvConfig:
     """Most states the archive keeps (one per set of required events and badges reached)."""
     reset_to_archive: float = 0.0
     """Probability that an episode restarts from a frontier state of the archive instead of the start state."""
+    stuck_steps: int = 0
+    """Stuck detector: an env is stuck once it has found no new tile (info "explore") and set no new event flag
+    (info "events") for this many steps of its episode; info["stuck"] says which are (0: off)."""
+    stuck_ends_episode: bool = False
+    """End (truncate) a stuck env's episode and reset it, as episode_length does; needs stuck_steps > 0."""
     num_threads: int = 0
     """OpenMP threads that tick the emulators (no GIL held). 0: one per CPU core, at most num_envs."""
     reward: RewardConfig = field(default_factory=RewardConfig)
@@ -127,6 +132,10 @@ class EnvConfig:
             raise ValueError(f"swarm_archive_size must be >= 1 (got {self.swarm_archive_size})")
         if not 0.0 <= self.reset_to_archive <= 1.0:
             raise ValueError(f"reset_to_archive must be in [0, 1] (got {self.reset_to_archive})")
+        if self.stuck_steps < 0:
+            raise ValueError(f"stuck_steps must be >= 0 (got {self.stuck_steps}); 0 turns the stuck detector off")
+        if self.stuck_ends_episode and not self.stuck_steps:
+            raise ValueError("stuck_ends_episode needs the stuck detector on: set stuck_steps > 0")
         if self.num_threads < 0:
             raise ValueError(f"num_threads must be >= 0 (got {self.num_threads})")
 
