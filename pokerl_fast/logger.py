@@ -125,9 +125,10 @@ class ProgressTally:
         return summary_scalars(self.summary(), prefix) if self.env_steps else {}
 
     def state_dict(self) -> dict:
-        return {"names": list(self.names), "episodes": self.episodes, "earned_steps": [list(v) for v in self.earned_steps],
-                "held_at_start": self.held_at_start.tolist(), "map_steps": self.map_steps.tolist(),
-                "env_steps": self.env_steps, "stuck_steps": self.stuck_steps, "stuck_ends": self.stuck_ends}
+        return {"names": list(self.names), "episodes": self.episodes,
+                "earned_steps": [list(v) for v in self.earned_steps], "held_at_start": self.held_at_start.tolist(),
+                "map_steps": self.map_steps.tolist(), "env_steps": self.env_steps, "stuck_steps": self.stuck_steps,
+                "stuck_ends": self.stuck_ends}
 
     def load_state_dict(self, state: dict) -> None:
         self.names = tuple(state["names"])
@@ -183,7 +184,8 @@ class EpisodeStats:
     def __init__(self, reward_terms: tuple[str, ...] = (), milestone_names: tuple[str, ...] = ()):
         self.reward_terms = tuple(reward_terms)
         self.milestone_names = tuple(milestone_names)
-        """names of the columns of info["final"]["milestone_steps"] (per ended episode: step each was reached, -1 not)"""
+        """names of the columns of info["final"]["milestone_steps"] (per ended episode: step each was reached, 0 held
+        at the start, -1 not)"""
         self._term_keys = tuple(f"reward/{t}" for t in self.reward_terms)
         self.tally = ProgressTally(self.milestone_names)
         """the run's progress account (survives drains, saved in checkpoints)"""
@@ -225,7 +227,8 @@ class EpisodeStats:
                 if key in source:
                     self._ended.setdefault(key, []).extend(np.asarray(source[key])[mask].astype(float).tolist())
             if "stuck" in final:
-                self._ended.setdefault("stuck_end", []).extend(np.asarray(final["stuck"])[mask].astype(float).tolist())
+                ended_stuck = np.asarray(final["stuck"])[mask]
+                self._ended.setdefault("stuck_end", []).extend(ended_stuck.astype(float).tolist())
             if "milestone_steps" in final and self.milestone_names:
                 # Imported here, at episode ends only: importing the env layer loads the emulator bindings.
                 from pokerl_fast.env.progress import earned, steps_by_milestone
