@@ -106,6 +106,11 @@ class EnvConfig:
     observe_progress: bool = False
     """Progress mechanic: add the observation "progress" (float32: party species/level/HP per slot, key items
     held, required events set) and the policy's MLP branch for it."""
+    stuck_steps: int = 0
+    """Stuck detector: an env is stuck once it has found no new tile (info "explore") and set no new event flag
+    (info "events") for this many steps of its episode; info["stuck"] says which are (0: off)."""
+    stuck_ends_episode: bool = False
+    """End (truncate) a stuck env's episode and reset it, as episode_length does; needs stuck_steps > 0."""
     num_threads: int = 0
     """OpenMP threads that tick the emulators (no GIL held). 0: one per CPU core, at most num_envs."""
     reward: RewardConfig = field(default_factory=RewardConfig)
@@ -141,6 +146,10 @@ class EnvConfig:
             raise ValueError(f"explore_reset_interval must be >= 0, 0 for off (got {self.explore_reset_interval})")
         if not self.explore_boost >= 0.0:
             raise ValueError(f"explore_boost must be >= 0, 1 for off (got {self.explore_boost})")
+        if self.stuck_steps < 0:
+            raise ValueError(f"stuck_steps must be >= 0 (got {self.stuck_steps}); 0 turns the stuck detector off")
+        if self.stuck_ends_episode and not self.stuck_steps:
+            raise ValueError("stuck_ends_episode needs the stuck detector on: set stuck_steps > 0")
         if self.num_threads < 0:
             raise ValueError(f"num_threads must be >= 0 (got {self.num_threads})")
 

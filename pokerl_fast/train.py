@@ -1,6 +1,9 @@
 """Train a recurrent PPO agent: ``python -m pokerl_fast.train`` (defaults: the bundled test world).
 
-The run directory gets the resolved config (``config.yaml``), TensorBoard event files and ``checkpoints/``.
+The run directory gets the resolved config (``config.yaml``), TensorBoard event files, ``checkpoints/`` and, when
+the run ends (also when stopped), ``progress.json``: the run's progress account (per milestone the share of ended
+episodes that earned it and their median step, the share of env steps on each map, the stuck share; printed as a
+table too) and the last periodic evaluation (``--eval-interval``: the policy alone from the start state).
 A checkpoint is written every ``--checkpoint-minutes`` and when the run ends, including on Ctrl-C or SIGTERM
 (the trainer stops after the current env step, or after the current update, and saves). ``--resume RUN_DIR``
 continues from the newest complete checkpoint exactly where it stopped: same weights, optimizer, counters, RNG
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import json
 import math
 import os
 import random
@@ -34,7 +38,7 @@ from pokerl_fast import cli
 from pokerl_fast.learn import checkpoint
 from pokerl_fast.config import EnvConfig
 from pokerl_fast.game.kanto_map import render_explored_map
-from pokerl_fast.logger import EpisodeStats, LoggerError, RunLogger
+from pokerl_fast.logger import EpisodeStats, LoggerError, RunLogger, format_progress_table, summary_scalars
 from pokerl_fast.learn.policy import Policy, PolicyConfig
 from pokerl_fast.game.rom import RomError, resolve_rom
 from pokerl_fast.learn.ppo import (
@@ -81,6 +85,13 @@ class TrainConfig:
     """also log to Weights & Biases (needs the wandb package and network access)"""
     wandb_project: str = "pokerl_fast"
     """W&B project name"""
+    eval_interval: int = 0
+    """evaluate the policy alone (from the start state, no swarming) every this many updates, logged as eval/...
+    and kept in progress.json (0: off)"""
+    eval_episodes: int = 8
+    """episodes per evaluation, run as one batch of envs"""
+    eval_steps: int = 0
+    """steps per evaluation episode (0: env.episode_length)"""
     env: EnvConfig = field(default_factory=EnvConfig)
     """environment"""
     ppo: PPOConfig = field(default_factory=PPOConfig)
@@ -117,6 +128,12 @@ class TrainConfig:
         if self.total_steps < 1:
             raise ValueError(f"total_steps must be >= 1 (got {self.total_steps})")
         check_sizes(self.ppo, self.num_envs)
+        if self.eval_interval < 0:
+            raise ValueError(f"eval_interval must be >= 0 (got {self.eval_interval}); 0 turns evaluation off")
+        if self.eval_episodes < 1:
+            raise ValueError(f"eval_episodes must be >= 1 (got {self.eval_episodes})")
+        if self.eval_steps < 0:
+            raise ValueError(f"eval_steps must be >= 0 (got {self.eval_steps}); 0 means env.episode_length")
         if self.device == "cuda" and not torch.cuda.is_available():
             raise ValueError("device cuda was asked for but torch sees no CUDA GPU; use --device cpu or auto")
 
@@ -125,7 +142,7 @@ class TrainConfig:
 RESUMABLE_CHANGES = frozenset({
     "run_dir", "total_steps", "device", "torch_threads", "deterministic", "checkpoint_minutes",
     "checkpoint_iterations", "keep_checkpoints", "progress", "wandb", "wandb_project", "map_png_iterations",
-    "env.num_threads", "env.rom", "env.start_state",
+    "env.num_threads", "env.rom", "env.start_state", "eval_interval", "eval_episodes", "eval_steps",
 })  # fmt: skip
 
 
@@ -229,6 +246,8 @@ class Learner:
     counters: Counters
     stats: EpisodeStats
     carry: Carry | None = None
+    last_eval: dict | None = None
+    """the latest periodic evaluation's result (``evaluate``'s dict plus global_step and iteration)"""
 
 
 def prepare_run_dir(cfg: TrainConfig) -> TrainConfig:
@@ -285,6 +304,7 @@ def restore(resume: checkpoint.Checkpoint, learner: Learner, envs, device: torch
     learner.carry = Carry({k: v.to(device) for k, v in c["obs"].items()}, c["done"].to(device),
                           (c["lstm_h"].to(device), c["lstm_c"].to(device)))
     learner.stats.load_state_dict(snap["stats"])
+    learner.last_eval = snap.get("eval")
     set_rng_state(snap["rng"])
 
 
@@ -343,6 +363,38 @@ def report_new_milestones(envs, num_envs: int, logger: RunLogger) -> dict[str, f
     return scalars
 
 
+def run_evaluation(cfg: TrainConfig, learner: Learner, envs, device: torch.device) -> dict[str, float]:
+    """The periodic evaluation: the policy alone from the start state (``evaluate``, seeded with env.seed so
+    every evaluation sees the same starts); kept as ``learner.last_eval``, returned as eval/... scalars."""
+    from pokerl_fast.evaluate import evaluate
+
+    result = evaluate(learner.policy, cfg.env, episodes=cfg.eval_episodes,
+                      steps=cfg.eval_steps or cfg.env.episode_length, seed=cfg.env.seed, device=device,
+                      start_state=envs.start_state)
+    result.update(global_step=learner.counters.global_step, iteration=learner.counters.iteration)
+    learner.last_eval = result
+    return summary_scalars(result, "eval")
+
+
+def write_progress(cfg: TrainConfig, learner: Learner, logger: RunLogger) -> dict:
+    """Print the run's progress table (and the last evaluation's) and write run_dir/progress.json; returns it."""
+    report = {
+        "global_step": learner.counters.global_step,
+        "iteration": learner.counters.iteration,
+        "progress": learner.stats.tally.summary(),
+        "eval": learner.last_eval,
+    }
+    logger.message(format_progress_table(report["progress"], "run progress"))
+    if learner.last_eval is not None:
+        title = f"last evaluation (step {learner.last_eval['global_step']})"
+        logger.message(format_progress_table(learner.last_eval, title))
+    path = Path(cfg.run_dir) / "progress.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(report, indent=1))
+    os.replace(tmp, path)
+    return report
+
+
 def write_map(envs, run_dir: str) -> None:
     render_explored_map(envs.global_visit_counts(), Path(run_dir) / "explored_map.png")
 
@@ -359,6 +411,7 @@ def save_checkpoint(cfg: TrainConfig, learner: Learner, envs) -> Path:
         "rollout": learner.rollout.tensors() if counters.rollout_step else {},
         "env": envs.get_state(),
         "stats": learner.stats.state_dict(),
+        "eval": learner.last_eval,
     }
     meta = {
         "config": cli.to_dict(cfg),
@@ -444,6 +497,8 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
                 sps = (c.global_step - start_step) / max(time.monotonic() - start_time, 1e-9)
                 scalars = build_scalars(losses, learner, envs, sps, t1 - t0, t2 - t1)
                 scalars.update(report_new_milestones(envs, cfg.num_envs, logger))
+                if cfg.eval_interval and c.iteration % cfg.eval_interval == 0:
+                    scalars.update(run_evaluation(cfg, learner, envs, device))
                 logger.log(scalars, c.global_step)
                 if cfg.map_png_iterations and c.iteration % cfg.map_png_iterations == 0:
                     write_map(envs, cfg.run_dir)
@@ -458,6 +513,7 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
                 logger.flush()
                 last_path = save_checkpoint(cfg, learner, envs)
         stopped = c.iteration < cfg.num_iterations
+        progress = write_progress(cfg, learner, logger)
         if stopped:
             reason = f"{signals.received}: " if signals.received else ""
             logger.message(f"{reason}stopped at step {c.global_step} and saved a checkpoint; continue with: "
@@ -472,6 +528,7 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
             "scalars": scalars,
             "stats": dict(learner.stats.last),
             "best": dict(learner.stats.best),
+            "progress": progress,
         }
     finally:
         if logger is not None:

@@ -307,6 +307,10 @@ def assert_same_run(reference: Path, resumed: Path) -> None:
     for step in range(BATCH, (ITERATIONS + 1) * BATCH, BATCH):
         for name, tensor in ref_weights[step].items():
             assert torch.equal(weights[step][name], tensor), (step, name)
+    # the run-wide progress account is checkpointed: a stopped and resumed run ends with the same one
+    expected_progress = json.loads((reference / "progress.json").read_text())["progress"]
+    assert json.loads((resumed / "progress.json").read_text())["progress"] == expected_progress
+    assert expected_progress["env_steps"] == ITERATIONS * BATCH
 
 
 def test_sigterm_then_resume_reproduces_the_uninterrupted_run(tmp_path, reference_run):
@@ -319,6 +323,9 @@ def test_sigterm_then_resume_reproduces_the_uninterrupted_run(tmp_path, referenc
     stopped = checkpoint.latest(split / "checkpoints").step
     assert stopped < ITERATIONS * BATCH, "the run finished before SIGTERM arrived; nothing was resumed"
     assert "SIGTERM" in stdout and "--resume" in stdout
+    stopped_report = json.loads((split / "progress.json").read_text())  # written when stopped, too
+    assert stopped_report["global_step"] == stopped and stopped_report["progress"]["env_steps"] == stopped
+    assert "run progress:" in stdout
     out = run_cli(["--resume", str(split)])
     assert out.returncode == 0, out.stderr[-3000:]
     assert_same_run(reference_run, split)
@@ -364,6 +371,43 @@ def test_resume_at_an_update_boundary_is_bit_exact(tmp_path, reference_run):
     out = run_cli(["--resume", str(split), "--total-steps", str(ITERATIONS * BATCH)])
     assert out.returncode == 0, out.stderr[-3000:]
     assert_same_run(reference_run, split)
+
+
+def test_periodic_evaluation_leaves_the_training_run_unchanged(tmp_path, reference_run):
+    run_dir = tmp_path / "run"
+    out = run_cli(["--run-dir", str(run_dir), "--total-steps", str(ITERATIONS * BATCH), *DETERMINISTIC,
+                   "--eval-interval", "2", "--eval-episodes", "2", "--eval-steps", "20"])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert_same_run(reference_run, run_dir)
+    evals = tb_scalars(run_dir, "eval/")
+    assert sorted(evals["eval/explore"]) == [2 * BATCH, 4 * BATCH, 6 * BATCH]
+    report = json.loads((run_dir / "progress.json").read_text())
+    assert report["eval"]["global_step"] == 6 * BATCH and report["eval"]["env_steps"] == 2 * 20
+    assert "last evaluation (step 192)" in out.stdout
+
+
+def test_progress_json_tensorboard_and_the_stuck_detector_in_a_short_run(tmp_path):
+    run_dir = tmp_path / "run"
+    out = run_cli(["--run-dir", str(run_dir), "--total-steps", str(6 * BATCH), *TINY_FLAGS, "--env.stuck-steps", "8",
+                   "--env.stuck-ends-episode", "--eval-interval", "3", "--eval-episodes", "2", "--eval-steps", "16"])
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads((run_dir / "progress.json").read_text())
+    assert set(report) == {"global_step", "iteration", "progress", "eval"}
+    progress = report["progress"]
+    assert report["global_step"] == progress["env_steps"] == 6 * BATCH and report["iteration"] == 6
+    assert set(progress) == {"episodes", "env_steps", "milestones", "map_share", "stuck_share", "stuck_episode_ends"}
+    # episodes of 40 steps, 2 envs: 9 end by length at most; a stuck env's episode ends after 8 steps without news
+    assert progress["episodes"] > 6 * BATCH // 40 and progress["stuck_episode_ends"] > 0
+    assert 0 < progress["stuck_share"] < 1 and np.isclose(sum(progress["map_share"].values()), 1.0)
+    for m in progress["milestones"].values():
+        assert set(m) == {"reach_rate", "median_steps", "reached", "held_at_start"}
+    assert report["eval"]["iteration"] == 6 and report["eval"]["episodes"] == 2
+    tags = tb_scalars(run_dir)
+    for name in ("progress/stuck_share", "progress/stuck_episode_ends", "progress/map_share/REDS_HOUSE_2F",
+                 "episode/stuck_end", "eval/stuck_share", "eval/explore", "eval/map_share/REDS_HOUSE_2F"):
+        assert name in tags, name
+    assert np.isclose(tags["progress/stuck_share"][6 * BATCH], progress["stuck_share"])  # TensorBoard: float32
+    assert "run progress: " in out.stdout and "time by map: REDS_HOUSE_2F" in out.stdout
 
 
 # --- output -----------------------------------------------------------------------------------------------------

@@ -4,8 +4,9 @@ A milestone is a required event (``constants.REQUIRED_EVENTS``, in that order) o
 wObtainedBadges bit order). ``milestones_held`` reads them from WRAM images; ``Progress`` keeps, per env, the
 step of the current episode at which each was first reached and, for the run, the vector step at which any env
 first reached it. The vector env asks it which envs progressed each step (their required-event or badge count
-changed) and offers those envs' states to the swarming archive; the logger summarises ended episodes' rows with
-``steps_by_milestone``; the trainer prints and logs the run's firsts once with ``Progress.take_new_firsts``.
+changed) and offers those envs' states to the swarming archive; the logger summarises ended episodes' ``earned``
+rows (held at the start is not reached) with ``steps_by_milestone``; the trainer prints and logs the run's firsts
+once with ``Progress.take_new_firsts`` (milestones an env started its episode with are never a first).
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ def steps_by_milestone(rows: np.ndarray, names: tuple[str, ...] = MILESTONE_NAME
     return [(names[k], rows[reached[:, k], k]) for k in np.flatnonzero(reached.any(axis=0))]
 
 
+def earned(rows: np.ndarray) -> np.ndarray:
+    """Milestone rows (``Progress.episode_steps`` or ended episodes' ``milestone_steps``) with the milestones held
+    at the episode's start (step 0) blanked to -1: what the episode itself reached."""
+    rows = np.asarray(rows)
+    return np.where(rows > 0, rows, -1)
+
+
 class Progress:
     """Milestone bookkeeping for ``num_envs`` envs: per-episode steps, the run's first steps, who progressed.
 
@@ -63,7 +71,9 @@ class Progress:
     def __init__(self, num_envs: int):
         self.episode_steps = np.full((num_envs, len(MILESTONE_NAMES)), -1, np.int64)
         """Per env, per milestone (MILESTONE_NAMES order): the step of the current episode at which it was first
-        reached; 0 if held when the episode started, -1 if not reached."""
+        reached; 0 if held when the episode started, -1 if not reached. A milestone reached during the episode is
+        dated by the step that reached it, 1 or more (``record`` sees the step count after the step), so > 0 is
+        "earned in this episode" and 0 is "held at the start" (``earned``)."""
         self.first_step: dict[str, int] = {}
         """Milestone name -> the vector step at which any env first reached it (in the order reached)."""
         self._prev_required = np.zeros(num_envs, np.int32)
@@ -90,8 +100,9 @@ class Progress:
         step ``step``: date the milestones new to their episode and to the run, and note their counts."""
         ids = np.asarray(ids, np.int64)
         rows = self.episode_steps[ids]
-        self.episode_steps[ids] = np.where((rows < 0) & held, elapsed[ids, None], rows)
-        for row in held:  # env by env, so the run's firsts keep the order a per-env scan finds them in
+        new = (rows < 0) & held  # held at the episode's start (0) is not reached now, nor by the run
+        self.episode_steps[ids] = np.where(new, elapsed[ids, None], rows)
+        for row in new:  # env by env, so the run's firsts keep the order a per-env scan finds them in
             for k in np.flatnonzero(row):
                 self.first_step.setdefault(MILESTONE_NAMES[k], step)
         self.note(ids, required, badges)

@@ -7,7 +7,11 @@
    helpers, then decodes its RAM, updates exploration, computes the reward table and writes its
    observations into buffers allocated once;
 2. envs whose episode ended are reset to the start state (a Python loop over the few that
-   ended, not over all envs), and milestones and swarming are handled.
+   ended, not over all envs), and milestones, the stuck detector and swarming are handled.
+
+The stuck detector (``EnvConfig.stuck_steps``) counts, per env, the steps since the env last found a new tile
+(info "explore" rose) or set a new event flag (info "events" rose); ``info["stuck"]`` marks the envs at or past
+``stuck_steps``, and with ``stuck_ends_episode`` their episodes are truncated and reset like at episode_length.
 
 ``PokerlEnv`` is the same machinery as a single Gymnasium ``Env`` (a batch of one).
 """
@@ -128,6 +132,11 @@ class VecEnv(VectorEnv):
         self._elapsed = np.zeros(n, np.int64)
         self._returns = np.zeros(n, np.float64)
         self._episode_count = np.zeros(n, np.int64)
+        # The stuck detector: steps since each env's last new tile or event, and the counts that step saw.
+        self._since_new = np.zeros(n, np.int64)
+        self._seen_explore = np.zeros(n, np.int32)
+        self._seen_events = np.zeros(n, np.int32)
+        self._stuck = np.zeros(n, bool)
         self._batch = _core.Batch(
             [e.driver for e in self._emus], action_masks(config.actions),
             np.asarray(config.reward.weights(TERM_NAMES), np.float32), buffers,
@@ -169,6 +178,10 @@ class VecEnv(VectorEnv):
         self._returns[ids] = 0.0
         self._batch.reset(ids, idle)
         self.progress.start_episodes(ids, self._milestones_held(ids), *self._counts)
+        self._since_new[ids] = 0
+        self._seen_explore[ids] = self._info_arrays["explore"][ids]
+        self._seen_events[ids] = self._info_arrays["events"][ids]
+        self._stuck[ids] = False
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
         if seed is not None:
@@ -192,6 +205,8 @@ class VecEnv(VectorEnv):
         self._elapsed += 1
         self._returns += self._rewards
         np.greater_equal(self._elapsed, cfg.episode_length, out=self._truncated)
+        if cfg.stuck_steps:
+            self._detect_stuck()
         progressed = self.progress.progressed(*self._counts)
         if len(progressed):
             self._record_progress(progressed)
@@ -215,7 +230,19 @@ class VecEnv(VectorEnv):
                 self._reset_envs(moved, self.archive.sample(self._swarm_rng, len(moved)))
         return self._obs, self._rewards, self._terminated, self._truncated, info
 
-    # -- progress: milestones and swarming ----------------------------------------------------
+    # -- progress: milestones, the stuck detector and swarming ---------------------------------
+
+    def _detect_stuck(self) -> None:
+        """Count the steps since each env's last new tile or event; mark (and, if asked, truncate) the stuck."""
+        explore, events = self._info_arrays["explore"], self._info_arrays["events"]
+        found = (explore > self._seen_explore) | (events > self._seen_events)
+        self._since_new += 1
+        self._since_new[found] = 0
+        np.copyto(self._seen_explore, explore)
+        np.copyto(self._seen_events, events)
+        np.greater_equal(self._since_new, self.config.stuck_steps, out=self._stuck)
+        if self.config.stuck_ends_episode:
+            self._truncated |= self._stuck
 
     def milestones_reached(self, i: int) -> np.ndarray:
         """Bool (len(MILESTONE_NAMES),): the required events set and badges owned by env i."""
@@ -246,6 +273,7 @@ class VecEnv(VectorEnv):
             for k, name in enumerate(TERM_NAMES):
                 base[f"reward/{name}"] = self._term_sums[:, k]
             base["frames"] = self._frames
+            base["stuck"] = self._stuck
             self._info_base = base
         if ended is None:
             return base
@@ -280,6 +308,8 @@ class VecEnv(VectorEnv):
             "kernels": self._batch.get_state(),
             "episode": {"elapsed": self._elapsed.copy(), "returns": self._returns.copy(),
                         "episode_count": self._episode_count.copy(), "frames": self._frames.copy()},
+            "stuck": {"since_new": self._since_new.copy(), "explore": self._seen_explore.copy(),
+                      "events": self._seen_events.copy(), "stuck": self._stuck.copy()},
             "rng": [r.bit_generator.state for r in self._rngs],
             "swarm_rng": self._swarm_rng.bit_generator.state,
             "archive": self.archive.to_arrays(),
@@ -305,6 +335,14 @@ class VecEnv(VectorEnv):
         self._returns[:] = ep["returns"]
         self._episode_count[:] = ep["episode_count"]
         self._frames[:] = ep["frames"]
+        if "stuck" in state:
+            st = state["stuck"]
+            self._since_new[:], self._stuck[:] = st["since_new"], st["stuck"]
+            self._seen_explore[:], self._seen_events[:] = st["explore"], st["events"]
+        else:  # a state from before the stuck detector: every env starts counting now
+            self._since_new[:], self._stuck[:] = 0, False
+            self._seen_explore[:] = self._info_arrays["explore"]
+            self._seen_events[:] = self._info_arrays["events"]
         for r, s in zip(self._rngs, state["rng"]):
             r.bit_generator.state = s
         self._swarm_rng.bit_generator.state = state["swarm_rng"]

@@ -1,13 +1,16 @@
 """The milestone tracker alone (no emulator): which milestones a WRAM image holds, per-env episode steps, the
-run's first steps, who progressed, and its part of a checkpoint."""
+run's first steps, who progressed, and its part of a checkpoint; held at the start vs earned, the run-wide progress
+tally; and the stuck detector on the test world."""
 
 import numpy as np
+import pytest
 
 from pokerl_fast.env.progress import (
     MILESTONE_NAMES,
     NUM_REQUIRED,
     Progress,
     archive_key,
+    earned,
     milestones_held,
     steps_by_milestone,
 )
@@ -142,3 +145,117 @@ def test_steps_by_milestone_matches_a_plain_loop():
             want[name] = steps
     assert got == want and list(got) == list(want)
     assert steps_by_milestone(np.full((0, M), -1)) == []
+
+
+# --- held at the start vs earned, the run-wide tally, the stuck detector ----------------------------------------
+
+
+def test_milestones_held_at_the_start_are_not_earned_nor_a_run_first():
+    p = Progress(2)
+    held = np.zeros((2, M), bool)
+    held[:, [0, 1]] = True  # both envs start (from a swarmed / archive state) holding two milestones
+    p.start_episodes([0, 1], held, *counts(held))
+    held[0, 2] = True  # env 0 then earns a third
+    p.record([0], held[[0]], np.array([1, 1]), 5, *counts(held))
+    assert p.episode_steps[0, :3].tolist() == [0, 0, 1]  # reached at the episode's first step: 1, not 0
+    assert p.first_step == {MILESTONE_NAMES[2]: 5}  # the held ones were not reached by the run
+    assert p.take_new_firsts() == [(MILESTONE_NAMES[2], 5)]
+    assert earned(p.episode_steps)[0, :3].tolist() == [-1, -1, 1]
+    assert (earned(p.episode_steps)[1] == -1).all()
+
+
+def test_episode_stats_count_a_milestone_only_in_episodes_that_earned_it():
+    from pokerl_fast.logger import EpisodeStats
+
+    stats = EpisodeStats((), MILESTONE_NAMES)
+    rows = np.full((4, M), -1)
+    rows[:, 0] = [0, 0, 7, -1]  # two held it at the start, one earned it at step 7
+    rows[:, 1] = [0, 3, 5, 9]
+    n = 4
+    info = {"map": np.zeros(n, np.int32), "_episode": np.ones(n, bool), "episode_return": np.zeros(n),
+            "episode_length": np.full(n, 10), "final": {"map": np.array([0, 0, 1, 1], np.int32),
+                                                         "milestone_steps": rows, "stuck": np.array([1, 0, 0, 0], bool)}}
+    stats.record(np.zeros(n), info, n)
+    out = stats.drain()
+    assert out["episode/milestone_rate/" + MILESTONE_NAMES[0]] == 0.25
+    assert out["episode/milestone_step/" + MILESTONE_NAMES[0]] == 7
+    assert out["episode/milestone_rate/" + MILESTONE_NAMES[1]] == 0.75
+    assert out["episode/stuck_end"] == 0.25
+    assert out["progress/reach_rate/" + MILESTONE_NAMES[1]] == 0.75
+    assert out["progress/median_steps/" + MILESTONE_NAMES[1]] == 5
+    assert out["progress/map_share/PALLET_TOWN"] == out["progress/map_share/VIRIDIAN_CITY"] == 0.5
+    assert out["progress/stuck_share"] == 0.25 and out["progress/stuck_episode_ends"] == 1
+    assert not any(k.startswith("episode/milestone_") and MILESTONE_NAMES[2] in k for k in out)
+
+
+def test_progress_tally_on_synthetic_arrays(tmp_path):
+    from pokerl_fast.logger import ProgressTally, format_progress_table, summary_scalars
+
+    names = ("A", "B", "C")
+    t = ProgressTally(names)
+    t.add_episodes(np.array([[0, 4, -1], [10, -1, -1], [2, 6, -1]]), np.array([False, True, False]))
+    t.add_episodes(np.array([[5, 0, -1]]))
+    for maps, stuck in (([1, 1, 2], [0, 0, 0]), ([1, 3, 3], [1, 0, 0]), ([1, 1, 1], [1, 1, 0])):
+        t.add_steps(np.array(maps), np.array(stuck, bool))
+    s = t.summary()
+    assert s["episodes"] == 4 and s["env_steps"] == 9
+    assert s["milestones"]["A"] == {"reach_rate": 0.75, "median_steps": 5.0, "reached": 3, "held_at_start": 1}
+    assert s["milestones"]["B"] == {"reach_rate": 0.5, "median_steps": 5.0, "reached": 2, "held_at_start": 1}
+    assert s["milestones"]["C"] == {"reach_rate": 0.0, "median_steps": None, "reached": 0, "held_at_start": 0}
+    assert s["map_share"] == {"VIRIDIAN_CITY": 6 / 9, "CERULEAN_CITY": 2 / 9, "PEWTER_CITY": 1 / 9}
+    assert list(s["map_share"]) == ["VIRIDIAN_CITY", "CERULEAN_CITY", "PEWTER_CITY"]  # most time first
+    assert s["stuck_share"] == 3 / 9 and s["stuck_episode_ends"] == 1
+    tags = summary_scalars(s, "progress")
+    assert tags["progress/reach_rate/A"] == 0.75 and tags["progress/median_steps/B"] == 5.0
+    assert "progress/reach_rate/C" not in tags and tags["progress/map_share/PEWTER_CITY"] == 1 / 9
+    table = format_progress_table(s)
+    assert "A" in table and "75.0%" in table and "VIRIDIAN_CITY 66.7%" in table
+    # a checkpoint round trip keeps it exact (the trainer saves it with the episode statistics)
+    u = ProgressTally(names)
+    u.load_state_dict(checkpoint.load(checkpoint.save(tmp_path, 1, {"t": t.state_dict()}, {}))["t"])
+    assert u.summary() == s
+    t.add_steps(np.array([0]))
+    u.add_steps(np.array([0]))
+    assert u.summary() == t.summary()
+
+
+STUCK = 6
+
+
+@pytest.mark.parametrize("ends", [False, True])
+def test_an_env_pressing_only_b_goes_stuck_and_is_reset_when_asked(ends):
+    """Pressing B in the bedroom finds no tile and no event: stuck after STUCK steps. Env 1 walks up and down."""
+    import pokerl_fast
+
+    envs = pokerl_fast.make_vec_env(2, stuck_steps=STUCK, stuck_ends_episode=ends, episode_length=200,
+                                    reset_noop_max=0, num_threads=1)
+    try:
+        envs.reset(seed=0)
+        actions = envs.config.actions
+        b = actions.index("b")
+        stuck_at, ended_at = [], []
+        for t in range(1, 3 * STUCK + 1):
+            walk = actions.index("left" if (t // 3) % 2 else "right")
+            _, _, _, truncated, info = envs.step(np.array([b, walk]))
+            last = info.get("final") or info
+            if last["stuck"][0]:
+                stuck_at.append(t)
+            if truncated[0]:
+                ended_at.append(t)
+                assert not info["stuck"][0] and envs._elapsed[0] == 0  # reset in the same step
+        if ends:
+            assert stuck_at == ended_at == [STUCK, 2 * STUCK, 3 * STUCK]  # ended and reset each time
+        else:
+            assert stuck_at == list(range(STUCK, 3 * STUCK + 1)) and ended_at == []  # stays stuck
+        assert envs.get_state()["stuck"]["since_new"].shape == (2,)
+    finally:
+        envs.close()
+
+
+def test_stuck_config_is_validated_with_one_line():
+    from pokerl_fast.config import EnvConfig
+
+    with pytest.raises(ValueError, match="stuck_steps must be >= 0"):
+        EnvConfig(stuck_steps=-1).validate()
+    with pytest.raises(ValueError, match="needs the stuck detector on: set stuck_steps > 0"):
+        EnvConfig(stuck_ends_episode=True).validate()

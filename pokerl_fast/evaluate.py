@@ -1,0 +1,77 @@
+"""What the policy can do alone: run it from the start state, with no swarming and no reset to archive states.
+
+``evaluate(policy, env_config, episodes=..., steps=..., seed=...)`` runs ``episodes`` envs in one fresh
+``VecEnv`` for one episode of ``steps`` steps each (sampled actions from a generator of its own, or the most
+likely ones with ``greedy``) and returns per-milestone reach rate and median steps, tiles explored, the share of
+steps on each map and the stuck share (``ProgressTally.summary`` plus ``explore``, ``return`` and the run's
+settings). The same policy, config and seed give the same result; the global torch and numpy RNGs are left as
+they were, so the trainer can evaluate between updates without changing the run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import torch
+
+from pokerl_fast.config import EnvConfig
+from pokerl_fast.learn.ppo import obs_to_torch
+from pokerl_fast.logger import ProgressTally
+
+
+def evaluation_config(env_config: EnvConfig, steps: int, seed: int) -> EnvConfig:
+    """The env config of an evaluation: episodes of ``steps`` steps from the start state only (no swarming, no
+    reset to archive states, stuck envs marked but not ended), seeded with ``seed``."""
+    return dataclasses.replace(env_config, episode_length=steps, seed=seed, swarm_interval=0, reset_to_archive=0.0,
+                               stuck_ends_episode=False)
+
+
+@torch.no_grad()
+def evaluate(policy, env_config: EnvConfig, *, episodes: int, steps: int, seed: int, greedy: bool = False,
+             device: str | torch.device = "cpu", start_state: bytes | None = None) -> dict[str, Any]:
+    """Run ``policy`` (already on ``device``) for ``episodes`` episodes of ``steps`` steps from the start state.
+
+    ``start_state``: the state bytes to start from (default: ``env_config``'s, built or read as a VecEnv does).
+    Returns ``{"episodes", "env_steps", "milestones": {NAME: {"reach_rate", "median_steps", "reached",
+    "held_at_start"}}, "map_share": {MAP: share}, "stuck_share", "stuck_episode_ends", "explore": {"mean",
+    "per_episode"}, "return": {"mean", "per_episode"}, "steps", "seed", "greedy"}``.
+    """
+    from pokerl_fast.env import VecEnv  # the env layer loads the emulator bindings
+
+    if episodes < 1 or steps < 1:
+        raise ValueError(f"evaluate needs episodes >= 1 and steps >= 1 (got {episodes}, {steps})")
+    device = torch.device(device)
+    envs = VecEnv(episodes, evaluation_config(env_config, steps, seed), start_state=start_state)
+    try:
+        tally = ProgressTally(envs.milestone_names)
+        generator = torch.Generator(device=device).manual_seed(seed)
+        obs, _ = envs.reset(seed=seed)
+        lstm = policy.initial_state(episodes, device)
+        done = torch.zeros(episodes, device=device)
+        action_dtype = envs.action_space.dtype
+        final = None
+        for _ in range(steps):
+            logits, _, lstm = policy(obs_to_torch(obs, device), lstm, done)
+            if greedy:
+                action = logits.argmax(dim=-1)
+            else:
+                action = torch.multinomial(torch.softmax(logits.float(), dim=-1), 1, generator=generator).squeeze(-1)
+            obs, _, _, _, info = envs.step(action.cpu().numpy().astype(action_dtype))
+            last = info.get("final") or info
+            tally.add_steps(last["map"], last["stuck"])
+            if "final" in info:
+                final = info  # every env ends its one episode at the last step (episode_length = steps)
+        mask = final["_episode"]
+        assert mask.all(), "every evaluation episode ends at its last step"
+        tally.add_episodes(final["final"]["milestone_steps"], final["final"]["stuck"])
+        result = tally.summary()
+        explore = final["final"]["explore"].astype(np.int64)
+        returns = np.asarray(final["episode_return"], np.float64)
+        result["explore"] = {"mean": float(explore.mean()), "per_episode": explore.tolist()}
+        result["return"] = {"mean": float(returns.mean()), "per_episode": returns.tolist()}
+        result.update(steps=steps, seed=seed, greedy=greedy)
+        return result
+    finally:
+        envs.close()
