@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from pokerl_fast.game import constants as C
+from pokerl_fast.game import testworld as tw
 from pokerl_fast.env import reference as ref
 from pokerl_fast._native import _core as K
 
@@ -810,3 +811,129 @@ def test_real_testworld_tour_moves_every_progress_term(testworld_pyboy):
         assert sums[name] > 0, f"the tour never moved {name}: {sums} after {world.steps} steps"
     assert world.battles > 0
     np.testing.assert_array_equal(world.k.global_counts(), world.counts)
+
+
+# The reward's Red rules on the real test world ROM (native and reference compared at every action).
+GRASS = ("ROUTE_1", (1, 1)), ("ROUTE_1", (2, 1))  # two neighbouring grass tiles
+
+
+def sums_of(world) -> dict:
+    return dict(zip(K.TERM_NAMES, world.buffers["term_sums"][0].astype(float)))
+
+
+def real_wild_battle(world, max_steps=200):
+    """Pace between two grass tiles until the ROM starts a wild battle (1 in 4 grass steps)."""
+    world.walk_to(*GRASS[1])
+    for i in range(max_steps):
+        world.act("left" if i % 2 == 0 else "right")
+        if world.pb.memory[C.IS_IN_BATTLE]:
+            return
+    pytest.fail(f"no wild battle in {max_steps} grass steps")
+
+
+def press_a_until_in_control(world, max_actions=20):
+    """A until the battle (won, or a blackout's 48 frames) is over and input is taken again."""
+    for _ in range(max_actions):
+        if world.pb.memory[C.IS_IN_BATTLE] == 0 and world.pb.memory[C.JOY_IGNORE] == 0:
+            return
+        world.act("a")
+    pytest.fail("the battle did not end")
+
+
+def idle(world, frames=24):
+    """Let the game run one action's frames without a press, then compare (after writing RAM)."""
+    world.pb.tick(frames, render=True)
+    world.compare()
+
+
+def write_word(pb, addr, value):
+    pb.memory[addr], pb.memory[addr + 1] = value >> 8, value & 0xFF
+
+
+def written_loss(world, opponent):
+    """Red's lost trainer battle written into RAM where the player stands: a trainer battle against
+    ``opponent``, the party's HP to 0 with the enemy still standing, then healed and out of battle."""
+    pb = world.pb
+    pb.memory[C.CUR_OPPONENT] = opponent
+    pb.memory[C.IS_IN_BATTLE] = C.BATTLE_TRAINER
+    write_word(pb, C.ENEMY_MON_HP, 12)
+    idle(world)
+    write_word(pb, C.PARTY_MON1_HP, 0)
+    idle(world)
+    write_word(pb, C.PARTY_MON1_HP, pb.memory[C.PARTY_MON1_MAX_HP] << 8 | pb.memory[C.PARTY_MON1_MAX_HP + 1])
+    pb.memory[C.IS_IN_BATTLE] = 0
+    idle(world)
+
+
+def test_real_testworld_blackout_is_forgiven_only_for_the_rival_in_oaks_lab(testworld_pyboy):
+    weights = np.ones(K.NUM_TERMS, np.float32)
+    weights[term("blackout")] = -1
+    world = RealWorld(testworld_pyboy, weights)
+    world.compare()
+    world.walk_to("OAKS_LAB", (3, 2))
+    written_loss(world, C.OPP_RIVAL1)
+    assert sums_of(world)["blackout"] == 0.0, "losing the starter battle in Oak's lab is no blackout in Red"
+    assert sums_of(world)["battles_won"] == 0.0, "a lost battle is not won"
+    world.walk_to("PALLET_TOWN", (3, 2))
+    written_loss(world, C.OPP_RIVAL1)
+    assert sums_of(world)["blackout"] == -1.0, "the same loss outside the lab is a blackout"
+    # The ROM's own blackout (HP to 0 at a wild battle's start); wCurOpponent still holds the rival, which
+    # outside Oak's lab changes nothing. Leaving that battle (HP restored, the enemy standing) is no win.
+    world.walk_to(*GRASS[1])  # battles on the way are won (A)
+    write_word(world.pb, C.PARTY_MON1_HP, 1)
+    won = sums_of(world)["battles_won"]
+    real_wild_battle(world)
+    press_a_until_in_control(world)
+    assert tw.position(world.pb) == (tw.BLACKOUT_ROOM, tw.BLACKOUT_XY), "the ROM blacked out"
+    assert sums_of(world)["blackout"] == -2.0
+    assert sums_of(world)["battles_won"] == won
+
+
+def test_real_testworld_battles_won_pays_a_win_not_a_flight(testworld_pyboy):
+    from pokerl_fast.game.testworld.world import PRIVATE_RAM, STATES
+
+    world = RealWorld(testworld_pyboy, np.ones(K.NUM_TERMS, np.float32))
+    world.compare()
+    real_wild_battle(world)
+    before = sums_of(world)
+    level = world.pb.memory[C.PARTY_MON1_LEVEL]
+    press_a_until_in_control(world)  # A wins: the ROM zeroes wEnemyMonHP and gives a level
+    after = sums_of(world)
+    assert after["battles_won"] - before["battles_won"] == 1.0
+    assert world.pb.memory[C.PARTY_MON1_LEVEL] == level + 1 and after["levels"] - before["levels"] == 1.0
+
+    real_wild_battle(world)
+    before = sums_of(world)
+    m = world.pb.memory
+    assert m[C.ENEMY_MON_HP] << 8 | m[C.ENEMY_MON_HP + 1] > 0
+    # Run away: the ROM has no RUN, so end the battle in RAM as Red leaves it (enemy standing, party fine).
+    m[PRIVATE_RAM["wState"]] = STATES["IDLE"]
+    m[C.IS_IN_BATTLE] = 0
+    m[C.JOY_IGNORE] = 0
+    idle(world)
+    after = sums_of(world)
+    assert after["battles_won"] == before["battles_won"], "fleeing is not winning"
+    assert after["levels"] == before["levels"]
+
+
+def test_real_testworld_levels_pay_gains_not_the_starters_level(testworld_pyboy):
+    pb = testworld_pyboy
+    world = RealWorld(pb, np.ones(K.NUM_TERMS, np.float32))
+    pb.memory[C.PARTY_COUNT] = 0  # the episode starts before the starter is received
+    world.compare()
+    pb.memory[C.PARTY_COUNT] = 1  # the starter joins at its level
+    idle(world)
+    assert pb.memory[C.PARTY_MON1_LEVEL] == tw.STARTER_LEVEL and sums_of(world)["levels"] == 0.0
+    real_wild_battle(world)
+    press_a_until_in_control(world)
+    gained = pb.memory[C.PARTY_MON1_LEVEL] - tw.STARTER_LEVEL
+    assert gained >= 1 and sums_of(world)["levels"] == gained, "every level won in battle pays, only those"
+    # A caught mon joins at level 9, then goes to the PC: neither pays.
+    slot2 = C.PARTY_MON_STRIDE
+    pb.memory[C.PARTY_MON1_LEVEL + slot2] = 9
+    pb.memory[C.PARTY_COUNT] = 2
+    idle(world)
+    assert sums_of(world)["levels"] == gained
+    pb.memory[C.PARTY_COUNT] = 1
+    idle(world)
+    assert sums_of(world)["levels"] == gained
