@@ -204,11 +204,13 @@ inline const std::vector<StateField>& state_fields() {
         {"reward_battles_won", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.battles_won; }},
         {"reward_blackouts", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.blackouts; }},
         {"reward_event_base", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.event_base; }},
+        {"reward_level_base", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.level_base; }},
         {"reward_items_seen", F_U64, 4, [](EnvCore& e) -> void* { return e.rew.items_seen; }},
         {"prev_in_battle", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.prev_in_battle; }},
         {"prev_party_count", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.prev_party_count; }},
         {"prev_blackout", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.prev_blackout; }},
         {"prev_hp_fraction", F_F64, 1, [](EnvCore& e) -> void* { return &e.rew.prev_hp_fraction; }},
+        {"prev_level_sum", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.prev_level_sum; }},
     };
     return fields;
 }

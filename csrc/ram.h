@@ -38,6 +38,8 @@ struct RamState {
     uint16_t hp[red::PARTY_MAX];      // big-endian in RAM
     uint16_t max_hp[red::PARTY_MAX];  // big-endian in RAM
     uint8_t in_battle;                // raw wIsInBattle: 0 none, 1 wild, 2 trainer, 0xFF lost
+    uint8_t cur_opponent;             // raw wCurOpponent: a wild species id, or OPP_ID_OFFSET + trainer class
+    uint16_t enemy_hp;                // wEnemyMonHP, big-endian in RAM; Red zeroes it when the enemy mon faints
     int32_t money;                    // 3-byte BCD decoded (nibbles taken as they are, even if > 9)
     uint8_t num_bag_items;            // items decoded: min(wNumBagItems, 20), stopping early at an 0xFF id
     uint8_t bag_ids[red::BAG_MAX_ITEMS];
@@ -95,6 +97,8 @@ inline void decode_ram(const uint8_t* wram, RamState& s) {
         s.max_hp_sum += s.max_hp[i];
     }
     s.in_battle = wram_at(wram, red::IS_IN_BATTLE);
+    s.cur_opponent = wram_at(wram, red::CUR_OPPONENT);
+    s.enemy_hp = uint16_t(wram_at(wram, red::ENEMY_MON_HP) << 8 | wram_at(wram, red::ENEMY_MON_HP + 1));
     s.money = decode_bcd3(wram + (red::PLAYER_MONEY - WRAM_BASE));
 
     const uint8_t num = wram_at(wram, red::NUM_BAG_ITEMS);

@@ -123,12 +123,14 @@ constexpr int FRONT_TILE_LEFT_ROW = 9;
 constexpr int FRONT_TILE_RIGHT_COL = 10;
 constexpr int FRONT_TILE_RIGHT_ROW = 9;
 
-// Battles: opponent ids and wIsInBattle values, from Red's disassembly.
+// Battles: opponent ids and wIsInBattle values, from Red's disassembly; the map where a loss to OPP_RIVAL1 is
+// forgiven (HandlePlayerBlackOut).
 constexpr int OPP_ID_OFFSET = 200;
 constexpr int OPP_RIVAL1 = 225;
 constexpr int OPP_BROCK = 234;
 constexpr int BATTLE_WILD = 1;
 constexpr int BATTLE_TRAINER = 2;
+constexpr int MAP_OAKS_LAB = 40;  // wCurMap in Oak's lab (maps.tsv)
 
 // Event flags read by name: (address, bit).
 constexpr uint16_t EVENT_GOT_POKEDEX_ADDR = 0xD74B;

@@ -14,12 +14,12 @@ enum Term : int {
     T_EVENTS,           // set event bits minus the count at episode start (floored at 0)
     T_REQUIRED_EVENTS,  // required events set
     T_BADGES,           // badge count
-    T_LEVELS,           // sum of party levels
+    T_LEVELS,           // party levels gained since each mon joined: level sum minus level_base
     T_HEAL,             // accumulated party HP-fraction increases, out of battle, party size unchanged
-    T_BATTLES_WON,      // in_battle 1 (wild) or 2 (trainer) -> 0 with some party HP left
+    T_BATTLES_WON,      // in_battle 1 (wild) or 2 (trainer) -> 0 with the enemy mon at 0 HP and party HP left
     T_KEY_ITEMS,        // distinct key items and HMs held in the bag at some point this episode
     T_DEX,              // pokedex seen bits + owned bits
-    T_BLACKOUT,         // times the party went to all-zero HP (party_count > 0); weighted negative
+    T_BLACKOUT,         // times the party went to all-zero HP (party_count > 0) where Red blacks out; weighted negative
     NUM_TERMS,
 };
 
@@ -34,13 +34,40 @@ struct RewardState {
     double heal;              // accumulated HP-fraction increases
     int32_t battles_won, blackouts;
     int32_t event_base;        // event bits set at episode start
+    int32_t level_base;        // levels not earned: the party's levels at episode start and each joining mon's level
     uint64_t items_seen[4];    // 256-bit set of key item ids held this episode
     // What the transition-based terms need from the previous update.
-    int32_t prev_in_battle, prev_party_count, prev_blackout;
+    int32_t prev_in_battle, prev_party_count, prev_blackout, prev_level_sum;
     double prev_hp_fraction;
 };
 
+// The whole party down (the transition is what counts).
 inline bool is_blackout(const RamState& s) { return s.party_count > 0 && s.hp_sum == 0; }
+
+// Red's HandlePlayerBlackOut (engine/battle/core.asm): losing to OPP_RIVAL1 in Oak's lab (the starter battle)
+// is not a blackout, the game goes on; any other loss is (money halved, back to the last heal point).
+inline bool blackout_forgiven(const RamState& s) {
+    return s.cur_opponent == red::OPP_RIVAL1 && s.map == red::MAP_OAKS_LAB;
+}
+
+// A battle won, not one left: wIsInBattle goes wild/trainer -> 0 with the enemy mon fainted (Red zeroes
+// wEnemyMonHP when it faints; running away or catching leaves it > 0) and some party HP left.
+inline bool battle_won(int32_t prev_in_battle, const RamState& s) {
+    return (prev_in_battle == red::BATTLE_WILD || prev_in_battle == red::BATTLE_TRAINER) && s.in_battle == 0 &&
+           s.enemy_hp == 0 && s.hp_sum > 0;
+}
+
+// The levels baseline follows the party: a mon that joins (starter, catch, PC withdraw) adds the levels of the
+// new slots, so only levels gained afterwards pay. When the party shrinks (PC deposit, trade) we cannot tell
+// which slot left (Red shifts the rest up), so the term keeps its previous score: the baseline moves by the
+// level sum's change, and levels already earned are neither taken back nor paid again.
+inline void follow_party(RewardState& r, const RamState& s) {
+    if (s.party_count > r.prev_party_count) {
+        for (int i = r.prev_party_count; i < s.party_count; ++i) r.level_base += s.levels[i];
+    } else if (s.party_count < r.prev_party_count) {
+        r.level_base += s.level_sum - r.prev_level_sum;
+    }
+}
 
 inline void note_items(RewardState& r, const RamState& s) {
     for (int i = 0; i < s.num_bag_items; ++i) {
@@ -56,7 +83,7 @@ inline void compute_scores(const RewardState& r, const RamState& s, double explo
     out[T_EVENTS] = ev > 0 ? double(ev) : 0.0;
     out[T_REQUIRED_EVENTS] = s.required_count;
     out[T_BADGES] = s.badge_count;
-    out[T_LEVELS] = s.level_sum;
+    out[T_LEVELS] = s.level_sum - r.level_base;
     out[T_HEAL] = r.heal;
     out[T_BATTLES_WON] = r.battles_won;
     int items = 0;
@@ -71,12 +98,14 @@ inline void remember_prev(RewardState& r, const RamState& s) {
     r.prev_party_count = s.party_count;
     r.prev_blackout = is_blackout(s);
     r.prev_hp_fraction = hp_fraction(s);
+    r.prev_level_sum = s.level_sum;
 }
 
 // Starts an episode on the current RAM: every delta from here on is measured against it.
 inline void reward_reset(RewardState& r, const RamState& s, double explore_score) {
     std::memset(&r, 0, sizeof(r));
     r.event_base = s.event_count;
+    r.level_base = s.level_sum;
     note_items(r, s);
     remember_prev(r, s);
     compute_scores(r, s, explore_score, r.score);
@@ -87,10 +116,9 @@ inline double reward_step(RewardState& r, const RamState& s, double explore_scor
     const double frac = hp_fraction(s);
     if (r.prev_in_battle == 0 && s.in_battle == 0 && r.prev_party_count == s.party_count && frac > r.prev_hp_fraction)
         r.heal += frac - r.prev_hp_fraction;
-    // 0xFF marks a lost battle (the game heals the party afterwards): leaving it is not a win.
-    if ((r.prev_in_battle == 1 || r.prev_in_battle == 2) && s.in_battle == 0 && s.hp_sum > 0) ++r.battles_won;
-    const bool blackout = is_blackout(s);
-    if (blackout && !r.prev_blackout) ++r.blackouts;
+    if (battle_won(r.prev_in_battle, s)) ++r.battles_won;
+    if (is_blackout(s) && !r.prev_blackout && !blackout_forgiven(s)) ++r.blackouts;
+    follow_party(r, s);
     note_items(r, s);
     remember_prev(r, s);
 

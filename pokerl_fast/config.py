@@ -30,17 +30,25 @@ class RewardConfig:
     badges: float = 5.0
     """Per gym badge obtained."""
     levels: float = 0.25
-    """Per party level gained (sum of party levels)."""
+    """Per level a party mon gained after it joined: the starter's, a catch's or a withdrawn mon's level on
+    joining pays nothing (it goes into the baseline); a mon leaving the party keeps what it earned (the score
+    stays put on that step)."""
     heal: float = 0.5
     """Per full party HP bar restored outside battle (fractions add up)."""
-    battles_won: float = 0.2
-    """Per battle left with a Pokemon still standing."""
+    battles_won: float = 0.3
+    """Per battle won: a wild or trainer battle ends with the enemy mon fainted (wEnemyMonHP 0) and party HP
+    left; running away or catching pays nothing here (a catch pays dex). 0.3 because a wild win costs some 20
+    steps (finding the encounter, then the fight's menus and turns): with the levels its XP brings that is about
+    0.015-0.02 per step, as much as exploring new ground at a tile a step (explore 0.02), so learning to win
+    is worth it, but below one event flag (0.5) per win, so grinding in grass never outbids the quest
+    (events, required events +2); trainer wins also set their trainer's event flag."""
     key_items: float = 1.0
     """Per distinct key item or HM held in the bag this episode (constants.KEY_ITEMS: Oak's Parcel, S.S. Ticket, HM01, ...)."""
     dex: float = 0.1
     """Per Pokedex bit (seen + owned)."""
     blackout: float = -1.0
-    """Per blackout (whole party fainted); negative: a penalty."""
+    """Per blackout: the whole party fainted where Red blacks out (HandlePlayerBlackOut); losing the rival's
+    battle in Oak's lab (wCurOpponent OPP_RIVAL1 on map OAKS_LAB) is not one, the game goes on. Negative: a penalty."""
 
     def weights(self, term_names: tuple[str, ...]) -> list[float]:
         """The weights in the native reward table's order; every native term must have a field."""

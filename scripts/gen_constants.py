@@ -248,6 +248,13 @@ class Fact:
 HEX_PREFIXES = ("MOVE_", "CUT_", "WATER_")  # field-move facts that the disassembly writes in hex
 
 
+def map_id(name: str, d: dict) -> int:
+    ids = [m[0] for m in d["maps"] if m[1] == name]
+    if not ids:
+        raise SystemExit(f"maps.tsv has no map {name} with a global offset")
+    return ids[0]
+
+
 def facts(d: dict) -> list[tuple[str, list[Fact]]]:
     """Every scalar fact, in output order, as (section heading, facts)."""
     obs_w = SCREEN_W // 2
@@ -275,8 +282,10 @@ def facts(d: dict) -> list[tuple[str, list[Fact]]]:
                comment="events over all maps of MAP_COMPLETION_EVENTS")]),
         ("Field moves (HMs): facts from Red's disassembly, not from ../shared/data.",
          [Fact(k, v, "hex" if k.startswith(HEX_PREFIXES) else "int") for k, v in HM_FACTS.items()]),
-        ("Battles: opponent ids and wIsInBattle values, from Red's disassembly.",
-         [Fact(k, v) for k, v in BATTLE_FACTS.items()]),
+        ("Battles: opponent ids and wIsInBattle values, from Red's disassembly; the map where a loss to OPP_RIVAL1 "
+         "is forgiven (HandlePlayerBlackOut).",
+         [Fact(k, v) for k, v in BATTLE_FACTS.items()]
+         + [Fact("MAP_OAKS_LAB", map_id("OAKS_LAB", d), comment="wCurMap in Oak's lab (maps.tsv)")]),
         ("Event flags read by name: (address, bit).",
          [f for name in NAMED_EVENTS
           for f in (Fact(f"{name}_ADDR", d["events"][name][0], "addr"), Fact(f"{name}_BIT", d["events"][name][1]))]),

@@ -85,7 +85,8 @@ py::dict ram_dict(const RamState& s) {
     d["levels"] = copy_array(s.levels, {red::PARTY_MAX});
     d["hp"] = copy_array(s.hp, {red::PARTY_MAX});
     d["max_hp"] = copy_array(s.max_hp, {red::PARTY_MAX});
-    d["in_battle"] = s.in_battle; d["money"] = s.money; d["num_bag_items"] = s.num_bag_items;
+    d["in_battle"] = s.in_battle; d["cur_opponent"] = s.cur_opponent; d["enemy_hp"] = s.enemy_hp;
+    d["money"] = s.money; d["num_bag_items"] = s.num_bag_items;
     d["bag_ids"] = copy_array(s.bag_ids, {s.num_bag_items});
     d["bag_qty"] = copy_array(s.bag_qty, {s.num_bag_items});
     d["events"] = copy_array(s.events, {red::EVENT_FLAGS_BYTES});

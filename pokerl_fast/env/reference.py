@@ -79,7 +79,8 @@ def decode_ram(wram) -> dict:
         "map": _byte(wram, C.CUR_MAP), "x": _byte(wram, C.X_COORD), "y": _byte(wram, C.Y_COORD),
         "facing": _byte(wram, C.PLAYER_FACING), "badges": badges, "party_count": party_count,
         "species": species, "levels": levels, "hp": hp, "max_hp": max_hp,
-        "in_battle": _byte(wram, C.IS_IN_BATTLE), "money": money, "num_bag_items": len(bag_ids),
+        "in_battle": _byte(wram, C.IS_IN_BATTLE), "cur_opponent": _byte(wram, C.CUR_OPPONENT),
+        "enemy_hp": _byte(wram, C.ENEMY_MON_HP) * 256 + _byte(wram, C.ENEMY_MON_HP + 1), "money": money, "num_bag_items": len(bag_ids),
         "bag_ids": np.array(bag_ids, np.uint8), "bag_qty": np.array(bag_qty, np.uint8),
         "events": events, "dex_owned": dex_owned, "dex_seen": dex_seen,
         "joy_ignore": _byte(wram, C.JOY_IGNORE), "walk_counter": _byte(wram, C.WALK_COUNTER),
@@ -271,6 +272,7 @@ class Reward:
         self.battles_won = 0
         self.blackouts = 0
         self.event_base = d["event_count"]
+        self.level_base = d["level_sum"]
         self.items_seen = set(int(i) for i in d["bag_ids"]) & KEY_ITEMS
         self._remember(d)
         self.score = self.scores(d, explore_count)
@@ -281,10 +283,30 @@ class Reward:
         self.prev_party_count = d["party_count"]
         self.prev_blackout = self._blackout(d)
         self.prev_hp_fraction = hp_fraction(d)
+        self.prev_level_sum = d["level_sum"]
 
     @staticmethod
     def _blackout(d: dict) -> bool:
         return d["party_count"] > 0 and d["hp_sum"] == 0
+
+    @staticmethod
+    def blackout_forgiven(d: dict) -> bool:
+        """Red's HandlePlayerBlackOut: a loss to the rival in Oak's lab (the starter battle) is no blackout."""
+        return d["cur_opponent"] == C.OPP_RIVAL1 and d["map"] == C.MAP_IDS["OAKS_LAB"]
+
+    @staticmethod
+    def battle_won(prev_in_battle: int, d: dict) -> bool:
+        """A wild or trainer battle ended with the enemy mon fainted (wEnemyMonHP 0) and party HP left."""
+        return (prev_in_battle in (C.BATTLE_WILD, C.BATTLE_TRAINER) and d["in_battle"] == 0
+                and d["enemy_hp"] == 0 and d["hp_sum"] > 0)
+
+    def _follow_party(self, d: dict):
+        """A joining mon's levels go into the baseline; when the party shrinks, the levels score stays put."""
+        count, prev = d["party_count"], self.prev_party_count
+        if count > prev:
+            self.level_base += sum(int(lv) for lv in d["levels"][prev:count])
+        elif count < prev:
+            self.level_base += d["level_sum"] - self.prev_level_sum
 
     def scores(self, d: dict, explore_count: int) -> np.ndarray:
         return np.array([
@@ -292,7 +314,7 @@ class Reward:
             max(d["event_count"] - self.event_base, 0),
             d["required_count"],
             d["badge_count"],
-            d["level_sum"],
+            d["level_sum"] - self.level_base,
             self.heal,
             self.battles_won,
             len(self.items_seen),
@@ -305,11 +327,11 @@ class Reward:
         if (self.prev_in_battle == 0 and d["in_battle"] == 0 and self.prev_party_count == d["party_count"]
                 and frac > self.prev_hp_fraction):
             self.heal += frac - self.prev_hp_fraction
-        if self.prev_in_battle in (1, 2) and d["in_battle"] == 0 and d["hp_sum"] > 0:
+        if self.battle_won(self.prev_in_battle, d):
             self.battles_won += 1
-        blackout = self._blackout(d)
-        if blackout and not self.prev_blackout:
+        if self._blackout(d) and not self.prev_blackout and not self.blackout_forgiven(d):
             self.blackouts += 1
+        self._follow_party(d)
         self.items_seen.update(int(i) for i in d["bag_ids"] if int(i) in KEY_ITEMS)
         self._remember(d)
         now = self.scores(d, explore_count)

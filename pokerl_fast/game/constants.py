@@ -122,12 +122,14 @@ FRONT_TILE_LEFT_ROW = 9
 FRONT_TILE_RIGHT_COL = 10
 FRONT_TILE_RIGHT_ROW = 9
 
-# Battles: opponent ids and wIsInBattle values, from Red's disassembly.
+# Battles: opponent ids and wIsInBattle values, from Red's disassembly; the map where a loss to OPP_RIVAL1 is
+# forgiven (HandlePlayerBlackOut).
 OPP_ID_OFFSET = 200
 OPP_RIVAL1 = 225
 OPP_BROCK = 234
 BATTLE_WILD = 1
 BATTLE_TRAINER = 2
+MAP_OAKS_LAB = 40  # wCurMap in Oak's lab (maps.tsv)
 
 # Event flags read by name: (address, bit).
 EVENT_GOT_POKEDEX_ADDR = 0xD74B

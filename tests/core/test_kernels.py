@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from pokerl_fast.game import constants as C
+from pokerl_fast.game import testworld as tw
 from pokerl_fast.env import reference as ref
 from pokerl_fast._native import _core as K
 
@@ -187,11 +188,16 @@ def perturb(rng, w):
         axis = at(C.X_COORD) if rng.random() < 0.5 else at(C.Y_COORD)
         w[axis] = (int(w[axis]) + rng.choice([-1, 1])) % 256
     elif r < 0.56:
-        w[at(C.CUR_MAP)] = rng.choice(MAPPED) if rng.random() < 0.7 else rng.choice(UNMAPPED)
+        w[at(C.CUR_MAP)] = (C.MAP_OAKS_LAB if rng.random() < 0.2 else
+                            rng.choice(MAPPED) if rng.random() < 0.7 else rng.choice(UNMAPPED))
     elif r < 0.6:
         w[at(C.X_COORD)], w[at(C.Y_COORD)] = rng.integers(0, 256, 2)  # may leave the global map
     if rng.random() < 0.08:
         w[at(C.IS_IN_BATTLE)] = rng.choice([0, 0, 1, 2, 0xFF])
+    if rng.random() < 0.1:  # the enemy mon faints, or a new one comes out
+        w[at(C.ENEMY_MON_HP): at(C.ENEMY_MON_HP) + 2] = (0, 0) if rng.random() < 0.6 else (0, rng.integers(1, 40))
+    if rng.random() < 0.05:  # the rival (forgiven in Oak's lab), a gym leader, a wild species
+        w[at(C.CUR_OPPONENT)] = rng.choice([C.OPP_RIVAL1, C.OPP_RIVAL1, C.OPP_BROCK, int(rng.integers(1, 190))])
     if rng.random() < 0.15:
         slot = int(rng.integers(0, 6)) * C.PARTY_MON_STRIDE
         w[at(C.PARTY_MON1_HP + slot): at(C.PARTY_MON1_HP + slot) + 2] = (0, rng.integers(0, 40))
@@ -220,6 +226,7 @@ def test_random_walks_match_reference_env_every_step():
     rng = np.random.default_rng(3)
     h = Harness(4, seed=3)
     terms_seen = np.zeros(K.NUM_TERMS, bool)
+    cases = dict.fromkeys(("forgiven loss", "battle left", "party grew", "party shrank"), 0)
     for t in range(300):
         for i in range(4):
             perturb(rng, h.wram[i])
@@ -231,10 +238,20 @@ def test_random_walks_match_reference_env_every_step():
             ids = sorted(set(rng.integers(0, 4, 2).tolist()))
             for i, want in h.reset(ids).items():
                 h.assert_env_matches(i, want)
+        prev = [(r.reward.prev_in_battle, r.reward.prev_blackout, r.reward.prev_party_count) if r.started else None
+                for r in h.refs]
         for i, want in enumerate(h.step()):
             h.assert_env_matches(i, want)
+            if prev[i] is not None:
+                in_battle, blackout, count = prev[i]
+                d, rw = h.refs[i].ram, h.refs[i].reward
+                cases["forgiven loss"] += rw._blackout(d) and not blackout and rw.blackout_forgiven(d)
+                cases["battle left"] += in_battle in (1, 2) and d["in_battle"] == 0 and d["enemy_hp"] > 0
+                cases["party grew"] += d["party_count"] > count
+                cases["party shrank"] += d["party_count"] < count
         terms_seen |= (h.buffers["term_sums"] != 0).any(axis=0)
     assert terms_seen.all(), f"the walk never moved terms {np.array(K.TERM_NAMES)[~terms_seen]}: widen perturb()"
+    assert all(cases.values()), f"the walk missed some reward cases {cases}: widen perturb()"
     np.testing.assert_array_equal(h.k.global_counts(), h.ref_counts)
     assert h.ref_counts.sum() > 0
     for i in range(4):
@@ -372,9 +389,13 @@ def step_reward(h):
     return float(h.buffers["reward"][0])
 
 
+def set_word(w, addr, value):
+    """A big-endian 2-byte value, as Red stores HP."""
+    w[at(addr): at(addr) + 2] = (value >> 8, value & 0xFF)
+
+
 def set_hp(w, slot, hp):
-    o = at(C.PARTY_MON1_HP + slot * C.PARTY_MON_STRIDE)
-    w[o: o + 2] = (hp >> 8, hp & 0xFF)
+    set_word(w, C.PARTY_MON1_HP + slot * C.PARTY_MON_STRIDE, hp)
 
 
 def test_reset_gives_zero_reward_for_what_the_state_already_has():
@@ -446,8 +467,9 @@ def test_heal_pays_hp_fraction_gains_only_outside_battle():
     set_hp(w, 0, 90)
     assert step_reward(h) == 0.0, "healing in battle does not count"
     w[at(C.IS_IN_BATTLE)] = 0
+    set_word(w, C.ENEMY_MON_HP, 0)  # the enemy fainted
     r = step_reward(h)
-    assert r == pytest.approx(1.0), "leaving a battle with HP left is a battle won (weight 1)"
+    assert r == pytest.approx(1.0), "ending a battle with the enemy fainted and HP left is a battle won (weight 1)"
     assert h.buffers["term_sums"][0, term("heal")] == pytest.approx(0.3)
     assert h.buffers["term_sums"][0, term("battles_won")] == 1.0
     w[at(C.IS_IN_BATTLE)] = 0xFF  # a lost battle
@@ -461,6 +483,7 @@ def test_blackout_is_an_edge_not_a_level():
     weights[term("blackout")] = -3
     h, w = one_env(weights)
     w[at(C.PARTY_COUNT)] = 2
+    w[at(C.CUR_OPPONENT)] = C.OPP_BROCK
     h.k.reset([0])
     set_hp(w, 0, 0)
     set_hp(w, 1, 0)
@@ -474,6 +497,119 @@ def test_blackout_is_an_edge_not_a_level():
     w[at(C.PARTY_COUNT)] = 0
     step_reward(h)
     assert K.decode(w)["hp_sum"] == 0 and step_reward(h) == 0.0, "an empty party is not a blackout"
+
+
+def lose_battle(h, w, map_id, opponent):
+    """Reward of the step where the whole party faints in a trainer battle against ``opponent`` on ``map_id``;
+    the party is healed and the battle left afterwards (as Red does after either kind of loss)."""
+    set_pos(w, map_id, 3, 3)
+    w[at(C.CUR_OPPONENT)] = opponent
+    w[at(C.IS_IN_BATTLE)] = C.BATTLE_TRAINER
+    step_reward(h)
+    for slot in range(int(w[at(C.PARTY_COUNT)])):
+        set_hp(w, slot, 0)
+    r = step_reward(h)
+    w[at(C.IS_IN_BATTLE)] = 0xFF
+    step_reward(h)
+    for slot in range(int(w[at(C.PARTY_COUNT)])):
+        set_hp(w, slot, 10)
+    w[at(C.IS_IN_BATTLE)] = 0
+    step_reward(h)
+    return r
+
+
+def test_losing_to_the_rival_in_oaks_lab_is_not_a_blackout():
+    """Red's HandlePlayerBlackOut: wCurOpponent == OPP_RIVAL1 and wCurMap == OAKS_LAB continues the game."""
+    weights = np.zeros(K.NUM_TERMS, np.float32)
+    weights[term("blackout")] = -3
+    h, w = one_env(weights)
+    w[at(C.PARTY_COUNT)] = 1
+    set_pos(w, C.MAP_IDS["PALLET_TOWN"], 3, 3)
+    h.k.reset([0])
+    assert lose_battle(h, w, C.MAP_OAKS_LAB, C.OPP_RIVAL1) == 0.0, "the starter battle is forgiven"
+    assert lose_battle(h, w, C.MAP_IDS["ROUTE_22"], C.OPP_RIVAL1) == -3.0, "the rival elsewhere blacks out"
+    assert lose_battle(h, w, C.MAP_OAKS_LAB, C.OPP_BROCK) == -3.0, "another opponent in the lab blacks out"
+    assert lose_battle(h, w, C.MAP_IDS["PEWTER_GYM"], C.OPP_BROCK) == -3.0
+    assert h.buffers["term_sums"][0, term("blackout")] == -9.0
+
+
+def test_battles_won_counts_a_fainted_enemy_not_a_battle_left():
+    weights = np.zeros(K.NUM_TERMS, np.float32)
+    weights[term("battles_won")] = 2
+    h, w = one_env(weights)
+    w[at(C.PARTY_COUNT)] = 1
+    set_hp(w, 0, 20)
+    h.k.reset([0])
+
+    def battle(kind, enemy_hp_at_end, party_hp_at_end=20):
+        w[at(C.IS_IN_BATTLE)] = kind
+        set_word(w, C.ENEMY_MON_HP, 15)
+        assert step_reward(h) == 0.0, "a battle starting pays nothing"
+        set_word(w, C.ENEMY_MON_HP, enemy_hp_at_end)
+        set_hp(w, 0, party_hp_at_end)
+        assert step_reward(h) == 0.0, "the enemy fainting pays when the battle ends"
+        w[at(C.IS_IN_BATTLE)] = 0
+        r = step_reward(h)
+        set_hp(w, 0, 20)
+        step_reward(h)
+        return r
+
+    assert battle(C.BATTLE_WILD, 0) == 2.0, "a wild mon fainted: won"
+    assert battle(C.BATTLE_TRAINER, 0) == 2.0, "the trainer's last mon fainted: won"
+    assert battle(C.BATTLE_WILD, 7) == 0.0, "ran from a wild battle (or caught it): the enemy still has HP"
+    assert battle(C.BATTLE_WILD, 0, party_hp_at_end=0) == 0.0, "both down: not a win"
+    assert battle(0xFF, 0) == 0.0, "0xFF is a lost battle"
+    assert h.buffers["term_sums"][0, term("battles_won")] == 4.0
+
+
+def set_slot(w, slot, level):
+    o = slot * C.PARTY_MON_STRIDE
+    w[at(C.PARTY_MON1_LEVEL + o)] = level
+    set_word(w, C.PARTY_MON1_MAX_HP + o, 30)
+    set_hp(w, slot, 30)
+
+
+def test_levels_pay_only_what_a_mon_gains_after_joining():
+    weights = np.zeros(K.NUM_TERMS, np.float32)
+    weights[term("levels")] = 1
+    h, w = one_env(weights)
+    w[at(C.PARTY_COUNT)] = 0
+    h.k.reset([0])
+    set_slot(w, 0, 5)
+    w[at(C.PARTY_COUNT)] = 1
+    assert step_reward(h) == 0.0, "the starter's level 5 is not grinding"
+    w[at(C.PARTY_MON1_LEVEL)] = 7
+    assert step_reward(h) == 2.0, "two levels gained"
+    set_slot(w, 1, 12)
+    set_slot(w, 2, 3)
+    w[at(C.PARTY_COUNT)] = 3
+    assert step_reward(h) == 0.0, "caught mons join at their own level"
+    w[at(C.PARTY_MON1_LEVEL + 2 * C.PARTY_MON_STRIDE)] = 4
+    assert step_reward(h) == 1.0
+    # Deposit slot 1 (Red shifts slot 2 up): the party shrinks, the score stays.
+    set_slot(w, 1, 4)
+    w[at(C.PARTY_COUNT)] = 2
+    assert step_reward(h) == 0.0, "a mon leaving neither pays nor costs"
+    set_slot(w, 2, 12)
+    w[at(C.PARTY_COUNT)] = 3
+    assert step_reward(h) == 0.0, "withdrawing it again pays nothing"
+    w[at(C.PARTY_MON1_LEVEL + 2 * C.PARTY_MON_STRIDE)] = 13
+    assert step_reward(h) == 1.0
+    assert h.buffers["term_sums"][0, term("levels")] == 4.0
+    assert h.buffers["info_levels"][0] == 7 + 4 + 13, "info keeps the plain level sum"
+
+
+def test_levels_at_the_episode_start_are_the_baseline():
+    weights = np.zeros(K.NUM_TERMS, np.float32)
+    weights[term("levels")] = 1
+    h, w = one_env(weights)
+    w[at(C.PARTY_COUNT)] = 2
+    set_slot(w, 0, 30)
+    set_slot(w, 1, 20)
+    h.k.reset([0])
+    assert step_reward(h) == 0.0
+    w[at(C.PARTY_MON1_LEVEL)] = 31
+    assert step_reward(h) == 1.0
 
 
 def test_loading_a_blacked_out_state_is_not_a_blackout():
@@ -675,3 +811,129 @@ def test_real_testworld_tour_moves_every_progress_term(testworld_pyboy):
         assert sums[name] > 0, f"the tour never moved {name}: {sums} after {world.steps} steps"
     assert world.battles > 0
     np.testing.assert_array_equal(world.k.global_counts(), world.counts)
+
+
+# The reward's Red rules on the real test world ROM (native and reference compared at every action).
+GRASS = ("ROUTE_1", (1, 1)), ("ROUTE_1", (2, 1))  # two neighbouring grass tiles
+
+
+def sums_of(world) -> dict:
+    return dict(zip(K.TERM_NAMES, world.buffers["term_sums"][0].astype(float)))
+
+
+def real_wild_battle(world, max_steps=200):
+    """Pace between two grass tiles until the ROM starts a wild battle (1 in 4 grass steps)."""
+    world.walk_to(*GRASS[1])
+    for i in range(max_steps):
+        world.act("left" if i % 2 == 0 else "right")
+        if world.pb.memory[C.IS_IN_BATTLE]:
+            return
+    pytest.fail(f"no wild battle in {max_steps} grass steps")
+
+
+def press_a_until_in_control(world, max_actions=20):
+    """A until the battle (won, or a blackout's 48 frames) is over and input is taken again."""
+    for _ in range(max_actions):
+        if world.pb.memory[C.IS_IN_BATTLE] == 0 and world.pb.memory[C.JOY_IGNORE] == 0:
+            return
+        world.act("a")
+    pytest.fail("the battle did not end")
+
+
+def idle(world, frames=24):
+    """Let the game run one action's frames without a press, then compare (after writing RAM)."""
+    world.pb.tick(frames, render=True)
+    world.compare()
+
+
+def write_word(pb, addr, value):
+    pb.memory[addr], pb.memory[addr + 1] = value >> 8, value & 0xFF
+
+
+def written_loss(world, opponent):
+    """Red's lost trainer battle written into RAM where the player stands: a trainer battle against
+    ``opponent``, the party's HP to 0 with the enemy still standing, then healed and out of battle."""
+    pb = world.pb
+    pb.memory[C.CUR_OPPONENT] = opponent
+    pb.memory[C.IS_IN_BATTLE] = C.BATTLE_TRAINER
+    write_word(pb, C.ENEMY_MON_HP, 12)
+    idle(world)
+    write_word(pb, C.PARTY_MON1_HP, 0)
+    idle(world)
+    write_word(pb, C.PARTY_MON1_HP, pb.memory[C.PARTY_MON1_MAX_HP] << 8 | pb.memory[C.PARTY_MON1_MAX_HP + 1])
+    pb.memory[C.IS_IN_BATTLE] = 0
+    idle(world)
+
+
+def test_real_testworld_blackout_is_forgiven_only_for_the_rival_in_oaks_lab(testworld_pyboy):
+    weights = np.ones(K.NUM_TERMS, np.float32)
+    weights[term("blackout")] = -1
+    world = RealWorld(testworld_pyboy, weights)
+    world.compare()
+    world.walk_to("OAKS_LAB", (3, 2))
+    written_loss(world, C.OPP_RIVAL1)
+    assert sums_of(world)["blackout"] == 0.0, "losing the starter battle in Oak's lab is no blackout in Red"
+    assert sums_of(world)["battles_won"] == 0.0, "a lost battle is not won"
+    world.walk_to("PALLET_TOWN", (3, 2))
+    written_loss(world, C.OPP_RIVAL1)
+    assert sums_of(world)["blackout"] == -1.0, "the same loss outside the lab is a blackout"
+    # The ROM's own blackout (HP to 0 at a wild battle's start); wCurOpponent still holds the rival, which
+    # outside Oak's lab changes nothing. Leaving that battle (HP restored, the enemy standing) is no win.
+    world.walk_to(*GRASS[1])  # battles on the way are won (A)
+    write_word(world.pb, C.PARTY_MON1_HP, 1)
+    won = sums_of(world)["battles_won"]
+    real_wild_battle(world)
+    press_a_until_in_control(world)
+    assert tw.position(world.pb) == (tw.BLACKOUT_ROOM, tw.BLACKOUT_XY), "the ROM blacked out"
+    assert sums_of(world)["blackout"] == -2.0
+    assert sums_of(world)["battles_won"] == won
+
+
+def test_real_testworld_battles_won_pays_a_win_not_a_flight(testworld_pyboy):
+    from pokerl_fast.game.testworld.world import PRIVATE_RAM, STATES
+
+    world = RealWorld(testworld_pyboy, np.ones(K.NUM_TERMS, np.float32))
+    world.compare()
+    real_wild_battle(world)
+    before = sums_of(world)
+    level = world.pb.memory[C.PARTY_MON1_LEVEL]
+    press_a_until_in_control(world)  # A wins: the ROM zeroes wEnemyMonHP and gives a level
+    after = sums_of(world)
+    assert after["battles_won"] - before["battles_won"] == 1.0
+    assert world.pb.memory[C.PARTY_MON1_LEVEL] == level + 1 and after["levels"] - before["levels"] == 1.0
+
+    real_wild_battle(world)
+    before = sums_of(world)
+    m = world.pb.memory
+    assert m[C.ENEMY_MON_HP] << 8 | m[C.ENEMY_MON_HP + 1] > 0
+    # Run away: the ROM has no RUN, so end the battle in RAM as Red leaves it (enemy standing, party fine).
+    m[PRIVATE_RAM["wState"]] = STATES["IDLE"]
+    m[C.IS_IN_BATTLE] = 0
+    m[C.JOY_IGNORE] = 0
+    idle(world)
+    after = sums_of(world)
+    assert after["battles_won"] == before["battles_won"], "fleeing is not winning"
+    assert after["levels"] == before["levels"]
+
+
+def test_real_testworld_levels_pay_gains_not_the_starters_level(testworld_pyboy):
+    pb = testworld_pyboy
+    world = RealWorld(pb, np.ones(K.NUM_TERMS, np.float32))
+    pb.memory[C.PARTY_COUNT] = 0  # the episode starts before the starter is received
+    world.compare()
+    pb.memory[C.PARTY_COUNT] = 1  # the starter joins at its level
+    idle(world)
+    assert pb.memory[C.PARTY_MON1_LEVEL] == tw.STARTER_LEVEL and sums_of(world)["levels"] == 0.0
+    real_wild_battle(world)
+    press_a_until_in_control(world)
+    gained = pb.memory[C.PARTY_MON1_LEVEL] - tw.STARTER_LEVEL
+    assert gained >= 1 and sums_of(world)["levels"] == gained, "every level won in battle pays, only those"
+    # A caught mon joins at level 9, then goes to the PC: neither pays.
+    slot2 = C.PARTY_MON_STRIDE
+    pb.memory[C.PARTY_MON1_LEVEL + slot2] = 9
+    pb.memory[C.PARTY_COUNT] = 2
+    idle(world)
+    assert sums_of(world)["levels"] == gained
+    pb.memory[C.PARTY_COUNT] = 1
+    idle(world)
+    assert sums_of(world)["levels"] == gained
