@@ -24,7 +24,7 @@ import numpy as np
 SMALL = ["--hidden-size", "128", "--cnn-channels", "16", "32", "32", "--cnn-features", "128",
          "--map-embedding", "16", "--ram-hidden", "64"]
 COMMON = ["--rom", "benchworld", "--num-envs", "16", "--bf16", "--no-progress", "--map-png-iterations", "0",
-          "--checkpoint-minutes", "1000"] + SMALL
+          "--checkpoint-minutes", "1000", "--eval-interval", "24", "--eval-episodes", "16", "--eval-steps", "512"] + SMALL
 SWARM = ["--swarm-interval", "512", "--reset-to-archive", "0.25"]
 
 VARIANTS: dict[str, list[str]] = {
@@ -36,6 +36,8 @@ VARIANTS: dict[str, list[str]] = {
     "stuck_ends": ["--stuck-steps", "256", "--stuck-ends-episode"],
     "adaptive": ["--adaptive-steps"],
     "swarm_long": SWARM + ["--episode-length", "16384", "--explore-reset-interval", "2048"],
+    "all": SWARM + ["--episode-length", "16384", "--explore-reset-interval", "2048", "--explore-boost", "3",
+                    "--observe-progress", "--stuck-steps", "256", "--stuck-ends-episode"],
 }
 """Each variant's own flags on top of COMMON (the switches' defaults are off; see pokerl_fast/config.py)."""
 
@@ -110,6 +112,28 @@ def table(summary: dict, milestones: list[str]) -> str:
     return "\n".join(lines)
 
 
+def alone_table(summary: dict, milestones: list[str]) -> str:
+    """Markdown: the policy alone from the start state at the end of each run (the trainer's last evaluation,
+    16 episodes of 512 steps, swarming off), mean over seeds; and the training's share of steps on Route 1 and
+    beyond."""
+    far = ("ROUTE_1", "VIRIDIAN_CITY", "VIRIDIAN_MART", "ROUTE_22")
+    head = ("| variant | " + " | ".join(m.replace("EVENT_", "") for m in milestones)
+            + " | tiles | training steps on Route 1 | on Viridian and beyond |")
+    lines = [head, "|" + "---|" * (len(milestones) + 4)]
+    for variant, runs in summary.items():
+        runs = [r for r in runs if "progress" in r and r["progress"].get("eval")]
+        if not runs:
+            continue
+        ev = [r["progress"]["eval"] for r in runs]
+        cells = [f"{np.mean([e['milestones'].get(m, {}).get('reach_rate', 0.0) for e in ev]):.0%}" for m in milestones]
+        tiles = np.mean([e["explore"]["mean"] for e in ev])
+        share = [r["progress"]["progress"]["map_share"] for r in runs]
+        r1 = np.mean([s.get("ROUTE_1", 0.0) for s in share])
+        beyond = np.mean([sum(s.get(k, 0.0) for k in far[1:]) for s in share])
+        lines.append(f"| {variant} | " + " | ".join(cells) + f" | {tiles:.0f} | {r1:.1%} | {beyond:.2%} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS) + ["random"])
@@ -155,7 +179,7 @@ def main(argv=None) -> int:
     from pokerl_fast.env.progress import MILESTONE_NAMES
 
     seen = [m for m in MILESTONE_NAMES if any(m in r["first_steps"] for runs in summary.values() for r in runs)]
-    text = table(summary, seen)
+    text = table(summary, seen) + "\n\n" + alone_table({k: v for k, v in summary.items() if k != "random"}, seen)
     (out / "table.md").write_text(text + "\n")
     print(text)
     return 0

@@ -87,17 +87,20 @@ def _nested_class(tp: Any) -> type | None:
     return tp if isinstance(tp, type) and dataclasses.is_dataclass(tp) else None
 
 
-def leaves(cls: type, prefix: tuple[str, ...] = ()) -> list[Leaf]:
-    """Every leaf of the config tree rooted at ``cls``, with its unique command-line flag."""
+def leaves(cls: type, prefix: tuple[str, ...] = (), defaults: Any = None) -> list[Leaf]:
+    """Every leaf of the config tree rooted at ``cls``, with its unique command-line flag. A nested section's
+    defaults are those of the instance its parent's field makes (``defaults``), so a parent may choose its own
+    (the trainer's env defaults differ from EnvConfig's)."""
     out: list[Leaf] = []
     hints = typing.get_type_hints(cls)
     docs = field_docs(cls)
     for f in dataclasses.fields(cls):
         tp = hints[f.name]
+        default = getattr(defaults, f.name) if defaults is not None else _default_of(f)
         if _nested_class(tp) is not None:
-            out.extend(leaves(tp, prefix + (f.name,)))
+            out.extend(leaves(tp, prefix + (f.name,), default if default is not dataclasses.MISSING else None))
         else:
-            out.append(Leaf(prefix + (f.name,), tp, _default_of(f), docs.get(f.name, "")))
+            out.append(Leaf(prefix + (f.name,), tp, default, docs.get(f.name, "")))
     if prefix:
         return out
     counts: dict[str, int] = {}

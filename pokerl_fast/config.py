@@ -161,6 +161,24 @@ class EnvConfig:
         if self.num_threads < 0:
             raise ValueError(f"num_threads must be >= 0 (got {self.num_threads})")
 
+    def mechanisms(self) -> str:
+        """One line saying which progress mechanisms are on, for the start of a run."""
+        on = [
+            f"episodes of {self.episode_length} steps"
+            + (f", exploration memory reset every {self.explore_reset_interval}" if self.explore_reset_interval else ""),
+            (f"swarming every {self.swarm_interval} steps ({self.swarm_fraction:.0%} of envs)" if self.swarm_interval
+             else "swarming off"),
+            (f"reset to archive {self.reset_to_archive:.0%}" if self.reset_to_archive else "reset to archive off"),
+            (f"explore boost x{self.explore_boost:g} on unfinished maps" if self.explore_boost != 1.0
+             else "explore boost off"),
+            f"stuck after {self.stuck_steps} steps" + (" ends the episode" if self.stuck_ends_episode else " (logged)")
+            if self.stuck_steps else "stuck detector off",
+            "progress observation on" if self.observe_progress else "progress observation off",
+            (f"adaptive steps ({self.min_frames_per_step}-{self.frames_per_step} frames)" if self.adaptive_steps
+             else f"{self.frames_per_step} frames per step"),
+        ]
+        return "mechanisms: " + " | ".join(on)
+
     def threads_for(self, num_envs: int) -> int:
         """Threads actually used for num_envs emulators."""
         n = self.num_threads or (os.cpu_count() or 1)

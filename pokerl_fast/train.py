@@ -55,6 +55,14 @@ from pokerl_fast.learn.ppo import (
 )
 
 
+def training_env() -> EnvConfig:
+    """The trainer's env defaults: the progress mechanisms chosen from the ablation on the benchmark world
+    (docs/learning.md: each of them, alone, raised what the policy earns alone from the start state; all of them
+    together most). ``EnvConfig()`` itself keeps every mechanism off, for env users and tests."""
+    return EnvConfig(episode_length=16384, explore_reset_interval=2048, swarm_interval=512, reset_to_archive=0.25,
+                     explore_boost=3.0, observe_progress=True, stuck_steps=256, stuck_ends_episode=True)
+
+
 @dataclass
 class TrainConfig:
     """Everything a training run needs. Torch, numpy and Python RNGs are seeded with ``env.seed`` (``--seed``)."""
@@ -92,8 +100,8 @@ class TrainConfig:
     """episodes per evaluation, run as one batch of envs"""
     eval_steps: int = 0
     """steps per evaluation episode (0: env.episode_length)"""
-    env: EnvConfig = field(default_factory=EnvConfig)
-    """environment"""
+    env: EnvConfig = field(default_factory=training_env)
+    """environment (the trainer's defaults turn the progress mechanisms on: see training_env)"""
     ppo: PPOConfig = field(default_factory=PPOConfig)
     """PPO"""
     policy: PolicyConfig = field(default_factory=PolicyConfig)
@@ -320,6 +328,7 @@ def open_logger(cfg: TrainConfig, learner: Learner, device: torch.device, resume
         f"{cfg.num_iterations} iterations | device {device} | run dir {cfg.run_dir}"
         + (f" | resumed at step {start_step}" if resumed else "")
     )
+    logger.message(cfg.env.mechanisms() + (" | bf16" if cfg.policy.bf16 else ""))
     return logger
 
 

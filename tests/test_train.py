@@ -30,6 +30,9 @@ TINY_FLAGS = [
     "--device", "cpu", "--no-progress",
 ]  # fmt: skip
 BATCH = 2 * 16
+PLAIN_ENV = ["--swarm-interval", "0", "--reset-to-archive", "0", "--explore-reset-interval", "0", "--explore-boost", "1",
+             "--no-observe-progress", "--stuck-steps", "0", "--no-stuck-ends-episode"]
+"""The env as EnvConfig() has it: every progress mechanism off (the trainer's defaults turn them on)."""
 
 
 # --- config and CLI (no emulator) -------------------------------------------------------------------------------
@@ -182,6 +185,7 @@ def test_short_run_writes_config_checkpoint_and_tensorboard(tmp_path):
     out = run_cli(["--run-dir", str(run_dir), "--total-steps", str(8 * BATCH), "--seed", "3", *TINY_FLAGS])
     assert out.returncode == 0, out.stderr[-3000:]
     assert "21,260 parameters" in out.stdout or "parameters" in out.stdout
+    assert "mechanisms: episodes of" in out.stdout  # the run says which progress mechanisms are on
     saved = yaml.safe_load((run_dir / "config.yaml").read_text())
     assert saved["num_envs"] == 2 and saved["env"]["seed"] == 3 and saved["policy"]["hidden_size"] == 32
     ckpt = checkpoint.latest(run_dir / "checkpoints")
@@ -214,6 +218,7 @@ def test_named_milestones_are_printed_and_logged_once_with_their_first_step(tmp_
     flags = list(TINY_FLAGS)
     flags[flags.index("--num-envs") + 1] = "8"
     flags[flags.index("--episode-length") + 1] = "1000"
+    flags += PLAIN_ENV  # what an untrained policy stumbles into, without the mechanisms moving or ending its episodes
     out = run_cli(["--run-dir", str(run_dir), "--total-steps", "8192", "--seed", "0", *flags])
     assert out.returncode == 0, out.stderr[-3000:]
     printed = {}
@@ -501,3 +506,17 @@ def test_train_with_the_rom_flag_on_a_copy_of_the_test_world(tmp_path):
 def test_train_with_the_rom_flag_on_red(tmp_path):
 
     check_run_with_rom(Path(support.red_rom()), tmp_path, 4 * BATCH)
+
+
+def test_the_run_says_which_mechanisms_are_on():
+    from pokerl_fast.config import EnvConfig
+
+    line = EnvConfig().mechanisms()
+    assert line.startswith("mechanisms: ") and "swarming" in line and "explore boost" in line
+    on = EnvConfig(swarm_interval=512, reset_to_archive=0.25, explore_boost=3.0, stuck_steps=256,
+                   stuck_ends_episode=True, observe_progress=True, explore_reset_interval=2048,
+                   adaptive_steps=True).mechanisms()
+    for text in ("swarming every 512 steps (25% of envs)", "reset to archive 25%", "explore boost x3",
+                 "stuck after 256 steps ends the episode", "progress observation on",
+                 "exploration memory reset every 2048", "adaptive steps"):
+        assert text in on, (text, on)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import pokerl_fast
+from pokerl_fast.config import EnvConfig
 from pokerl_fast.learn.policy import PolicyConfig
 from pokerl_fast.train import TrainConfig, train
 
@@ -41,7 +42,7 @@ def ppo_final_episodes(seed: int, run_dir) -> dict[str, float]:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     cfg = TrainConfig(run_dir=str(run_dir), total_steps=BUDGET, num_envs=NUM_ENVS, device="cpu", progress=False,
-                      policy=SMALL)
+                      policy=SMALL, env=EnvConfig())  # plain episodes, as the random baseline's: PPO alone is tested
     cfg.env.seed = seed
     cfg.env.episode_length = EPISODE_LENGTH
     summary = train(cfg)
