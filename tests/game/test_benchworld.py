@@ -7,7 +7,11 @@ from __future__ import annotations
 import hashlib
 import io
 
+import numpy as np
 import pytest
+
+import pokerl_fast
+import pokerl_fast.config
 
 from pokerl_fast.game import constants as C
 from pokerl_fast.game.emulator import new_pyboy
@@ -208,3 +212,46 @@ def test_docs_draw_the_maps_as_the_layout_has_them():
 
     doc = pathlib.Path(__file__).resolve().parents[2] / "docs" / "benchworld.md"
     assert BENCH.describe_rooms() in doc.read_text(), "regenerate the maps in docs/benchworld.md from describe_rooms()"
+
+
+def _env_from(pyboy):
+    """A one-env vector env (plain EnvConfig) starting from the PyBoy's current state."""
+    import pokerl_fast
+
+    buf = io.BytesIO()
+    pyboy.save_state(buf)
+    return pokerl_fast.make_vec_env(1, rom="benchworld", start_state=buf.getvalue(), reset_noop_max=0)
+
+
+def _step_until_battle_over(envs, action: int, steps: int = 12) -> dict:
+    envs.reset(seed=0)
+    for _ in range(steps):
+        _, _, _, _, info = envs.step(np.array([action]))
+    return {k: float(v[0]) for k, v in info.items() if k.startswith("reward/")}
+
+
+def test_the_reward_forgives_the_rival_in_the_lab_and_charges_brocks_blackout(pb):
+    """The env's reward terms on the benchmark world fire where Red's would: losing the lab's rival battle is no
+    blackout (the rival's event still pays), losing to Brock is one."""
+    down = list(pokerl_fast.config.ACTIONS).index("down")
+    m = pb.memory
+    play_until(pb, "EVENT_GOT_STARTER")
+    go_to(pb, "OAKS_LAB", (4, 5), world=BENCH)
+    m[C.PARTY_MON1_HP], m[C.PARTY_MON1_HP + 1] = 0, 3  # the rival's 14+ damage wins
+    envs = _env_from(pb)
+    try:
+        terms = _step_until_battle_over(envs, down)
+        assert terms["reward/blackout"] == 0.0 and terms["reward/battles_won"] == 0.0
+        assert terms["reward/required_events"] > 0  # EVENT_BATTLED_RIVAL_IN_OAKS_LAB, set by the forgiven loss
+    finally:
+        envs.close()
+    play_until(pb, "PEWTER_CITY")
+    go_to(pb, "PEWTER_GYM", (4, 2), world=BENCH)
+    m[C.PARTY_MON1_HP], m[C.PARTY_MON1_HP + 1] = 0, 30  # Brock's 52+ damage wins
+    up = list(pokerl_fast.config.ACTIONS).index("up")
+    envs = _env_from(pb)
+    try:
+        terms = _step_until_battle_over(envs, up)
+        assert terms["reward/blackout"] < 0.0 and terms["reward/battles_won"] == 0.0
+    finally:
+        envs.close()
