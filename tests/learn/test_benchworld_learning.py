@@ -19,7 +19,7 @@ NUM_ENVS = 16
 BUDGET = 160 * NUM_ENVS * 128  # 327,680 env steps: 160 updates
 EVAL_EPISODES = 32
 EVAL_STEPS = 1024  # random play earns no milestone in 1,024 steps (0 of 64 episodes measured)
-MILESTONE = "EVENT_FOLLOWED_OAK_INTO_LAB"  # Oak walks you into his lab: leaving the house and Pallet Town
+MILESTONE = "EVENT_GOT_STARTER"  # measured here: policy alone 94% of 32 episodes, random 0%
 SMALL = PolicyConfig(hidden_size=128, cnn_channels=(16, 32, 32), cnn_features=128, map_embedding=16, ram_hidden=64)
 
 
@@ -50,8 +50,8 @@ def test_the_default_earns_a_milestone_on_the_benchmark_world_that_random_play_d
     assert summary["global_step"] == BUDGET and not summary["stopped"]
     evaluation = json.loads((tmp_path / "run" / "progress.json").read_text())["eval"]
     policy_rate = evaluation["milestones"][MILESTONE]["reach_rate"]
-    starter = evaluation["milestones"]["EVENT_GOT_STARTER"]["reach_rate"]
-    print(f"starter: policy alone {starter:.0%}; {MILESTONE}: policy alone {policy_rate:.0%} of {EVAL_EPISODES} episodes, random "
+    escort = evaluation["milestones"]["EVENT_FOLLOWED_OAK_INTO_LAB"]["reach_rate"]
+    print(f"Oak's escort: policy alone {escort:.0%}; {MILESTONE}: policy alone {policy_rate:.0%} of {EVAL_EPISODES} episodes, random "
           f"{random_rates[MILESTONE]:.0%} (episodes of {EVAL_STEPS} steps)")
     assert random_rates[MILESTONE] < 0.02, random_rates
     assert policy_rate >= 0.5, evaluation["milestones"]
