@@ -23,7 +23,6 @@ from pokerl_fast.game.testworld.layout import (
     ENCOUNTERS,
     TILESET_DOJO,
     TILESET_REDS_HOUSE_1,
-    TILESET_REDS_HOUSE_2,
     Blocker,
     Door,
     Heal,
@@ -34,6 +33,7 @@ from pokerl_fast.game.testworld.layout import (
     Trainer,
     Trigger,
     World,
+    room,
 )
 
 __all__ = ["BENCH", "MILESTONE_SPOTS", "link_vertical", "link_horizontal"]
@@ -43,24 +43,20 @@ FOREST = 3  # Red's FOREST tileset
 POKECENTER = 6  # Red's POKECENTER tileset
 MART = 2  # Red's MART tileset
 
+POKECENTER_ROWS = (  # the nurse's heal tile at (4, 1), the door at (4, 7)
+    "##########",
+    "#...H....#",
+    "#........#",
+    "#........#",
+    "#........#",
+    "#........#",
+    "#........#",
+    "####D#####",
+)
+
 ROOMS = (
-    Room("REDS_HOUSE_2F", (
-        "####D#",
-        "#....#",
-        "#....#",
-        "#....#",
-        "#....#",
-        "######",
-    ), TILESET_REDS_HOUSE_2),
-    Room("REDS_HOUSE_1F", (
-        "######D#",
-        "#......#",
-        "#.##...#",
-        "#......#",
-        "#H.....#",
-        "#......#",
-        "##D#####",
-    ), TILESET_REDS_HOUSE_1),
+    room("REDS_HOUSE_2F"),  # the bedroom and the ground floor as in the test world
+    room("REDS_HOUSE_1F"),
     Room("PALLET_S", (
         "####DD####",
         "#........#",
@@ -170,16 +166,7 @@ ROOMS = (
         "#........#",
         "####DD####",
     ), OUT, "VIRIDIAN_CITY", (15, 18)),
-    Room("VIRIDIAN_POKECENTER", (
-        "##########",
-        "#...H....#",
-        "#........#",
-        "#........#",
-        "#........#",
-        "#........#",
-        "#........#",
-        "####D#####",
-    ), POKECENTER, None, (2, 0)),
+    Room("VIRIDIAN_POKECENTER", POKECENTER_ROWS, POKECENTER, None, (2, 0)),
     Room("VIRIDIAN_MART", (
         "########",
         "#......#",
@@ -289,16 +276,7 @@ ROOMS = (
         "#........#",
         "##DD######",
     ), OUT, "PEWTER_CITY", (15, 18)),
-    Room("PEWTER_POKECENTER", (
-        "##########",
-        "#...H....#",
-        "#........#",
-        "#........#",
-        "#........#",
-        "#........#",
-        "#........#",
-        "####D#####",
-    ), POKECENTER, None, (2, 0)),
+    Room("PEWTER_POKECENTER", POKECENTER_ROWS, POKECENTER, None, (2, 0)),
     Room("PEWTER_GYM", (
         "##########",
         "#...R....#",
