@@ -1600,8 +1600,7 @@ class _World:
                 self.zero(C.ENEMY_MON_HP, C.BATTLE_RESULT)
                 self.store(C.JOY_IGNORE, 0xFF)
                 a.call("RngByte")
-                if sp.spread != 0xFF:
-                    a.and_(sp.spread)
+                a.and_(sp.spread)
                 a.add("a", sp.damage)
                 a.ld("c", "a")
                 a.jp("Damage")
