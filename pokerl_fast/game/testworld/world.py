@@ -1091,11 +1091,13 @@ class _World:
         a.and_(mask)
         a.add("a", base)
         a.ld("b", C.BATTLE_WILD)
-        # fall through: a = the enemy's level, b = the battle type
+        a.ld("d", "a")  # the damage: the enemy's level + 0..3
+        a.ld("e", 3)
+        # fall through
 
-        a.label("StartBattle")  # the enemy at level a (HP 2 * level + 10); the party mon takes level + 0..3
+        a.label("StartBattle")  # a = the enemy's level (HP 2 * level + 10), b = the battle type; the party mon
+        # takes d + (8 random bits & e) damage
         a.ld([C.ENEMY_MON_LEVEL], "a")
-        a.ld("c", "a")
         a.add("a", "a")
         a.add("a", 10)
         a.ld([C.ENEMY_MON_HP + 1], "a")
@@ -1103,11 +1105,11 @@ class _World:
         a.ld([C.IS_IN_BATTLE], "a")
         self.zero(C.ENEMY_MON_HP, C.BATTLE_RESULT)
         self.store(C.JOY_IGNORE, 0xFF)
-        a.call("RngByte")
-        a.and_(3)
-        a.add("a", "c")  # damage = enemy level + 0..3
+        a.call("RngByte")  # keeps de
+        a.and_("e")
+        a.add("a", "d")
         a.ld("c", "a")
-        a.label("Damage")  # c = damage: the battle begins, or the party mon faints
+        # c = the damage: the battle begins, or the party mon faints
         a.call("DamagePlayer")
         a.jr("z", ".faint")
         self.enter_timed("BATTLE_INTRO", BATTLE_INTRO_FRAMES)
@@ -1590,20 +1592,11 @@ class _World:
                 self.store("wTrainer", self.w.trainers.index(sp) + 1)
                 self.store(C.CUR_OPPONENT, sp.opponent)
                 self.store(C.ENEMY_MON_SPECIES, 0)
+                a.ld("b", C.BATTLE_TRAINER)
+                a.ld("d", sp.damage)
+                a.ld("e", sp.spread)
                 a.ld("a", sp.level)
-                a.ld(["wEnemyIndex"], "a")  # unused in a trainer battle
-                a.ld([C.ENEMY_MON_LEVEL], "a")
-                a.add("a", "a")
-                a.add("a", 10)
-                a.ld([C.ENEMY_MON_HP + 1], "a")
-                self.store(C.IS_IN_BATTLE, C.BATTLE_TRAINER)
-                self.zero(C.ENEMY_MON_HP, C.BATTLE_RESULT)
-                self.store(C.JOY_IGNORE, 0xFF)
-                a.call("RngByte")
-                a.and_(sp.spread)
-                a.add("a", sp.damage)
-                a.ld("c", "a")
-                a.jp("Damage")
+                a.jp("StartBattle")
             elif isinstance(sp, L.Gym):
                 for req in sp.requires:
                     self.test_event(req)
