@@ -8,8 +8,9 @@ are CLI flags (``--env.frames-per-step 24``) and YAML keys.
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass, field
+
+from pokerl_fast import runtime
 
 ACTIONS = ("down", "left", "right", "up", "a", "b", "start")
 """The default action set: the d-pad, A, B and START (SELECT is never needed in Red)."""
@@ -120,7 +121,8 @@ class EnvConfig:
     stuck_ends_episode: bool = False
     """End (truncate) a stuck env's episode and reset it, as episode_length does; needs stuck_steps > 0."""
     num_threads: int = 0
-    """OpenMP threads that tick the emulators (no GIL held). 0: one per CPU core, at most num_envs."""
+    """OpenMP threads that tick the emulators (no GIL held). 0: one per CPU this process may use (affinity mask,
+    cgroup quota), at most num_envs."""
     reward: RewardConfig = field(default_factory=RewardConfig)
     """Reward term weights."""
 
@@ -181,5 +183,5 @@ class EnvConfig:
 
     def threads_for(self, num_envs: int) -> int:
         """Threads actually used for num_envs emulators."""
-        n = self.num_threads or (os.cpu_count() or 1)
+        n = self.num_threads or runtime.available_cpus()
         return max(1, min(n, num_envs))

@@ -30,8 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
-import torch
+from pokerl_fast import runtime
+
+# Before torch loads libgomp, which reads the wait policy once (see runtime's docstring for the measurement).
+runtime.prefer_passive_openmp()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 import pokerl_fast
 from pokerl_fast import cli
@@ -76,7 +81,7 @@ class TrainConfig:
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """where the policy runs; auto: cuda when available, else cpu"""
     torch_threads: int = 0
-    """torch CPU threads (0: torch's default, one per core)"""
+    """torch CPU threads (0: one per CPU this process may use: its affinity mask, capped by a cgroup quota)"""
     deterministic: bool = False
     """torch.use_deterministic_algorithms: with torch_threads 1 a resumed run repeats an uninterrupted one exactly"""
     checkpoint_minutes: float = 10.0
@@ -253,6 +258,10 @@ class Learner:
     rollout: Rollout
     counters: Counters
     stats: EpisodeStats
+    batch: Batch
+    """the rollout cut into BPTT segments, refilled every update"""
+    minibatch: Batch
+    """one minibatch of segments, refilled for every gradient step"""
     carry: Carry | None = None
     last_eval: dict | None = None
     """the latest periodic evaluation's result (``evaluate``'s dict plus global_step and iteration)"""
@@ -276,8 +285,8 @@ def configure_torch(cfg: TrainConfig) -> torch.device:
         # process) unless its conditional numerical reproducibility mode is on. MKL reads the variable when it
         # first runs, so this works in a fresh process such as the CLI's; set MKL_CBWR yourself otherwise.
         os.environ.setdefault("MKL_CBWR", "COMPATIBLE")
-    if cfg.torch_threads:
-        torch.set_num_threads(cfg.torch_threads)
+    torch.set_num_threads(cfg.torch_threads or runtime.available_cpus())
+    runtime.keep_freed_memory()
     torch.use_deterministic_algorithms(cfg.deterministic)
     return resolve_device(cfg.device)
 
@@ -289,7 +298,9 @@ def new_learner(cfg: TrainConfig, envs, device: torch.device) -> Learner:
     rollout = Rollout(
         envs.single_observation_space, cfg.ppo.num_steps, cfg.num_envs, cfg.policy.hidden_size, cfg.ppo.bptt, device
     )
-    return Learner(policy, optimizer, rollout, Counters(), EpisodeStats(envs.reward_terms, envs.milestone_names))
+    batch = Batch.empty(rollout, cfg.num_segments)
+    return Learner(policy, optimizer, rollout, Counters(), EpisodeStats(envs.reward_terms, envs.milestone_names),
+                   batch, Batch.empty(batch, cfg.num_segments // cfg.ppo.num_minibatches))
 
 
 def start_fresh(learner: Learner, envs, cfg: TrainConfig, device: torch.device) -> None:
@@ -345,7 +356,8 @@ def update(learner: Learner, cfg: TrainConfig) -> dict[str, float]:
     advantages, returns = compute_gae(
         buf.rewards, buf.values, buf.dones, next_value, carry.done, cfg.ppo.gamma, cfg.ppo.gae_lambda
     )
-    return ppo_update(policy, learner.optimizer, Batch.from_rollout(buf, advantages, returns), cfg.ppo)
+    batch = learner.batch.fill(buf, advantages, returns)
+    return ppo_update(policy, learner.optimizer, batch, cfg.ppo, learner.minibatch)
 
 
 def build_scalars(losses: dict[str, float], learner: Learner, envs, sps: float, rollout_seconds: float,

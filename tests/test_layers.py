@@ -1,6 +1,6 @@
 """The package's layers, read from its imports: each layer imports only the layers below it.
 
-    base     config, fileio                 plain Python, no emulator, no torch
+    base     config, fileio, runtime        plain Python, no emulator, no torch
     game     pokerl_fast.game               what Pokemon Red is: constants, ROM, start states, Kanto map, test world
     native   pokerl_fast._native            the bindings (the Cython bridge and the pybind11 core)
     env      pokerl_fast.env                emulators stepped as one batch, Gymnasium envs, swarming
@@ -31,7 +31,7 @@ def layer_of_module(name: str) -> str | None:
     if parts[0] != "pokerl_fast" or len(parts) == 1:
         return None
     head = parts[1]
-    if head in ("config", "fileio"):
+    if head in ("config", "fileio", "runtime"):
         return "base"
     if head in ("game", "env", "learn"):
         return head

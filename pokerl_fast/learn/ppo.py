@@ -79,6 +79,25 @@ def check_sizes(cfg: PPOConfig, num_envs: int) -> None:
 _TORCH_DTYPES = {np.dtype(np.uint8): torch.uint8, np.dtype(np.float32): torch.float32}
 
 
+class ObsCopier:
+    """Copies the env's observation arrays into tensors allocated once: on CPU straight into ``dst``; on CUDA
+    through pinned host buffers, so the host-to-device copy is asynchronous. A staging buffer is rewritten one
+    env step later, after the policy's actions were copied back to the host, which waits for the copy."""
+
+    def __init__(self, like: dict[str, Tensor]):
+        on_cuda = next(iter(like.values())).device.type == "cuda"
+        self.staging = (
+            {k: torch.empty(v.shape, dtype=v.dtype, pin_memory=True) for k, v in like.items()} if on_cuda else None
+        )
+
+    def __call__(self, dst: dict[str, Tensor], obs: dict[str, np.ndarray]) -> None:
+        for key, tensor in dst.items():
+            src = torch.from_numpy(obs[key])
+            if self.staging is not None:
+                src = self.staging[key].copy_(src)
+            tensor.copy_(src, non_blocking=True)
+
+
 class Rollout:
     """Preallocated rollout storage, indexed [step, env]."""
 
@@ -98,6 +117,8 @@ class Rollout:
         self.lstm_h = torch.zeros((T // bptt, N, hidden_size), device=device)
         """LSTM state before step ``s * bptt`` (before the reset that dones[s * bptt] may apply)"""
         self.lstm_c = torch.zeros((T // bptt, N, hidden_size), device=device)
+        self.copy_obs = ObsCopier({k: v[0] for k, v in self.obs.items()})
+        """copies one env step's observation arrays into the carry's tensors"""
 
     def tensors(self) -> dict[str, Tensor]:
         out = {f"obs.{k}": v for k, v in self.obs.items()}
@@ -124,13 +145,16 @@ def obs_to_torch(obs: dict[str, np.ndarray], device) -> dict[str, Tensor]:
     return {k: torch.from_numpy(v).to(device, copy=True) for k, v in obs.items()}
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def act(policy: Policy, carry: Carry) -> tuple[Tensor, Tensor, Tensor, tuple[Tensor, Tensor]]:
-    """Sample actions for ``carry.obs``: (action, logprob, value, next LSTM state)."""
+    """Sample actions for ``carry.obs``: (action, logprob, value, next LSTM state).
+
+    The same draw as ``Categorical(logits=logits).sample()`` (one multinomial sample) without building the
+    distribution object, which cost as much per env step as the rest of the loop around the forward."""
     logits, value, state = policy(carry.obs, carry.lstm, carry.done)
-    dist = Categorical(logits=logits)
-    action = dist.sample()
-    return action, dist.log_prob(action), value, state
+    logp = torch.log_softmax(logits, dim=-1)
+    action = torch.multinomial(logp.exp(), 1)
+    return action.squeeze(-1), logp.gather(-1, action).squeeze(-1), value, state
 
 
 def collect_rollout(
@@ -148,7 +172,6 @@ def collect_rollout(
     ``stats.record(reward, info, global_step)`` sees every step's info. Returns (next step index, global_step);
     the step index is ``buf.num_steps`` when the rollout is complete.
     """
-    device = buf.rewards.device
     action_dtype = envs.action_space.dtype
     for step in range(start_step, buf.num_steps):
         for key, tensor in carry.obs.items():
@@ -165,9 +188,9 @@ def collect_rollout(
 
         obs, reward, terminated, truncated, info = envs.step(action.cpu().numpy().astype(action_dtype))
         global_step += buf.num_envs
-        buf.rewards[step] = torch.from_numpy(np.asarray(reward, dtype=np.float32)).to(device)
-        carry.obs = obs_to_torch(obs, device)
-        carry.done = torch.from_numpy(np.logical_or(terminated, truncated).astype(np.float32)).to(device)
+        buf.rewards[step].copy_(torch.from_numpy(np.asarray(reward, dtype=np.float32)))
+        buf.copy_obs(carry.obs, obs)  # in place: the carry's tensors are allocated once, by start_fresh or restore
+        carry.done.copy_(torch.from_numpy(np.logical_or(terminated, truncated)))
         stats.record(reward, info, global_step)
         if stop is not None and stop.is_set():
             return step + 1, global_step
@@ -228,15 +251,18 @@ def compute_gae_vectorized(
 
 
 def _segments(x: Tensor, bptt: int) -> Tensor:
-    """(T, N, ...) -> (bptt, S*N, ...) where segment j = s*N + n covers steps s*bptt .. s*bptt+bptt-1 of env n."""
+    """(T, N, ...) -> a (bptt, S, N, ...) view where [i, s, n] is step s*bptt + i of env n; flattening (S, N)
+    numbers segment j = s*N + n."""
     T, N = x.shape[:2]
-    S = T // bptt
-    return x.reshape((S, bptt, N) + x.shape[2:]).transpose(0, 1).reshape((bptt, S * N) + x.shape[2:])
+    return x.reshape((T // bptt, bptt, N) + x.shape[2:]).transpose(0, 1)
 
 
 @dataclass
 class Batch:
-    """A rollout cut into BPTT segments: time-major (bptt, segments, ...), plus each segment's start state."""
+    """A rollout cut into BPTT segments: time-major (bptt, segments, ...), plus each segment's start state.
+
+    The trainer allocates two once (the whole rollout, and one minibatch) and refills them every update.
+    """
 
     obs: dict[str, Tensor]
     dones: Tensor
@@ -249,36 +275,48 @@ class Batch:
     lstm_c: Tensor
 
     @classmethod
-    def from_rollout(cls, buf: Rollout, advantages: Tensor, returns: Tensor) -> Batch:
-        seg = lambda x: _segments(x, buf.bptt)  # noqa: E731
+    def empty(cls, like: Rollout | Batch, num_segments: int) -> Batch:
+        """Uninitialised storage for ``num_segments`` segments shaped like ``like``'s (a rollout or a batch)."""
+        bptt = like.bptt if isinstance(like, Rollout) else like.dones.shape[0]
+        new = lambda x: x.new_empty((bptt, num_segments) + x.shape[2:])  # noqa: E731
+        state = lambda x: x.new_empty((num_segments, x.shape[-1]))  # noqa: E731
         return cls(
-            obs={k: seg(v) for k, v in buf.obs.items()},
-            dones=seg(buf.dones),
-            actions=seg(buf.actions),
-            logprobs=seg(buf.logprobs),
-            values=seg(buf.values),
-            advantages=seg(advantages),
-            returns=seg(returns),
-            lstm_h=buf.lstm_h.reshape(-1, buf.lstm_h.shape[-1]),
-            lstm_c=buf.lstm_c.reshape(-1, buf.lstm_c.shape[-1]),
+            obs={k: new(v) for k, v in like.obs.items()}, dones=new(like.dones), actions=new(like.actions),
+            logprobs=new(like.logprobs), values=new(like.values), advantages=new(like.values),
+            returns=new(like.values), lstm_h=state(like.lstm_h), lstm_c=state(like.lstm_c),
         )
+
+    @classmethod
+    def from_rollout(cls, buf: Rollout, advantages: Tensor, returns: Tensor) -> Batch:
+        return cls.empty(buf, buf.num_steps // buf.bptt * buf.num_envs).fill(buf, advantages, returns)
+
+    def fill(self, buf: Rollout, advantages: Tensor, returns: Tensor) -> Batch:
+        """Copy ``buf`` (and its advantages and returns) in, cut into segments; returns self."""
+        pairs = [(self.obs[k], v) for k, v in buf.obs.items()] + [
+            (self.dones, buf.dones), (self.actions, buf.actions), (self.logprobs, buf.logprobs),
+            (self.values, buf.values), (self.advantages, advantages), (self.returns, returns),
+        ]
+        for dst, src in pairs:
+            view = _segments(src, buf.bptt)
+            dst.view(view.shape).copy_(view)
+        self.lstm_h.copy_(buf.lstm_h.reshape(self.lstm_h.shape))
+        self.lstm_c.copy_(buf.lstm_c.reshape(self.lstm_c.shape))
+        return self
 
     @property
     def num_segments(self) -> int:
         return self.dones.shape[1]
 
-    def select(self, idx: Tensor) -> Batch:
-        return Batch(
-            obs={k: v[:, idx] for k, v in self.obs.items()},
-            dones=self.dones[:, idx],
-            actions=self.actions[:, idx],
-            logprobs=self.logprobs[:, idx],
-            values=self.values[:, idx],
-            advantages=self.advantages[:, idx],
-            returns=self.returns[:, idx],
-            lstm_h=self.lstm_h[idx],
-            lstm_c=self.lstm_c[idx],
-        )
+    def select(self, idx: Tensor, out: Batch | None = None) -> Batch:
+        """The segments ``idx``, copied into ``out`` (allocated here when None)."""
+        out = out or Batch.empty(self, len(idx))
+        for key, tensor in self.obs.items():
+            torch.index_select(tensor, 1, idx, out=out.obs[key])
+        for name in ("dones", "actions", "logprobs", "values", "advantages", "returns"):
+            torch.index_select(getattr(self, name), 1, idx, out=getattr(out, name))
+        torch.index_select(self.lstm_h, 0, idx, out=out.lstm_h)
+        torch.index_select(self.lstm_c, 0, idx, out=out.lstm_c)
+        return out
 
 
 def ppo_loss(policy: Policy, mb: Batch, cfg: PPOConfig) -> tuple[Tensor, dict[str, Tensor]]:
@@ -325,20 +363,23 @@ def ppo_loss(policy: Policy, mb: Batch, cfg: PPOConfig) -> tuple[Tensor, dict[st
     return loss, stats
 
 
-def ppo_update(policy: Policy, optimizer: torch.optim.Optimizer, batch: Batch, cfg: PPOConfig) -> dict[str, float]:
-    """``update_epochs`` epochs of shuffled segment minibatches. Returns CleanRL's loss statistics.
+def ppo_update(policy: Policy, optimizer: torch.optim.Optimizer, batch: Batch, cfg: PPOConfig,
+               minibatch: Batch | None = None) -> dict[str, float]:
+    """``update_epochs`` epochs of shuffled segment minibatches (copied into ``minibatch``, storage the caller
+    keeps from update to update; allocated here when None). Returns CleanRL's loss statistics.
 
     Losses are means over all minibatches of the update; explained variance is over the whole rollout.
     """
     num_segments = batch.num_segments
     segments_per_mb = num_segments // cfg.num_minibatches
+    minibatch = minibatch or Batch.empty(batch, segments_per_mb)
     totals: dict[str, float] = {}
     count = 0
     for _epoch in range(cfg.update_epochs):
         order = torch.randperm(num_segments)
         for start in range(0, num_segments, segments_per_mb):
             idx = order[start : start + segments_per_mb].to(batch.dones.device)
-            loss, stats = ppo_loss(policy, batch.select(idx), cfg)
+            loss, stats = ppo_loss(policy, batch.select(idx, out=minibatch), cfg)
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)

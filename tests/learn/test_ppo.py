@@ -1,8 +1,11 @@
 """PPO pieces: GAE (loop vs closed form vs Monte Carlo), segment bookkeeping, the update, rollouts on the real env."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
+from torch.utils._pytree import tree_leaves
 
 from pokerl_fast.learn import ppo
 from pokerl_fast.learn.policy import Policy, PolicyConfig
@@ -54,8 +57,7 @@ def test_gae_with_lambda_one_is_the_discounted_return_minus_value():
 def test_segments_cut_each_env_into_consecutive_bptt_windows():
     T, N, L = 8, 3, 4
     x = torch.arange(T * N).reshape(T, N)  # value = t * N + n
-    seg = ppo._segments(x, L)
-    assert seg.shape == (L, (T // L) * N)
+    seg = ppo._segments(x, L).reshape(L, (T // L) * N)
     for s in range(T // L):
         for n in range(N):
             assert seg[:, s * N + n].tolist() == [(s * L + l) * N + n for l in range(L)]
@@ -152,6 +154,55 @@ def test_update_is_reproducible_with_the_same_seed():
     assert run() == run()
 
 
+def test_act_draws_what_categorical_draws():
+    """act samples without a distribution object: same actions as Categorical(logits).sample() from the same
+    RNG state, same log-probabilities, on random logits of all scales."""
+
+    class Logits(torch.nn.Module):
+        def forward(self, obs, state, done):
+            return obs["logits"], obs["logits"][:, 0], state
+
+    gen = torch.Generator().manual_seed(1)
+    for i in range(300):
+        logits = torch.randn(16, 7, generator=gen) * (0.1 + 10 * i / 300)
+        carry = ppo.Carry({"logits": logits}, torch.zeros(16), (torch.zeros(16, 1), torch.zeros(16, 1)))
+        torch.manual_seed(i)
+        action, logprob, _, _ = ppo.act(Logits(), carry)
+        torch.manual_seed(i)
+        dist = torch.distributions.Categorical(logits=logits)
+        expected = dist.sample()
+        assert torch.equal(action, expected)
+        torch.testing.assert_close(logprob, dist.log_prob(expected), rtol=1e-5, atol=1e-5)
+
+
+def test_batch_and_minibatch_storage_are_refilled_in_place():
+    """The trainer's batch and minibatch are allocated once: refilling them gives what fresh copies give
+    (the rollout cut into segments; a minibatch picked by plain indexing) without moving their storage."""
+    policy = Policy(RAM_FEATURES, 7, TINY, packed_shape=PACKED_SHAPE)
+    buf, fresh = synthetic_rollout(policy)
+    adv, ret = ppo.compute_gae(buf.rewards, buf.values, buf.dones, torch.zeros(4), torch.zeros(4), 0.99, 0.95)
+    batch = ppo.Batch.empty(buf, fresh.num_segments)
+    minibatch = ppo.Batch.empty(batch, 3)
+
+    def tensors(b):  # dataclasses.asdict would copy them
+        return tree_leaves([getattr(b, f.name) for f in dataclasses.fields(b)])
+
+    def storage(b):
+        return [t.data_ptr() for t in tensors(b)]
+
+    where = storage(batch), storage(minibatch)
+    for _ in range(2):
+        batch.fill(buf, adv, ret)
+        for a, b in zip(tensors(batch), tensors(fresh), strict=True):
+            assert torch.equal(a, b)
+        idx = torch.randperm(batch.num_segments)[:3]
+        batch.select(idx, out=minibatch)
+        assert torch.equal(minibatch.obs["screen"], fresh.obs["screen"][:, idx])
+        assert torch.equal(minibatch.advantages, fresh.advantages[:, idx])
+        assert torch.equal(minibatch.lstm_c, fresh.lstm_c[idx])
+    assert (storage(batch), storage(minibatch)) == where
+
+
 @pytest.mark.parametrize("observe_progress", [False, True])
 def test_collect_rollout_on_the_real_env_replays_exactly(observe_progress):
     """Rollout bookkeeping on the real env, with episode ends inside the rollout and at segment starts (and with
@@ -169,8 +220,12 @@ def test_collect_rollout_on_the_real_env_replays_exactly(observe_progress):
         carry = ppo.Carry(ppo.obs_to_torch(obs, "cpu"), torch.zeros(N), policy.initial_state(N))
         buf = ppo.Rollout(envs.single_observation_space, T, N, TINY.hidden_size, L, "cpu")
         stats = EpisodeStats(envs.reward_terms)
+        carry_storage = {k: v.data_ptr() for k, v in carry.obs.items()}
         step, global_step = ppo.collect_rollout(policy, envs, buf, carry, 0, stats, 0)
         assert (step, global_step) == (T, T * N)
+        assert {k: v.data_ptr() for k, v in carry.obs.items()} == carry_storage  # copied into, not replaced
+        for key, tensor in carry.obs.items():  # ... and hold the env's last observation
+            assert torch.equal(tensor, torch.from_numpy(envs._obs[key]))
         assert ("progress" in buf.obs) == observe_progress
         # episodes of 8 steps: obs 8 and 16 start new episodes, i.e. exactly at segment starts
         assert buf.dones[:, 0].tolist() == [float(t in (8, 16)) for t in range(T)]

@@ -1,0 +1,83 @@
+"""Process-wide settings that keep training fast on a machine it shares: how many CPUs this process may use,
+how OpenMP threads wait, and how glibc's malloc hands memory back.
+
+Measured on the 2-core machine (docs/performance.md): beside one CPU-bound process, training with libgomp's
+default wait policy (threads spin ~300k iterations before sleeping) kept about a third of its idle steps/s,
+because spinning OpenMP threads (the emulator loop and torch's intra-op pool share one libgomp) burn the time
+slices the other process and their own team need. ``OMP_WAIT_POLICY=PASSIVE`` makes them sleep at once.
+It is read when libgomp loads (with torch), so ``prefer_passive_openmp`` must run before torch is imported;
+``python -m pokerl_fast.train`` does that first thing. Set ``OMP_WAIT_POLICY=ACTIVE`` yourself on a machine that
+does nothing else.
+
+The update's activations (tens of MB) are freed and allocated again every minibatch. glibc mmaps blocks above
+its dynamic threshold and returns freed heap tops beyond its trim threshold to the system, so each minibatch
+faulted its pages in again (~100 minor page faults per env step). ``keep_freed_memory`` fixes both thresholds
+(``mallopt``) so freed blocks are reused instead.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import math
+import os
+from pathlib import Path
+
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 32 << 20
+"""glibc's largest allowed mmap threshold (DEFAULT_MMAP_THRESHOLD_MAX on 64-bit)"""
+TRIM_THRESHOLD = 512 << 20
+"""freed memory at the heap top kept for reuse before glibc returns it to the system"""
+
+
+def cgroup_cpu_limit(root: str | Path = "/sys/fs/cgroup") -> float | None:
+    """CPUs allowed by this process's cgroup CPU quota (v2 ``cpu.max`` or v1 ``cpu.cfs_quota_us``), or None."""
+    root = Path(root)
+    try:
+        quota, period = (root / "cpu.max").read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+        return None if quota <= 0 or period <= 0 else quota / period
+    except (OSError, ValueError):
+        return None
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on: its affinity mask, capped by a cgroup CPU quota (rounded up), at least 1."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    limit = cgroup_cpu_limit()
+    if limit is not None:
+        n = min(n, math.ceil(limit))
+    return max(1, n)
+
+
+def prefer_passive_openmp() -> bool:
+    """Make OpenMP threads sleep instead of spin while they wait, unless the user chose a wait policy.
+    Returns whether it was set here. Has no effect once libgomp is loaded (import torch after this)."""
+    if "OMP_WAIT_POLICY" in os.environ:
+        return False
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    return True
+
+
+def keep_freed_memory() -> bool:
+    """Fix glibc's mmap and trim thresholds so the update's freed activations are reused without page faults.
+    Returns False where there is no glibc (nothing changed)."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
