@@ -421,7 +421,10 @@ def write_map(envs, run_dir: str) -> None:
 
 
 def save_checkpoint(cfg: TrainConfig, learner: Learner, envs) -> Path:
-    """Write a complete checkpoint (and the explored map) into run_dir/checkpoints; returns its path."""
+    """Write a complete checkpoint (and the explored map) into run_dir/checkpoints; returns its path.
+
+    A checkpoint that cannot be written (disk full) raises CheckpointError, which stops the run with one line
+    (``main``: exit 2) rather than training on without checkpoints; the previous checkpoint is kept."""
     counters, carry = learner.counters, learner.carry
     snapshot = {
         "policy": learner.policy.state_dict(),
@@ -478,6 +481,8 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
         raise TrainError(str(e)) from None
     stop = stop or threading.Event()
     cfg = prepare_run_dir(cfg)
+    if resume is not None:  # damaged newer checkpoints (skipped): out of loading and pruning for good
+        checkpoint.set_aside_damaged(Path(cfg.run_dir) / "checkpoints", resume.step)
     device = configure_torch(cfg)
     seed_everything(cfg.env.seed)
 
@@ -582,12 +587,16 @@ def config_from_args(argv: list[str] | None = None) -> tuple[TrainConfig, checkp
     ckpt = None
     saved = None
     if ns.resume:
-        ckpt = checkpoint.latest(Path(ns.resume) / "checkpoints")
+        skipped: list[str] = []  # damaged checkpoints newer than the one resumed, newest first
+        ckpt = checkpoint.latest(Path(ns.resume) / "checkpoints", skipped)
         if ckpt is None:
+            why = f" (skipped {len(skipped)}; the newest, {skipped[0]})" if skipped else ""
             raise TrainError(
-                f"cannot resume {ns.resume}: no complete checkpoint in {Path(ns.resume) / 'checkpoints'}; "
+                f"cannot resume {ns.resume}: no valid checkpoint in {Path(ns.resume) / 'checkpoints'}{why}; "
                 "start a new run with --run-dir instead"
             )
+        for reason in skipped:
+            print(f"skipping {reason}; resuming from {ckpt.path.name}", file=sys.stderr)
         saved = ckpt.meta["config"]
         cfg = cli.merge(cfg, saved, "checkpoint config")
     if ns.config:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import math
+import os
+import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +18,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from safetensors.torch import load_file
 
 import support
 
@@ -272,14 +277,15 @@ def test_resume_refuses_another_rom_or_a_changed_config_with_one_line(tmp_path):
     assert err.startswith("error: cannot resume") and "num_envs=2, this run asks 4" in err
     ckpt = checkpoint.latest(run_dir / "checkpoints")
     manifest = json.loads((ckpt.path / "manifest.json").read_text())
-    manifest["meta"]["rom_sha1"] = "0" * 40
+    manifest["meta"]["rom_sha1"] = "0" * 40  # as if made with another ROM: the manifest's own hash follows
+    manifest["sha256"] = checkpoint._manifest_sha256({k: v for k, v in manifest.items() if k != "sha256"})
     (ckpt.path / "manifest.json").write_text(json.dumps(manifest))
     out = run_cli(["--resume", str(run_dir), "--total-steps", str(2 * BATCH)])
     assert out.returncode == 2
     err = out.stderr.strip().splitlines()[-1]
     assert "ROM sha1 " + "0" * 40 in err and "pass the ROM the run was trained on" in err
     out = run_cli(["--resume", str(tmp_path / "nothing-here")])
-    assert out.returncode == 2 and "no complete checkpoint" in out.stderr
+    assert out.returncode == 2 and "no valid checkpoint" in out.stderr
 
 
 def losses(run_dir: Path) -> dict[str, dict[int, float]]:
@@ -376,6 +382,204 @@ def test_resume_at_an_update_boundary_is_bit_exact(tmp_path, reference_run):
     out = run_cli(["--resume", str(split), "--total-steps", str(ITERATIONS * BATCH)])
     assert out.returncode == 0, out.stderr[-3000:]
     assert_same_run(reference_run, split)
+
+
+# --- crash-proof: damage, a full disk, SIGKILL at random moments ------------------------------------------------
+
+
+def copy_newest_checkpoints(run_dir: Path, to: Path, n: int = 2) -> Path:
+    """A run dir holding copies of ``run_dir``'s newest ``n`` checkpoints (the original stays untouched)."""
+    (to / "checkpoints").mkdir(parents=True)
+    for c in checkpoint.list_checkpoints(run_dir / "checkpoints")[-n:]:
+        shutil.copytree(c.path, to / "checkpoints" / c.path.name)
+    return to
+
+
+def flip_a_byte(p: Path) -> None:
+    data = bytearray(p.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    p.write_bytes(bytes(data))
+
+
+def replace_by_file(p: Path) -> None:
+    shutil.rmtree(p)
+    p.write_text("not a checkpoint")
+
+
+RESUME_DAMAGE = {
+    "tensors.safetensors does not match its hash (damaged)": lambda d: flip_a_byte(d / "tensors.safetensors"),
+    "arrays/0.npy has 64 bytes, not the": lambda d: (d / "arrays/0.npy").write_bytes(bytes(64)),
+    "blobs/1.bin is missing (damaged)": lambda d: (d / "blobs/1.bin").unlink(),
+    "tree.json does not match its hash (damaged)": lambda d: flip_a_byte(d / "tree.json"),
+    "manifest.json is not valid JSON (damaged)": lambda d: (d / "manifest.json").write_text("garbage"),
+    "manifest.json is not a JSON object (damaged)": lambda d: (d / "manifest.json").write_text('"files"'),
+    "manifest.json does not match its own hash (damaged)": lambda d: (d / "manifest.json").write_text(
+        (d / "manifest.json").read_text().replace('"num_envs": 2', '"num_envs": 3')),
+    "stray.txt is not in the manifest (damaged)": lambda d: (d / "stray.txt").write_text(""),
+    "is not a directory (damaged)": replace_by_file,
+}
+
+
+def test_resume_skips_any_damage_to_the_newest_checkpoint_with_one_line(tmp_path, reference_run, capfd):
+    for i, (reason, damage) in enumerate(RESUME_DAMAGE.items()):
+        run_dir = copy_newest_checkpoints(reference_run, tmp_path / str(i))
+        newest = run_dir / "checkpoints" / checkpoint.checkpoint_name(ITERATIONS * BATCH)
+        damage(newest)
+        _, ckpt = config_from_args(["--resume", str(run_dir)])
+        assert ckpt.step == (ITERATIONS - 1) * BATCH
+        out, err = capfd.readouterr()
+        line, = err.splitlines()
+        assert line.startswith(f"skipping checkpoint {newest}: {reason}"), line
+        assert line.endswith(f"; resuming from ckpt-{(ITERATIONS - 1) * BATCH:012d}"), line
+
+
+def test_the_cli_resumes_past_a_garbage_manifest_and_refuses_when_none_is_valid(tmp_path, reference_run):
+    run_dir = copy_newest_checkpoints(reference_run, tmp_path / "run")
+    newest = run_dir / "checkpoints" / checkpoint.checkpoint_name(ITERATIONS * BATCH)
+    (newest / "manifest.json").write_text("{garbage")
+    out = run_cli(["--resume", str(run_dir)])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stderr.splitlines() == [  # one plain line: no warning source line, no traceback
+        f"skipping checkpoint {newest}: manifest.json is not valid JSON (damaged); "
+        f"resuming from ckpt-{(ITERATIONS - 1) * BATCH:012d}"]
+    assert f"resumed at step {(ITERATIONS - 1) * BATCH}" in out.stdout
+    # the damaged one is set aside (never loaded or pruned again) and the last update is redone, bit for bit
+    assert (run_dir / "checkpoints" / f"damaged-{newest.name}" / "manifest.json").read_text() == "{garbage"
+    final = checkpoint.latest(run_dir / "checkpoints")
+    assert final.step == ITERATIONS * BATCH and final.meta["iteration"] == ITERATIONS
+    ref = load_file(str(reference_run / "checkpoints" / newest.name / "tensors.safetensors"))
+    got = load_file(str(final.path / "tensors.safetensors"))
+    assert got.keys() == ref.keys() and all(torch.equal(got[k], ref[k]) for k in ref)
+
+    for c in checkpoint.list_checkpoints(run_dir / "checkpoints"):
+        flip_a_byte(c.path / "tensors.safetensors")
+    out = run_cli(["--resume", str(run_dir)])
+    assert out.returncode == 2
+    line, = out.stderr.splitlines()
+    assert line.startswith(f"error: cannot resume {run_dir}: no valid checkpoint in {run_dir / 'checkpoints'} "
+                           f"(skipped 2; the newest, checkpoint {newest}: tensors.safetensors does not match"), line
+
+
+FULL_DISK = """
+import errno, os, sys
+from pokerl_fast.learn import checkpoint
+from pokerl_fast.train import main
+
+real_write, manifests = checkpoint._write_bytes, []
+
+def write_until_the_disk_is_full(path, data):  # the disk fills halfway through the 3rd checkpoint's manifest
+    if path.name == "manifest.json":
+        manifests.append(path)
+        if len(manifests) == 3:
+            real_write(path, data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    real_write(path, data)
+
+checkpoint._write_bytes = write_until_the_disk_is_full
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_full_disk_while_saving_keeps_the_previous_checkpoint_and_stops_with_one_line(tmp_path):
+    run_dir = tmp_path / "run"
+    out = subprocess.run([sys.executable, "-c", FULL_DISK, "--run-dir", str(run_dir), "--total-steps",
+                          str(6 * BATCH), "--checkpoint-iterations", "1", *TINY_FLAGS],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2, out.stderr[-3000:]
+    ckpts = run_dir / "checkpoints"
+    assert out.stderr.splitlines() == [
+        f"error: could not write checkpoint {ckpts / checkpoint.checkpoint_name(3 * BATCH)}: No space left on "
+        f"device; the previous checkpoint {checkpoint.checkpoint_name(2 * BATCH)} is kept"]
+    assert sorted(p.name for p in ckpts.iterdir()) == [checkpoint.checkpoint_name(s * BATCH) for s in (1, 2)]
+    skipped = []
+    assert checkpoint.latest(ckpts, skipped).step == 2 * BATCH and skipped == []
+
+
+KILL_ITERATIONS = 32
+
+
+def checkpoint_writes(ckpts: Path, pid: int, after_step: int) -> set[int]:
+    """Steps of the checkpoints that the trainer ``pid`` began writing after ``after_step`` (temp or done)."""
+    steps = set()
+    for name in os.listdir(ckpts) if ckpts.is_dir() else []:
+        if name.startswith(checkpoint.TMP_PREFIX) and name.endswith(f"-{pid}"):
+            steps.add(int(name[len(checkpoint.TMP_PREFIX):][:12]))
+        elif m := checkpoint.CHECKPOINT_RE.match(name):
+            steps.add(int(m.group(1)))
+    return {s for s in steps if s > after_step}
+
+
+def kill_at_a_random_moment(proc: subprocess.Popen, kind: str, ckpts: Path, after_step: int, left: int,
+                            rng: random.Random) -> str:
+    """SIGKILL a trainer that starts after ``after_step`` with ``left`` updates to go, at a seeded random moment of
+    ``kind``: during its startup, inside its n-th checkpoint write, or at a random time in training. It is killed at
+    the latest when its ``min(3, left)``-th write begins, so that no trainer lives to finish the run."""
+    cap = min(3, left)
+    kind = kind if left > 3 else "write"
+    nth = {"startup": None, "write": rng.randint(1, cap), "training": 1}[kind]
+    delay = {"startup": rng.uniform(0, 3), "write": rng.uniform(0, 0.03), "training": rng.uniform(0, 0.3)}[kind]
+    deadline = time.monotonic() + delay if kind == "startup" else math.inf
+    seen: set[int] = set()  # a union: pruning removes checkpoints this trainer wrote
+    while proc.poll() is None and time.monotonic() < deadline:
+        writes = seen | checkpoint_writes(ckpts, proc.pid, after_step)
+        if len(writes) > len(seen):
+            seen = writes
+            if nth is not None and len(seen) >= nth and deadline == math.inf:
+                deadline = time.monotonic() + delay
+            if len(seen) >= cap and kind != "write":
+                deadline = time.monotonic()
+        time.sleep(0.001)
+    proc.send_signal(signal.SIGKILL)
+    return kind
+
+
+def test_sigkill_at_20_random_moments_then_resume_matches_the_uninterrupted_run(tmp_path):
+    """Kills land during startup, rollouts, updates and checkpoint writes (a temp dir left behind proves one was
+    under way); every resume picks the newest complete checkpoint, and the run ends as if never interrupted."""
+    total = KILL_ITERATIONS * BATCH
+    reference = tmp_path / "reference"
+    out = run_cli(["--run-dir", str(reference), "--total-steps", str(total), *DETERMINISTIC])
+    assert out.returncode == 0, out.stderr[-3000:]
+
+    run_dir = tmp_path / "killed"
+    ckpts = run_dir / "checkpoints"
+    fresh = ["--run-dir", str(run_dir), "--total-steps", str(total), *DETERMINISTIC, "--keep-checkpoints", "2"]
+    rng = random.Random(2024)
+    kinds = ["startup"] * 4 + ["write"] * 8 + ["training"] * 8
+    rng.shuffle(kinds)
+    trials = []
+    for kind in kinds:
+        skipped = []
+        last = checkpoint.latest(ckpts, skipped)
+        assert skipped == [], skipped  # a kill never leaves a damaged checkpoint under a loadable name
+        done = last.meta["iteration"] if last else 0
+        proc = start_cli(["--resume", str(run_dir)] if last else fresh)
+        started = time.monotonic()
+        kind = kill_at_a_random_moment(proc, kind, ckpts, last.step if last else 0, KILL_ITERATIONS - done, rng)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == -signal.SIGKILL, f"the trainer was not killed ({proc.returncode}): {stderr[-2000:]}"
+        in_write = ckpts.is_dir() and any(n.startswith(checkpoint.TMP_PREFIX) and n.endswith(f"-{proc.pid}")
+                                          for n in os.listdir(ckpts))
+        trials.append((kind, round(time.monotonic() - started, 2), done, in_write))
+    print("\nkills (moment, seconds after start, updates done before, inside a checkpoint write):", trials)
+
+    last = checkpoint.latest(ckpts)
+    out = run_cli(["--resume", str(run_dir)])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert f"resumed at step {last.step}" in out.stdout and out.stderr == ""
+    assert not any(n.startswith(checkpoint.TMP_PREFIX) for n in os.listdir(ckpts))
+    final = checkpoint.latest(ckpts)
+    assert (final.step, final.meta["global_step"], final.meta["iteration"]) == (total, total, KILL_ITERATIONS)
+    assert checkpoint.load(final)["counters"] == {"global_step": total, "iteration": KILL_ITERATIONS,
+                                                  "rollout_step": 0}
+    assert len(checkpoint.list_checkpoints(ckpts)) == 2  # keep-last-2 held through the kills
+    assert sum(t[3] for t in trials) >= 3, trials  # some kills landed inside checkpoint writes
+    assert {t[0] for t in trials} == {"startup", "write", "training"}
+    ref = load_file(str(reference / "checkpoints" / final.path.name / "tensors.safetensors"))
+    got = load_file(str(final.path / "tensors.safetensors"))
+    assert any(k.startswith("/policy/") for k in ref) and got.keys() == ref.keys()
+    for k in ref:  # weights, optimizer moments, RNG and LSTM states: bit for bit
+        assert torch.equal(got[k], ref[k]), k
 
 
 def test_periodic_evaluation_leaves_the_training_run_unchanged(tmp_path, reference_run):
