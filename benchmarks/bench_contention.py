@@ -2,7 +2,7 @@
 beside one CPU-bound process this benchmark starts itself, as a ratio of the same run's steps/s alone.
 
 Two settings, each alone and then beside the hog:
-  shipped           the package's defaults (OpenMP threads sleep while they wait: OMP_WAIT_POLICY=PASSIVE)
+  shipped           the package's defaults (OpenMP threads spin briefly, then sleep: GOMP_SPINCOUNT=3000)
   spinning OpenMP   GOMP_SPINCOUNT=300000, libgomp's own default when no wait policy is set (the code before the fix)
 
 Run: ``pytest benchmarks/bench_contention.py --benchmark-only -s`` (about 6 minutes on 2 cores; nothing else may

@@ -32,8 +32,8 @@ from typing import Literal
 
 from pokerl_fast import runtime
 
-# Before torch loads libgomp, which reads the wait policy once (see runtime's docstring for the measurement).
-runtime.prefer_passive_openmp()
+# Before torch loads libgomp, which reads its spin count once (runtime's docstring has the measurements).
+runtime.tune_openmp()
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
