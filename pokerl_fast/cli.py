@@ -247,7 +247,10 @@ def load_yaml(path: str | Path) -> dict:
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist; check the --config path") from None
     except yaml.YAMLError as e:
-        raise ConfigError(f"config file {path} is not valid YAML: {str(e).splitlines()[0]}") from None
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"config file {path} is not valid YAML{where}: {problem}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -300,7 +303,8 @@ def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> list[Leaf]:
 
 
 def overrides_from_args(ns: argparse.Namespace, all_leaves: list[Leaf]) -> dict:
-    """The flags the user actually typed, as a nested dict ready for :func:`merge`."""
+    """The flags the user actually typed, converted to their fields' types (a ConfigError naming the flag when
+    one cannot be), as a nested dict ready for :func:`merge`."""
     out: dict = {}
     values = vars(ns)
     for leaf in all_leaves:
@@ -309,5 +313,12 @@ def overrides_from_args(ns: argparse.Namespace, all_leaves: list[Leaf]) -> dict:
             node = out
             for part in leaf.path[:-1]:
                 node = node.setdefault(part, {})
-            node[leaf.path[-1]] = values[dest]
+            node[leaf.path[-1]] = coerce(values[dest], leaf.type, leaf.flags[0])
     return out
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line (``error: ...; see --help``) and exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message}; see {self.prog} --help\n")

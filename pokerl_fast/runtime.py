@@ -61,6 +61,39 @@ def available_cpus() -> int:
     return max(1, n)
 
 
+def cgroup_memory_left(root: str | Path = "/sys/fs/cgroup") -> int | None:
+    """Bytes this process's cgroup may still take (v2 ``memory.max - memory.current``, v1 ``limit - usage``),
+    or None without a limit."""
+    root = Path(root)
+    for limit_file, usage_file in (("memory.max", "memory.current"),
+                                   ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):
+        try:
+            limit = (root / limit_file).read_text().strip()
+            usage = int((root / usage_file).read_text())
+        except (OSError, ValueError):
+            continue
+        if limit == "max" or not limit.isdigit() or int(limit) >= 1 << 60:  # v1 writes "no limit" as ~2**63
+            return None
+        return max(0, int(limit) - usage)
+    return None
+
+
+def available_memory(meminfo: str | Path = "/proc/meminfo", cgroup_root: str | Path = "/sys/fs/cgroup") -> int | None:
+    """Bytes a new allocation can get without swapping: the kernel's MemAvailable, capped by what the cgroup
+    limit leaves; None when neither is known."""
+    free = None
+    try:
+        for line in Path(meminfo).read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                free = int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    left = cgroup_memory_left(cgroup_root)
+    if left is not None:
+        free = left if free is None else min(free, left)
+    return free
+
+
 SPIN_COUNT = "3000"
 """iterations an OpenMP thread spins before it sleeps (libgomp's GOMP_SPINCOUNT; its own default is 300,000)"""
 

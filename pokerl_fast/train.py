@@ -42,10 +42,13 @@ import pokerl_fast
 from pokerl_fast import cli
 from pokerl_fast.learn import checkpoint
 from pokerl_fast.config import EnvConfig
+from pokerl_fast.fileio import write_atomic
 from pokerl_fast.game.kanto_map import render_explored_map
 from pokerl_fast.logger import EpisodeStats, LoggerError, RunLogger, format_progress_table, summary_scalars
 from pokerl_fast.learn.policy import Policy, PolicyConfig
+from pokerl_fast.game.red import StartStateError
 from pokerl_fast.game.rom import RomError, resolve_rom
+from pokerl_fast.game.testworld import WORLDS
 from pokerl_fast.learn.ppo import (
     Batch,
     Carry,
@@ -267,15 +270,97 @@ class Learner:
     """the latest periodic evaluation's result (``evaluate``'s dict plus global_step and iteration)"""
 
 
-def prepare_run_dir(cfg: TrainConfig) -> TrainConfig:
-    """Name the run directory (default runs/<date>-<time>), create it, drop a killed run's half-written
-    checkpoints and write the resolved config.yaml. Returns the config with ``run_dir`` set."""
-    run_dir = Path(cfg.run_dir or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
-    cfg = dataclasses.replace(cfg, run_dir=str(run_dir))
-    run_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint.clean_leftovers(run_dir / "checkpoints")
-    (run_dir / "config.yaml").write_text(cli.dump_yaml(cfg))
-    return cfg
+# Memory a run takes, measured with default training on the test world (peak RSS, the 2-core machine): ~450 MiB
+# for the process with torch, the policy and its optimizer; each emulator ~1.2 MiB beside its own copy of the
+# ROM; every env step of a rollout kept three times (the buffer, the batch cut into segments, a minibatch); the
+# update's activations ~0.5 MiB per minibatch env step (706 MiB peak at 512 per minibatch, 527 MiB at 128).
+BASE_BYTES = 450 << 20
+EMULATOR_BYTES = 1_250_000
+ACTIVATION_BYTES = 500_000
+STEP_SCALARS_BYTES = 40  # action, log-prob, value, reward, done, advantage, return
+
+
+RUN_DIR_FIX = "pass --run-dir a new folder in a place you can write to"
+
+
+def estimate_memory(cfg: TrainConfig, rom_bytes: int) -> dict[str, int]:
+    """Bytes the run will need, by part (``emulators``, ``rollout``, ``update``, ``process``)."""
+    from pokerl_fast.env import observation_space
+
+    step = sum(math.prod(s.shape) * np.dtype(s.dtype).itemsize for s in observation_space(cfg.env).values())
+    return {
+        "emulators": cfg.num_envs * (EMULATOR_BYTES + rom_bytes),
+        "rollout": 3 * cfg.batch_size * (step + STEP_SCALARS_BYTES),
+        "update": cfg.minibatch_size * ACTIVATION_BYTES,
+        "process": BASE_BYTES,
+    }
+
+
+def check_memory(cfg: TrainConfig, rom_bytes: int, available: int | None) -> None:
+    """Refuse a run whose estimate (``estimate_memory``) exceeds the memory available, with the estimate shown."""
+    need = estimate_memory(cfg, rom_bytes)
+    total = sum(need.values())
+    if available is None or total <= available:
+        return
+    gib = lambda n: f"{n / 2**30:.1f} GiB"  # noqa: E731
+    parts = ", ".join(f"{k} {gib(v)}" for k, v in need.items())
+    raise TrainError(f"{cfg.num_envs} envs x {cfg.ppo.num_steps} steps need about {gib(total)} of memory ({parts}) "
+                     f"but {gib(available)} is available; lower --num-envs or --num-steps")
+
+
+def check_run_dir(run_dir: Path, resuming: bool) -> None:
+    """Refuse a run dir that is a file or under one, or that holds another run's checkpoints (a new run there
+    would prune them); nothing is created (``prepare_run_dir`` makes it, and says so if it cannot)."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise TrainError(f"run dir {run_dir} is a file, not a folder; {RUN_DIR_FIX}")
+    if run_dir.is_dir() and not resuming and checkpoint.candidates(run_dir / "checkpoints"):
+        raise TrainError(f"run dir {run_dir} already holds a run's checkpoints; continue it with "
+                         f"--resume {run_dir} or pass another --run-dir")
+    parent = run_dir.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise TrainError(f"cannot make run dir {run_dir}: {parent} is a file, not a folder; {RUN_DIR_FIX}")
+
+
+def check_inputs(cfg: TrainConfig, resuming: bool) -> tuple[TrainConfig, bytes]:
+    """Every check a run's inputs get before anything is written: the config's values, the ROM, the memory the
+    run needs, the run dir (named here: default runs/<date>-<time>), and the start state (the user's file checked
+    against the ROM, else made from the ROM). Raises TrainError, RomError or StartStateError with one line.
+    Returns the config with ``run_dir`` set, and the start state."""
+    from pokerl_fast.env import load_start_state
+
+    try:
+        cfg.validate()
+    except ValueError as e:
+        raise TrainError(str(e)) from None
+    rom = resolve_rom(cfg.env.rom)
+    check_memory(cfg, rom.path.stat().st_size, runtime.available_memory())
+    run_dir = resolve_path(cfg.run_dir or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
+    check_run_dir(Path(run_dir), resuming)
+    env = dataclasses.replace(
+        cfg.env, start_state=resolve_path(cfg.env.start_state) if cfg.env.start_state is not None else None,
+        rom=cfg.env.rom if cfg.env.rom is None or cfg.env.rom in WORLDS and not Path(cfg.env.rom).exists()
+        else resolve_path(cfg.env.rom))
+    return dataclasses.replace(cfg, run_dir=run_dir, env=env), load_start_state(env, rom)
+
+
+def resolve_path(path: str | os.PathLike) -> str:
+    """``path`` absolute, ``~`` expanded and ``..`` resolved: what the config keeps, so a resume from another
+    folder reads and writes where the run started."""
+    return str(Path(path).expanduser().resolve())
+
+
+def prepare_run_dir(cfg: TrainConfig) -> None:
+    """Create the run directory (checked by ``check_inputs``), drop a killed run's half-written checkpoints and
+    write the resolved config.yaml; TrainError in one line when the folder cannot be made or written."""
+    run_dir = Path(cfg.run_dir)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        checkpoint.clean_leftovers(run_dir / "checkpoints")
+        write_atomic(run_dir / "config.yaml", cli.dump_yaml(cfg).encode())
+    except OSError as e:
+        raise TrainError(f"cannot write run dir {run_dir} ({e.strerror or e}); {RUN_DIR_FIX}") from None
 
 
 def configure_torch(cfg: TrainConfig) -> torch.device:
@@ -475,18 +560,15 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
     """Run PPO until ``total_steps`` or until ``stop`` is set (or SIGINT/SIGTERM). Returns a summary dict."""
     from pokerl_fast.env import VecEnv
 
-    try:
-        cfg.validate()
-    except ValueError as e:
-        raise TrainError(str(e)) from None
     stop = stop or threading.Event()
-    cfg = prepare_run_dir(cfg)
+    cfg, start_state = check_inputs(cfg, resuming=resume is not None)
+    prepare_run_dir(cfg)
     if resume is not None:  # damaged newer checkpoints (skipped): out of loading and pruning for good
         checkpoint.set_aside_damaged(Path(cfg.run_dir) / "checkpoints", resume.step)
     device = configure_torch(cfg)
     seed_everything(cfg.env.seed)
 
-    envs = VecEnv(cfg.num_envs, cfg.env)
+    envs = VecEnv(cfg.num_envs, cfg.env, start_state=start_state)
     logger = None
     try:
         learner = new_learner(cfg, envs, device)
@@ -563,7 +645,7 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, list[cli.Leaf]]:
-    parser = argparse.ArgumentParser(
+    parser = cli.OneLineParser(
         prog="python -m pokerl_fast.train",
         usage="%(prog)s [--config FILE.yaml] [--resume RUN_DIR] [--OPTION VALUE ...]",
         description=__doc__,
@@ -588,6 +670,8 @@ def config_from_args(argv: list[str] | None = None) -> tuple[TrainConfig, checkp
     saved = None
     if ns.resume:
         skipped: list[str] = []  # damaged checkpoints newer than the one resumed, newest first
+        if not Path(ns.resume).is_dir():
+            raise TrainError(f"cannot resume {ns.resume}: no such run dir; pass the --run-dir of an earlier run")
         ckpt = checkpoint.latest(Path(ns.resume) / "checkpoints", skipped)
         if ckpt is None:
             why = f" (skipped {len(skipped)}; the newest, {skipped[0]})" if skipped else ""
@@ -615,7 +699,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg, ckpt = config_from_args(argv)
         train(cfg, resume=ckpt)
-    except (TrainError, cli.ConfigError, checkpoint.CheckpointError, RomError, LoggerError) as e:
+    except (TrainError, cli.ConfigError, checkpoint.CheckpointError, RomError, StartStateError, LoggerError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

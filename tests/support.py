@@ -9,6 +9,7 @@ import pytest
 
 from pokerl_fast.game import testworld
 from pokerl_fast.game.emulator import new_pyboy
+from pokerl_fast.game.rom import header_checksum
 
 RED_ROM = os.environ.get("POKERL_ROM")
 
@@ -28,6 +29,31 @@ def testworld_pyboy(state: bytes | None = None):
     else:
         pb.load_state(io.BytesIO(state))
     return pb
+
+
+def other_game(rom: bytes, title: bytes, patch: int | None = None) -> bytes:
+    """``rom`` retitled (and with the byte at ``patch`` flipped, as a ROM hack changes code): a valid cartridge
+    header, another SHA-1 -- what Pokemon Blue or a hack of Red looks like to the ROM check."""
+    out = bytearray(rom)
+    out[0x134:0x144] = title.ljust(16, b"\0")
+    if patch is not None:
+        out[patch] ^= 0xFF
+    out[0x14D] = header_checksum(out)
+    return bytes(out)
+
+
+def benchworld_state_in_pallet() -> bytes:
+    """A benchmark-world state out of the house, in the south of its Pallet Town: no place of the test world."""
+    from pokerl_fast.game.red import start_state
+
+    path = testworld.benchworld_rom_path()
+    pb = new_pyboy(path)
+    try:
+        pb.load_state(io.BytesIO(start_state(path)))
+        testworld.go_to(pb, "PALLET_S", (4, 4), world=testworld.BENCH)
+        return save_state(pb)
+    finally:
+        pb.stop(save=False)
 
 
 def red_rom() -> str:

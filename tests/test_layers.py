@@ -1,11 +1,11 @@
 """The package's layers, read from its imports: each layer imports only the layers below it.
 
-    base     config, fileio, runtime        plain Python, no emulator, no torch
+    base     config, fileio, runtime, cli   plain Python, no emulator, no torch
     game     pokerl_fast.game               what Pokemon Red is: constants, ROM, start states, Kanto map, test world
     native   pokerl_fast._native            the bindings (the Cython bridge and the pybind11 core)
     env      pokerl_fast.env                emulators stepped as one batch, Gymnasium envs, swarming
     learn    pokerl_fast.learn              policy, PPO, checkpoints: tensors, not emulators
-    top      train, cli, logger             the trainer and its command line
+    top      train, evaluate, logger        the trainer
 """
 
 import ast
@@ -31,13 +31,13 @@ def layer_of_module(name: str) -> str | None:
     if parts[0] != "pokerl_fast" or len(parts) == 1:
         return None
     head = parts[1]
-    if head in ("config", "fileio", "runtime"):
+    if head in ("config", "fileio", "runtime", "cli"):
         return "base"
     if head in ("game", "env", "learn"):
         return head
     if head == "_native":
         return "native"
-    if head in ("train", "evaluate", "cli", "logger", "__main__"):
+    if head in ("train", "evaluate", "logger", "__main__"):
         return "top"
     raise AssertionError(f"module {name} belongs to no layer: add it to tests/test_layers.py")
 

@@ -74,3 +74,26 @@ def test_the_trainer_sets_openmp_spin_before_torch_loads_and_keeps_the_users_cho
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mallopt is glibc's")
 def test_malloc_thresholds_are_set_on_glibc():
     assert runtime.keep_freed_memory() is True
+
+
+def test_available_memory_is_memavailable_capped_by_the_cgroup_limit(tmp_path):
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       24000000 kB\nMemAvailable:   20000000 kB\n")
+    v2 = tmp_path / "v2"
+    v2.mkdir()
+    assert runtime.available_memory(meminfo, v2) == 20000000 * 1024  # no cgroup files: no cap
+    (v2 / "memory.max").write_text("max\n")
+    (v2 / "memory.current").write_text("1000\n")
+    assert runtime.cgroup_memory_left(v2) is None
+    (v2 / "memory.max").write_text(f"{4 << 30}\n")
+    (v2 / "memory.current").write_text(f"{1 << 30}\n")
+    assert runtime.cgroup_memory_left(v2) == 3 << 30
+    assert runtime.available_memory(meminfo, v2) == 3 << 30
+    v1 = tmp_path / "v1" / "memory"
+    v1.mkdir(parents=True)
+    (v1 / "memory.limit_in_bytes").write_text(f"{2**63 - 4096}\n")  # v1's "no limit"
+    (v1 / "memory.usage_in_bytes").write_text("5\n")
+    assert runtime.cgroup_memory_left(v1.parent) is None
+    (v1 / "memory.limit_in_bytes").write_text(f"{2 << 30}\n")
+    assert runtime.cgroup_memory_left(v1.parent) == (2 << 30) - 5
+    assert runtime.available_memory(tmp_path / "none", tmp_path / "none") is None

@@ -15,7 +15,9 @@ from pokerl_fast.env.vector import (
     load_start_state,
     make_env,
     make_vec_env,
+    observation_space,
 )
 
 __all__ = ["BADGE_NAMES", "INFO_KEYS", "MILESTONE_NAMES", "TERM_NAMES", "PokerlEnv", "VecEnv", "action_masks",
-           "load_start_state", "make_env", "make_vec_env"]
+           "load_start_state", "make_env", "make_vec_env",
+           "observation_space"]

@@ -31,6 +31,7 @@ from pokerl_fast._native import _core
 from pokerl_fast.config import EnvConfig
 from pokerl_fast.game.emulator import SOUND_EMULATED, new_pyboy
 from pokerl_fast.game.rom import RomInfo, resolve_rom
+from pokerl_fast.game.savestate import read_state_file
 from pokerl_fast.env.emulator import Emulator
 from pokerl_fast.env.progress import MILESTONE_NAMES, Progress, archive_key, milestones_held
 from pokerl_fast.env.swarm import StateArchive, plan_moves
@@ -41,15 +42,23 @@ INFO_KEYS: tuple[str, ...] = tuple(_core.INFO_NAMES)
 
 def load_start_state(config: EnvConfig, rom: RomInfo) -> bytes:
     """The state every episode starts from: a file, or made at run time from the ROM."""
-    if config.start_state is not None:
-        path = os.fspath(config.start_state)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"start state {path!r} not found; pass an existing file or leave start_state unset")
-        with open(path, "rb") as f:
-            return f.read()
+    if config.start_state is not None:  # the user's file, checked against the ROM (StartStateError if wrong)
+        return read_state_file(config.start_state, rom)
     from pokerl_fast.game.red import start_state  # the test world: boot to ready; Red: the scripted intro (cached)
 
     return start_state(rom.path)
+
+
+def observation_space(config: EnvConfig) -> gym.spaces.Dict:
+    """One env's observation: what the config observes, shaped by the native core (no emulator needed)."""
+    return gym.spaces.Dict({
+        "screen": gym.spaces.Box(0, 255, _core.OBS_SCREEN_SHAPE, np.uint8),
+        "visited": gym.spaces.Box(0, 255, _core.OBS_VISITED_SHAPE, np.uint8),
+        "ram": gym.spaces.Box(0.0, 10.0, (_core.NUM_RAM_FEATURES,), np.float32),  # see RAM_FEATURE_NAMES
+        "map_id": gym.spaces.Box(0, 255, (1,), np.uint8),
+        **({"progress": gym.spaces.Box(0.0, 1.0, (_core.NUM_PROGRESS_FEATURES,), np.float32)}
+           if config.observe_progress else {}),
+    })
 
 
 def helper_flags(config: EnvConfig) -> int:
@@ -95,14 +104,7 @@ class VecEnv(VectorEnv):
 
         self.single_action_space = gym.spaces.Discrete(len(config.actions))
         self.action_space = gym.spaces.MultiDiscrete(np.full(num_envs, len(config.actions)))
-        self.single_observation_space = gym.spaces.Dict({
-            "screen": gym.spaces.Box(0, 255, _core.OBS_SCREEN_SHAPE, np.uint8),
-            "visited": gym.spaces.Box(0, 255, _core.OBS_VISITED_SHAPE, np.uint8),
-            "ram": gym.spaces.Box(0.0, 10.0, (_core.NUM_RAM_FEATURES,), np.float32),  # see RAM_FEATURE_NAMES
-            "map_id": gym.spaces.Box(0, 255, (1,), np.uint8),
-            **({"progress": gym.spaces.Box(0.0, 1.0, (_core.NUM_PROGRESS_FEATURES,), np.float32)}
-               if config.observe_progress else {}),
-        })
+        self.single_observation_space = observation_space(config)
         self.observation_space = gym.vector.utils.batch_space(self.single_observation_space, num_envs)
 
         self._pyboys = []

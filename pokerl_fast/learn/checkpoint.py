@@ -218,7 +218,7 @@ def save(root: str | Path, step: int, snapshot: dict, meta: dict, keep: int = 3)
         _fsync_dir(root)
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)
-        found = _candidates(root)
+        found = candidates(root)
         kept = f"the previous checkpoint {found[-1][0].name} is kept" if found else "there is no earlier checkpoint"
         raise CheckpointError(f"could not write checkpoint {final}: {e.strerror or e}; {kept}") from e
     except BaseException:
@@ -242,7 +242,7 @@ def prune(root: str | Path, keep: int) -> None:
     """Delete all but the newest ``keep`` checkpoints (renamed out of the pattern first, then removed)."""
     if keep <= 0:
         return
-    for path, _step in _candidates(Path(root))[:-keep]:
+    for path, _step in candidates(Path(root))[:-keep]:
         trash = path.with_name(TRASH_PREFIX + path.name)
         os.replace(path, trash)
         _remove(trash)
@@ -265,7 +265,7 @@ def set_aside_damaged(root: str | Path, newer_than: int) -> list[Path]:
     a run resumes from that step) to ``damaged-ckpt-...``: kept for a look, never loaded, pruned or counted again.
     Returns the new paths."""
     moved = []
-    for path, step in _candidates(Path(root)):
+    for path, step in candidates(Path(root)):
         if step <= newer_than:
             continue
         try:
@@ -281,7 +281,7 @@ def set_aside_damaged(root: str | Path, newer_than: int) -> list[Path]:
 # --- reading ----------------------------------------------------------------------------------------------------
 
 
-def _candidates(root: Path) -> list[tuple[Path, int]]:
+def candidates(root: Path) -> list[tuple[Path, int]]:
     """Everything under a checkpoint's name, oldest first (a file under that name is a damaged checkpoint)."""
     if not root.is_dir():
         return []
@@ -370,7 +370,7 @@ def list_checkpoints(root: str | Path, skipped: list[str] | None = None) -> list
     """Every checkpoint under ``root`` that passes verification, oldest first; the one-line reason of each one
     that fails is appended to ``skipped`` when given."""
     out = []
-    for path, step in _candidates(Path(root)):
+    for path, step in candidates(Path(root)):
         try:
             out.append(Checkpoint(path, step, read_manifest(path)))
         except CheckpointError as e:
@@ -382,7 +382,7 @@ def list_checkpoints(root: str | Path, skipped: list[str] | None = None) -> list
 def latest(root: str | Path, skipped: list[str] | None = None) -> Checkpoint | None:
     """The newest checkpoint under ``root`` that passes verification, or None. The one-line reason of each newer
     one that fails (newest first) is appended to ``skipped`` when given."""
-    for path, step in reversed(_candidates(Path(root))):
+    for path, step in reversed(candidates(Path(root))):
         try:
             return Checkpoint(path, step, read_manifest(path))
         except CheckpointError as e:

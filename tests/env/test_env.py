@@ -10,6 +10,7 @@ from gymnasium.utils.env_checker import check_env
 from gymnasium.vector import AutoresetMode
 
 import pokerl_fast
+from pokerl_fast.game.red import StartStateError
 from pokerl_fast.env import TERM_NAMES, VecEnv
 from pokerl_fast.game import constants as C
 from pokerl_fast.game.rom import RomError
@@ -228,7 +229,7 @@ def test_start_state_as_bytes_or_path_for_both_entry_points(tmp_path, start_stat
         finally:
             single.close()
             vec.close()
-    with pytest.raises(FileNotFoundError, match="not found"):
+    with pytest.raises(StartStateError, match="does not exist"):
         pokerl_fast.make_vec_env(1, start_state=str(tmp_path / "missing.state"))
 
 

@@ -6,6 +6,8 @@ import pathlib
 
 import pytest
 
+import support
+
 from pokerl_fast.game.rom import RED_SHA1, RomError, header_checksum, resolve_rom, sha1_of
 from pokerl_fast.game import testworld
 
@@ -87,19 +89,12 @@ def test_bad_header_checksum(tmp_path, world):
     _expect(_write(tmp_path, "flipped.gb", bytes(bad)), "bad header checksum", "damaged")
 
 
-def _other_game(world: bytes, title: bytes) -> bytes:
-    rom = bytearray(world)
-    rom[0x134:0x144] = title.ljust(16, b"\0")
-    rom[0x14D] = header_checksum(rom)
-    return bytes(rom)
-
-
 def test_another_game(tmp_path, world):
-    other = _write(tmp_path, "tetris.gb", _other_game(world, b"TETRIS"))
+    other = _write(tmp_path, "tetris.gb", support.other_game(world, b"TETRIS"))
     msg = _expect(other, "is not Pokemon Red", "'TETRIS'", sha1_of(other))
     assert msg.endswith(HINT)
     # Even a ROM titled like Red is refused when its bytes are not Red's.
-    _expect(_write(tmp_path, "fake.gb", _other_game(world, b"POKEMON RED")), "is not Pokemon Red")
+    _expect(_write(tmp_path, "fake.gb", support.other_game(world, b"POKEMON RED")), "is not Pokemon Red")
 
 
 def test_header_field_nonsense(tmp_path, world):

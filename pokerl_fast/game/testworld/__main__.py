@@ -6,15 +6,16 @@ and writes the screen as a PNG; optionally writes the ROM too.
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 import sys
+
+from pokerl_fast.cli import OneLineParser
 
 
 def main(argv: list[str] | None = None) -> int:
     from pokerl_fast.game import testworld as tw
 
-    parser = argparse.ArgumentParser(prog="python -m pokerl_fast.game.testworld", description=__doc__.splitlines()[2])
+    parser = OneLineParser(prog="python -m pokerl_fast.game.testworld", description=__doc__.splitlines()[2])
     parser.add_argument("--png", type=pathlib.Path, help="write the screen after the walk to this PNG file")
     parser.add_argument("--rom-out", type=pathlib.Path, help="also write the ROM image to this path")
     parser.add_argument("--to", nargs=3, metavar=("ROOM", "X", "Y"), default=("PALLET_TOWN", "5", "6"),
@@ -29,8 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.png is not None:
         from pokerl_fast.game.emulator import new_pyboy
 
-        room_name, x, y = args.to[0], int(args.to[1]), int(args.to[2])
-        tw.room(room_name)  # clear error for a wrong name
+        from pokerl_fast.game.testworld.drive import DriveError
+        from pokerl_fast.game.testworld.layout import LayoutError
+
+        room_name = args.to[0]
+        try:
+            x, y = int(args.to[1]), int(args.to[2])
+            if not tw.TEST.is_walkable(room_name, (x, y)):
+                raise LayoutError(f"({x},{y}) in {room_name} is not a floor tile the player can stand on")
+        except (LayoutError, ValueError) as e:
+            parser.error(f"--to {' '.join(args.to)}: {e}")
         pyboy = new_pyboy(tw.testworld_rom_path())
         try:
             tw.boot(pyboy)
@@ -38,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
             pyboy.tick(2, render=True)
             args.png.parent.mkdir(parents=True, exist_ok=True)
             pyboy.screen.image.save(args.png)
+        except DriveError as e:
+            parser.error(f"--to {' '.join(args.to)}: {e}")
         finally:
             pyboy.stop(save=False)
         print(f"walked {steps} steps to {room_name} ({x}, {y}); wrote {args.png}")

@@ -1,0 +1,108 @@
+"""A save-state file the user passes (``--env.start-state``), read and checked against the ROM before a run starts.
+
+A PyBoy state holds no mark of the ROM it was made with, so "made from another ROM" is judged from what the
+state itself holds, without running it:
+
+- **structure**: PyBoy loads it into this ROM's cartridge, and saving it again gives as many bytes (a damaged,
+  truncated or padded file, or one from a cartridge with other RAM banks, does not);
+- **graphics**: the tiles in video RAM were copied there from the ROM, so most distinct ones (16 bytes each, or
+  the 8 bytes of a 1-bit-per-pixel tile drawn twice over, as Red draws its font) must occur in this ROM's bytes.
+  Our worlds hold none of Red's graphics and Red none of ours, so a state from one given to the other has almost
+  none (measured: every tile of a world's own states is found, 0 of a state whose tiles came from elsewhere);
+- **place**, on our own worlds: the player's map and (x, y) must be a place in this world's layout, which tells a
+  benchmark-world state from a test-world one (they share graphics) once the player has left the start rooms.
+
+Each problem is one ``StartStateError`` line naming the file and what to do.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pathlib
+
+from pokerl_fast.game import constants as C
+from pokerl_fast.game.emulator import new_pyboy
+from pokerl_fast.game.red import StartStateError, read_wram
+from pokerl_fast.game.rom import RomInfo
+
+__all__ = ["MIN_TILES_FOUND", "check_state", "graphics_found", "read_state_file"]
+
+TILE_DATA = slice(0x8000 - C.VRAM_BASE, 0x9800 - C.VRAM_BASE)  # tile data; 0x9800- are the tile maps
+TILE_BYTES = 16
+MIN_TILES_FOUND = 0.25
+"""Least share of video RAM's distinct tiles the ROM must hold. A state's own ROM holds all the tiles of our
+worlds' states; the share is kept low because Red decompresses some tiles (Pokemon pictures in battle) and
+scrolls others (water, flowers), which are then in no ROM."""
+HINT = "pass a state saved with PyBoy 2.8.1 from this ROM, or leave env.start_state unset to start from the game's own start"
+
+
+def graphics_found(rom: bytes, vram: bytes) -> tuple[int, int]:
+    """(tiles found in ``rom``, distinct tiles) over video RAM's tile data; tiles of under 3 distinct byte values
+    (blank, solid, stripes) say nothing about where they came from and are not counted."""
+    data = vram[TILE_DATA]
+    tiles = {data[i:i + TILE_BYTES] for i in range(0, len(data), TILE_BYTES)}
+    tiles = [t for t in tiles if len(set(t)) >= 3]
+    found = 0
+    for t in tiles:
+        one_bit = t[0::2] == t[1::2]  # a 1bpp tile written twice per row
+        found += rom.find(t) >= 0 or (one_bit and rom.find(t[0::2]) >= 0)
+    return found, len(tiles)
+
+
+def _place_problem(info: RomInfo, wram: bytes) -> str | None:
+    if not info.world:
+        return None
+    from pokerl_fast.game.testworld import world_of
+    from pokerl_fast.game.testworld.layout import LayoutError
+
+    byte = lambda addr: wram[addr - C.WRAM_BASE]  # noqa: E731
+    map_id, xy = byte(C.CUR_MAP), (byte(C.X_COORD), byte(C.Y_COORD))
+    try:
+        world_of(info.world).room_at(map_id, xy)
+    except LayoutError:
+        return f"puts the player at ({xy[0]},{xy[1]}) on map {map_id}, which is no place in the {info.world}"
+    return None
+
+
+def check_state(info: RomInfo, state: bytes) -> str | None:
+    """Why ``state`` is not a PyBoy state made from this ROM (a phrase after the file's name), or None."""
+    if not state:
+        return "is empty"
+    pyboy = new_pyboy(info.path)
+    try:
+        try:
+            pyboy.load_state(io.BytesIO(state))
+        except Exception as e:  # PyBoy raises assorted errors on damaged or foreign states
+            return f"is not a save state PyBoy can load ({type(e).__name__}: {e})"
+        again = io.BytesIO()
+        pyboy.save_state(again)
+        if len(again.getvalue()) != len(state):
+            return (f"is {len(state)} bytes, but a state of this cartridge is {len(again.getvalue())} "
+                    "(damaged, or made from another ROM)")
+        vram = bytes(pyboy.memory[C.VRAM_BASE:C.VRAM_BASE + C.VRAM_SIZE])
+        wram = read_wram(pyboy)
+    finally:
+        pyboy.stop(save=False)
+    found, total = graphics_found(info.path.read_bytes(), vram)
+    if total and found < MIN_TILES_FOUND * total:
+        return (f"shows graphics this ROM does not hold ({found} of {total} tiles in video RAM are in "
+                f"{info.path.name}): it was made from another ROM")
+    return _place_problem(info, wram)
+
+
+def read_state_file(path: str | os.PathLike, info: RomInfo) -> bytes:
+    """The bytes of the start-state file at ``path``, checked against ROM ``info``; StartStateError otherwise."""
+    path = pathlib.Path(path).expanduser()
+    if not path.exists():
+        raise StartStateError(f"start state {path} does not exist; {HINT}")
+    if not path.is_file():
+        raise StartStateError(f"start state {path} is not a file; {HINT}")
+    try:
+        state = path.read_bytes()
+    except OSError as e:
+        raise StartStateError(f"cannot read start state {path} ({e.strerror or e}); check its permissions") from None
+    problem = check_state(info, state)
+    if problem:
+        raise StartStateError(f"start state {path} {problem}; {HINT}")
+    return state
