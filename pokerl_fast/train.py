@@ -502,7 +502,13 @@ def write_progress(cfg: TrainConfig, learner: Learner, logger: RunLogger) -> dic
 
 
 def write_map(envs, run_dir: str) -> None:
-    render_explored_map(envs.global_visit_counts(), Path(run_dir) / "explored_map.png")
+    """run_dir/explored_map.png; a picture that cannot be written (a full disk) is one line on stderr, and the run
+    goes on: the map is a view, the checkpoint that follows says in its own line whether the run can go on."""
+    path = Path(run_dir) / "explored_map.png"
+    try:
+        render_explored_map(envs.global_visit_counts(), path)
+    except OSError as e:
+        print(f"warning: could not write {path} ({e.strerror or e}); training goes on", file=sys.stderr)
 
 
 def save_checkpoint(cfg: TrainConfig, learner: Learner, envs) -> Path:

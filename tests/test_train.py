@@ -495,6 +495,29 @@ def test_a_full_disk_while_saving_keeps_the_previous_checkpoint_and_stops_with_o
     assert checkpoint.latest(ckpts, skipped).step == 2 * BATCH and skipped == []
 
 
+MAP_DISK_FULL = """
+import errno, os, sys
+import pokerl_fast.train as train
+
+def full(*args):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+train.render_explored_map = full
+sys.exit(train.main(sys.argv[1:]))
+"""
+
+
+def test_a_map_that_cannot_be_written_is_one_line_and_the_run_goes_on(tmp_path):
+    run_dir = tmp_path / "run"
+    out = subprocess.run([sys.executable, "-c", MAP_DISK_FULL, "--run-dir", str(run_dir), "--total-steps",
+                          str(2 * BATCH), "--map-png-iterations", "1", *TINY_FLAGS],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    warning = f"warning: could not write {run_dir / 'explored_map.png'} (No space left on device); training goes on"
+    assert out.stderr.splitlines() == [warning] * 3  # after each of 2 updates, and with the final checkpoint
+    assert checkpoint.latest(run_dir / "checkpoints").step == 2 * BATCH
+
+
 KILL_ITERATIONS = 32
 
 
