@@ -33,7 +33,7 @@ from pokerl_fast.game.rom import RomInfo, resolve_rom
 __all__ = [
     "INTRO", "REDS_HOUSE_2F", "START_XY", "WRAM_START", "WRAM_SIZE", "SOUND_EMULATED", "StartStateError",
     "cache_path", "check_in_control", "check_probe", "check_start_position", "check_start_state",
-    "cache_dir_default", "make_start_state", "probe_control", "read_wram", "start_state", "verify_state",
+    "cache_dir_default", "load_into", "make_start_state", "probe_control", "read_wram", "start_state", "verify_state",
 ]
 
 WRAM_START, WRAM_SIZE = C.WRAM_BASE, C.WRAM_SIZE
@@ -185,15 +185,21 @@ def make_start_state(info: RomInfo) -> bytes:
         pyboy.stop(save=False)
 
 
+def load_into(pyboy, state: bytes) -> str | None:
+    """Load ``state`` into ``pyboy``; why PyBoy cannot (a phrase after the state's name), or None."""
+    try:
+        pyboy.load_state(io.BytesIO(state))
+    except Exception as e:  # PyBoy raises assorted errors on foreign or damaged states
+        return f"is not a save state PyBoy can load ({type(e).__name__}: {e})"
+    return None
+
+
 def verify_state(info: RomInfo, state: bytes) -> str | None:
     """Why `state` is not a usable start state for this ROM, or None."""
     pyboy = new_pyboy(info.path)
     try:
-        try:
-            pyboy.load_state(io.BytesIO(state))
-        except Exception as e:  # PyBoy raises assorted errors on foreign or damaged states
-            return f"PyBoy cannot load it ({type(e).__name__}: {e})"
-        return check_start_state(read_wram(pyboy), *_start_spot(info)) or probe_control(pyboy)
+        return (load_into(pyboy, state) or check_start_state(read_wram(pyboy), *_start_spot(info))
+                or probe_control(pyboy))
     finally:
         pyboy.stop(save=False)
 

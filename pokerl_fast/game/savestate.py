@@ -23,7 +23,7 @@ import pathlib
 
 from pokerl_fast.game import constants as C
 from pokerl_fast.game.emulator import new_pyboy
-from pokerl_fast.game.red import StartStateError, read_wram
+from pokerl_fast.game.red import StartStateError, load_into, read_wram
 from pokerl_fast.game.rom import RomInfo
 
 __all__ = ["MIN_TILES_FOUND", "check_state", "graphics_found", "read_state_file"]
@@ -71,10 +71,9 @@ def check_state(info: RomInfo, state: bytes) -> str | None:
         return "is empty"
     pyboy = new_pyboy(info.path)
     try:
-        try:
-            pyboy.load_state(io.BytesIO(state))
-        except Exception as e:  # PyBoy raises assorted errors on damaged or foreign states
-            return f"is not a save state PyBoy can load ({type(e).__name__}: {e})"
+        problem = load_into(pyboy, state)
+        if problem:
+            return problem
         again = io.BytesIO()
         pyboy.save_state(again)
         if len(again.getvalue()) != len(state):
