@@ -460,6 +460,12 @@ def test_the_cli_resumes_past_a_garbage_manifest_and_refuses_when_none_is_valid(
                            f"(skipped 2; the newest, checkpoint {newest}: tensors.safetensors does not match"), line
 
 
+def run_patched(script: str, run_dir: Path, steps: int, *flags: str) -> subprocess.CompletedProcess:
+    """The trainer's main() in a subprocess after ``script`` patched it (a fault to inject), on the tiny config."""
+    return subprocess.run([sys.executable, "-c", script, "--run-dir", str(run_dir), "--total-steps", str(steps),
+                           *flags, *TINY_FLAGS], capture_output=True, text=True, timeout=300)
+
+
 FULL_DISK = """
 import errno, os, sys
 from pokerl_fast.learn import checkpoint
@@ -482,9 +488,7 @@ sys.exit(main(sys.argv[1:]))
 
 def test_a_full_disk_while_saving_keeps_the_previous_checkpoint_and_stops_with_one_line(tmp_path):
     run_dir = tmp_path / "run"
-    out = subprocess.run([sys.executable, "-c", FULL_DISK, "--run-dir", str(run_dir), "--total-steps",
-                          str(6 * BATCH), "--checkpoint-iterations", "1", *TINY_FLAGS],
-                         capture_output=True, text=True, timeout=300)
+    out = run_patched(FULL_DISK, run_dir, 6 * BATCH, "--checkpoint-iterations", "1")
     assert out.returncode == 2, out.stderr[-3000:]
     ckpts = run_dir / "checkpoints"
     assert out.stderr.splitlines() == [
@@ -509,9 +513,7 @@ sys.exit(train.main(sys.argv[1:]))
 
 def test_a_map_that_cannot_be_written_is_one_line_and_the_run_goes_on(tmp_path):
     run_dir = tmp_path / "run"
-    out = subprocess.run([sys.executable, "-c", MAP_DISK_FULL, "--run-dir", str(run_dir), "--total-steps",
-                          str(2 * BATCH), "--map-png-iterations", "1", *TINY_FLAGS],
-                         capture_output=True, text=True, timeout=300)
+    out = run_patched(MAP_DISK_FULL, run_dir, 2 * BATCH, "--map-png-iterations", "1")
     assert out.returncode == 0, out.stderr[-3000:]
     warning = f"warning: could not write {run_dir / 'explored_map.png'} (No space left on device); training goes on"
     assert out.stderr.splitlines() == [warning] * 3  # after each of 2 updates, and with the final checkpoint
