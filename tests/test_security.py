@@ -30,7 +30,9 @@ def hook(event, args):
     if not record:
         return
     if event.startswith("socket.") and event != "socket.gethostname":  # TensorBoard names its files by host
-        events.append(["socket", event])
+        import traceback
+        where = [f"{f.filename}:{f.lineno}" for f in traceback.extract_stack()[:-1]][-6:]
+        events.append(["socket", f"{event} {args!r} at {' <- '.join(reversed(where))}"])
     elif event == "pickle.find_class":
         events.append(["unpickle", repr(args)])
     elif event == "open":
