@@ -24,45 +24,62 @@ import numpy as np
 SMALL = ["--hidden-size", "128", "--cnn-channels", "16", "32", "32", "--cnn-features", "128",
          "--map-embedding", "16", "--ram-hidden", "64"]
 COMMON = ["--rom", "benchworld", "--num-envs", "16", "--bf16", "--no-progress", "--map-png-iterations", "0",
-          "--checkpoint-minutes", "1000", "--eval-interval", "24", "--eval-episodes", "16", "--eval-steps", "512"] + SMALL
+          "--checkpoint-minutes", "1000", "--eval-interval", "24", "--eval-episodes", "16", "--eval-steps", "512"]
 SWARM = ["--swarm-interval", "512", "--reset-to-archive", "0.25"]
+OFF = ["--episode-length", "2048", "--explore-reset-interval", "0", "--swarm-interval", "0", "--reset-to-archive", "0",
+       "--explore-boost", "1", "--no-observe-progress", "--stuck-steps", "0", "--no-stuck-ends-episode"]
+"""Every progress mechanism off (the trainer's defaults turn the chosen ones on: train.training_env)."""
+ALL = SWARM + ["--episode-length", "16384", "--explore-reset-interval", "2048", "--explore-boost", "3",
+               "--observe-progress", "--stuck-steps", "256", "--stuck-ends-episode"]
+REVISIT = ["--revisit-half-life", "256"]
+ROUND2 = ["--eval-interval", "60", "--eval-steps", "1024"]
 
 VARIANTS: dict[str, list[str]] = {
-    "base": [],
-    "swarm": SWARM,
-    "long_episodes": ["--episode-length", "16384", "--explore-reset-interval", "2048"],
-    "explore_boost": ["--explore-boost", "3"],
-    "observe_progress": ["--observe-progress"],
-    "stuck_ends": ["--stuck-steps", "256", "--stuck-ends-episode"],
-    "adaptive": ["--adaptive-steps"],
-    "swarm_long": SWARM + ["--episode-length", "16384", "--explore-reset-interval", "2048"],
-    "all": SWARM + ["--episode-length", "16384", "--explore-reset-interval", "2048", "--explore-boost", "3",
-                    "--observe-progress", "--stuck-steps", "256", "--stuck-ends-episode"],
+    # Round 1: each mechanism alone on top of everything off.
+    "base": OFF,
+    "swarm": OFF + SWARM,
+    "long_episodes": OFF + ["--episode-length", "16384", "--explore-reset-interval", "2048"],
+    "explore_boost": OFF + ["--explore-boost", "3"],
+    "observe_progress": OFF + ["--observe-progress"],
+    "stuck_ends": OFF + ["--stuck-steps", "256", "--stuck-ends-episode"],
+    "adaptive": OFF + ["--adaptive-steps"],
+    "swarm_long": OFF + SWARM + ["--episode-length", "16384", "--explore-reset-interval", "2048"],
+    "all": OFF + ALL,
+    # Round 2: on top of the defaults chosen in round 1 (= all), longer budgets, the policy evaluated alone for
+    # 1,024 steps (room for the parcel) every 60 updates.
+    "default": ROUND2,
+    "default_revisit": ROUND2 + REVISIT,
+    "default_adaptive": ROUND2 + ["--adaptive-steps"],
+    "default_policy": ROUND2,  # the default 3.5M-parameter policy instead of the small one (no SMALL flags)
 }
-"""Each variant's own flags on top of COMMON (the switches' defaults are off; see pokerl_fast/config.py)."""
+"""Each variant's own flags on top of COMMON; later flags win, so OFF first and the mechanism after."""
+
+FULL_POLICY = {"default_policy"}
+"""Variants trained with the trainer's default policy instead of SMALL."""
 
 
-def first_steps(run_dir: Path) -> dict[str, float]:
+def first_steps(run_dir: Path, kind: str = "step") -> dict[str, float]:
+    """Milestone -> the env step (kind "step") or emulated frame (kind "frames") at which the run first reached it."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
     acc.Reload()
     out = {}
     for tag in acc.Tags().get("scalars", []):
-        if tag.startswith("milestones/first_step/"):
+        if tag.startswith(f"milestones/first_{kind}/"):
             out[tag.split("/", 2)[2]] = acc.Scalars(tag)[0].value
     return out
 
 
 def frames_per_step(run_dir: Path) -> float | None:
-    """The run's mean emulated frames per env step (charts/frames_per_step when logged, else the fixed 24)."""
+    """The run's mean emulated frames per env step (charts/frames over the step at the last update)."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
     acc.Reload()
-    for tag in ("episode/frames_per_step", "charts/frames_per_step"):
-        if tag in acc.Tags().get("scalars", []):
-            return float(np.mean([e.value for e in acc.Scalars(tag)]))
+    if "charts/frames" in acc.Tags().get("scalars", []):
+        last = acc.Scalars("charts/frames")[-1]
+        return float(last.value) / max(last.step, 1)
     return None
 
 
@@ -86,24 +103,28 @@ def run(variant: str, seed: int, steps: int, out: Path) -> Path:
     run_dir = out / f"{variant}-s{seed}"
     if (run_dir / "done").exists():
         return run_dir
+    policy = [] if variant in FULL_POLICY else SMALL
     cmd = [sys.executable, "-m", "pokerl_fast.train", "--run-dir", str(run_dir), "--total-steps", str(steps),
-           "--seed", str(seed), *COMMON, *VARIANTS[variant]]
+           "--seed", str(seed), *COMMON, *policy, *VARIANTS[variant]]
     t0 = time.monotonic()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     (run_dir / "done").write_text(f"{time.monotonic() - t0:.1f}\n")
     return run_dir
 
 
-def table(summary: dict, milestones: list[str]) -> str:
-    """Markdown: per variant, per milestone, the median over seeds of the first step (and how many seeds got there)."""
+def table(summary: dict, milestones: list[str], key: str = "first_steps", unit: float = 1000, suffix: str = "k") -> str:
+    """Markdown: per variant, per milestone, the median over seeds of the first step (key "first_steps") or
+    frame ("first_frames", in millions) and how many seeds got there."""
     head = "| variant | " + " | ".join(m.replace("EVENT_", "") for m in milestones) + " | minutes/run |"
     lines = [head, "|" + "---|" * (len(milestones) + 2)]
     for variant, runs in summary.items():
+        if any(key not in r for r in runs):
+            continue
         cells = []
         for m in milestones:
-            got = [r["first_steps"][m] for r in runs if m in r["first_steps"]]
+            got = [r[key][m] for r in runs if m in r[key]]
             if got:
-                cells.append(f"{statistics.median(got) / 1000:.0f}k ({len(got)}/{len(runs)})")
+                cells.append(f"{statistics.median(got) / unit:.{1 if suffix == 'M' else 0}f}{suffix} ({len(got)}/{len(runs)})")
             else:
                 cells.append(f"- (0/{len(runs)})")
         minutes = [r["seconds"] / 60 for r in runs if r.get("seconds")]
@@ -162,12 +183,13 @@ def main(argv=None) -> int:
             if variant == "random":
                 path = out / f"random-s{seed}.json"
                 if path.exists():
-                    runs.append({"seed": seed, "first_steps": json.loads(path.read_text())})
+                    got = json.loads(path.read_text())  # random steps 24 frames each
+                    runs.append({"seed": seed, "first_steps": got, "first_frames": {k: v * 24 for k, v in got.items()}})
                 continue
             run_dir = out / f"{variant}-s{seed}"
             if not (run_dir / "done").exists():
                 continue
-            entry = {"seed": seed, "first_steps": first_steps(run_dir),
+            entry = {"seed": seed, "first_steps": first_steps(run_dir), "first_frames": first_steps(run_dir, "frames"),
                      "seconds": float((run_dir / "done").read_text()), "frames_per_step": frames_per_step(run_dir)}
             progress = run_dir / "progress.json"
             if progress.exists():
@@ -179,7 +201,10 @@ def main(argv=None) -> int:
     from pokerl_fast.env.progress import MILESTONE_NAMES
 
     seen = [m for m in MILESTONE_NAMES if any(m in r["first_steps"] for runs in summary.values() for r in runs)]
-    text = table(summary, seen) + "\n\n" + alone_table({k: v for k, v in summary.items() if k != "random"}, seen)
+    text = (table(summary, seen) + "\n\nIn emulated frames (millions):\n\n"
+            + table({k: v for k, v in summary.items() if any(r.get("first_frames") for r in v)}, seen,
+                    "first_frames", 1e6, "M")
+            + "\n\n" + alone_table({k: v for k, v in summary.items() if k != "random"}, seen))
     (out / "table.md").write_text(text + "\n")
     print(text)
     return 0

@@ -4,6 +4,7 @@
 // exploration, reward, observations) run back to back on the same thread, the envs spread over OpenMP
 // threads.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -38,12 +39,19 @@ struct EnvCore {
     float* term_sums = nullptr;       // NUM_TERMS
     int32_t* info[NUM_INFO] = {};     // 1 each
     float* obs_progress = nullptr;    // NUM_PROGRESS_FEATURES, or null when the progress observation is off
-    // Mechanics (configuration, not state): a new tile on an unfinished map (map_unfinished) pays explore_boost.
+    // Mechanics (configuration, not state): a new tile on an unfinished map (map_unfinished) pays explore_boost;
+    // with revisit_half_life > 0 a known tile's value decays with that half-life (steps since the player last
+    // stood on it) and standing on it again pays back what it lost (revisit_gain).
     double explore_boost = 1.0;
+    double revisit_half_life = 0.0;
     // State.
     RamState ram{};
     Exploration explore;
     RewardState rew{};
+    // Revisit clock: steps since the episode's reset, and per global tile the clock when the player last stood
+    // there (allocated only while revisit_half_life > 0; read only for tiles the exploration memory knows).
+    int32_t clock = 0;
+    std::vector<int32_t> last_visit;
     bool started = false;  // false until the first reset; the first update resets implicitly
 };
 
@@ -73,10 +81,19 @@ inline void write_outputs(EnvCore& e, double reward) {
 
 // Starts a new episode on the env's current RAM: clears its exploration (keeping the current tile),
 // re-bases the reward, and writes fresh outputs with reward 0.
+// Stamps the player's global tile with the revisit clock (when revisit decay is on).
+inline void stamp_tile(EnvCore& e) {
+    if (e.last_visit.empty()) return;
+    const int g = global_tile(e.ram.map, e.ram.x, e.ram.y);
+    if (g >= 0) e.last_visit[g] = e.clock;
+}
+
 inline void reset_env(EnvCore& e) {
     decode_ram(e.wram, e.ram);
     e.explore.reset();
     e.explore.visit(e.ram.map, e.ram.x, e.ram.y);
+    e.clock = 0;
+    stamp_tile(e);
     reward_reset(e.rew, e.ram, e.explore.count);
     e.started = true;
     write_outputs(e, 0.0);
@@ -88,6 +105,7 @@ inline void reset_env(EnvCore& e) {
 inline void reset_exploration(EnvCore& e) {
     e.explore.reset();
     e.explore.visit(e.ram.map, e.ram.x, e.ram.y);
+    stamp_tile(e);
     encode_visited(e.explore, e.ram.map, e.ram.x, e.ram.y, e.obs_visited);
     *e.info[I_EXPLORE] = int32_t(e.explore.count);
 }
@@ -95,6 +113,17 @@ inline void reset_exploration(EnvCore& e) {
 // What a new tile adds to the explore term's score: 1, or explore_boost on a map whose completion events are
 // not all set.
 inline double new_tile_value(const EnvCore& e) { return map_unfinished(e.ram) ? e.explore_boost : 1.0; }
+
+// What standing on a known global tile again adds (revisit decay on): the share of its value lost since the
+// player last stood there, 1 - 2^(-elapsed / half-life), times new_tile_value. Tiles with no global place
+// (fallback pages) have no clock and pay nothing, as without decay.
+inline double revisit_gain(const EnvCore& e) {
+    if (e.last_visit.empty()) return 0.0;
+    const int g = global_tile(e.ram.map, e.ram.x, e.ram.y);
+    if (g < 0) return 0.0;
+    const double elapsed = double(e.clock - e.last_visit[g]);
+    return (1.0 - std::exp2(-elapsed / e.revisit_half_life)) * new_tile_value(e);
+}
 
 // The shared heat map gains one on the env's tile; envs on other threads may count the same tile.
 inline void count_visit(uint32_t* global_counts, const RamState& s) {
@@ -110,10 +139,13 @@ inline void update_env(EnvCore& e, const float* weights, uint32_t* global_counts
         return;
     }
     decode_ram(e.wram, e.ram);
+    ++e.clock;
     const bool fresh = e.explore.visit(e.ram.map, e.ram.x, e.ram.y);
     count_visit(global_counts, e.ram);
-    // The explore score grows by each new tile's value (with explore_boost 1: the unique-tile count).
-    const double explore_score = e.rew.score[T_EXPLORE] + (fresh ? new_tile_value(e) : 0.0);
+    // The explore score grows by each new tile's value (with explore_boost 1 and no revisit decay: the
+    // unique-tile count), and by a known tile's regained value when revisit decay is on.
+    const double explore_score = e.rew.score[T_EXPLORE] + (fresh ? new_tile_value(e) : revisit_gain(e));
+    stamp_tile(e);
     const double r = reward_step(e.rew, e.ram, explore_score, weights);
     write_outputs(e, r);
 }

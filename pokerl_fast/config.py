@@ -112,6 +112,12 @@ class EnvConfig:
     explore_boost: float = 1.0
     """Progress mechanic: a new tile on a map whose completion events (constants.MAP_COMPLETION_EVENTS) are not
     all set pays reward.explore * explore_boost; maps without an entry count as finished. 1: off."""
+    revisit_half_life: float = 0.0
+    """Progress mechanic: decaying revisit value. A known tile's explore value decays with this half-life, in steps
+    since the player last stood on it, and standing on it again pays what it lost: reward.explore x
+    (1 - 2^(-steps / half-life)), x explore_boost on unfinished maps. A tile left long ago pays almost as a new one,
+    pacing between two tiles almost nothing. Tiles with no place on the global map never decay. 0: off (a known
+    tile pays nothing until the exploration memory resets)."""
     observe_progress: bool = False
     """Progress mechanic: add the observation "progress" (float32: party species/level/HP per slot, key items
     held, required events set) and the policy's MLP branch for it."""
@@ -156,6 +162,8 @@ class EnvConfig:
             raise ValueError(f"explore_reset_interval must be >= 0, 0 for off (got {self.explore_reset_interval})")
         if not self.explore_boost >= 0.0:
             raise ValueError(f"explore_boost must be >= 0, 1 for off (got {self.explore_boost})")
+        if not self.revisit_half_life >= 0.0:
+            raise ValueError(f"revisit_half_life must be >= 0, 0 for off (got {self.revisit_half_life})")
         if self.stuck_steps < 0:
             raise ValueError(f"stuck_steps must be >= 0 (got {self.stuck_steps}); 0 turns the stuck detector off")
         if self.stuck_ends_episode and not self.stuck_steps:
@@ -173,6 +181,8 @@ class EnvConfig:
             (f"reset to archive {self.reset_to_archive:.0%}" if self.reset_to_archive else "reset to archive off"),
             (f"explore boost x{self.explore_boost:g} on unfinished maps" if self.explore_boost != 1.0
              else "explore boost off"),
+            (f"revisit value half-life {self.revisit_half_life:g} steps" if self.revisit_half_life
+             else "revisit decay off"),
             f"stuck after {self.stuck_steps} steps" + (" ends the episode" if self.stuck_ends_episode else " (logged)")
             if self.stuck_steps else "stuck detector off",
             "progress observation on" if self.observe_progress else "progress observation off",

@@ -452,6 +452,7 @@ def build_scalars(losses: dict[str, float], learner: Learner, envs, sps: float, 
     scalars.update(learner.stats.drain())
     scalars["charts/learning_rate"] = learner.optimizer.param_groups[0]["lr"]
     scalars["charts/SPS"] = sps
+    scalars["charts/frames"] = float(envs.total_frames)  # emulated by all envs so far
     scalars["perf/rollout_seconds"] = rollout_seconds
     scalars["perf/update_seconds"] = update_seconds
     scalars.update({f"helpers/{k}": float(v) for k, v in envs.helper_counts().items()})
@@ -465,6 +466,8 @@ def report_new_milestones(envs, num_envs: int, logger: RunLogger) -> dict[str, f
     scalars = {}
     for name, vector_step in envs.progress.take_new_firsts():
         scalars[f"milestones/first_step/{name}"] = float(vector_step * num_envs)
+        if name in envs.progress.first_frames:
+            scalars[f"milestones/first_frames/{name}"] = float(envs.progress.first_frames[name])
         logger.message(f"milestone {name} first reached at step {vector_step * num_envs}")
     return scalars
 

@@ -323,6 +323,17 @@ py::dict get_state(PyBatch& pb) {
     if (!fb.empty()) std::memcpy(fallback.mutable_data(), fb.data(), sizeof(int32_t) * fb.size());
     st["explore_fallback"] = fallback;
     st["global_counts"] = pb.counts.attr("copy")();
+    // The revisit clock, and its tile stamps only while revisit decay is on (774 KB per env).
+    py::array_t<int32_t> clock(n);
+    for (int i = 0; i < n; ++i) clock.mutable_data()[i] = pb.b->envs[i].clock;
+    st["revisit_clock"] = clock;
+    if (n && !pb.b->envs[0].last_visit.empty()) {
+        py::array_t<int32_t> stamps({py::ssize_t(n), py::ssize_t(KANTO_TILES)});
+        for (int i = 0; i < n; ++i)
+            std::memcpy(stamps.mutable_data() + size_t(i) * KANTO_TILES, pb.b->envs[i].last_visit.data(),
+                        sizeof(int32_t) * KANTO_TILES);
+        st["revisit_stamps"] = stamps;
+    }
     return st;
 }
 
@@ -356,6 +367,17 @@ void set_state(PyBatch& pb, const py::dict& state) {
         if (rows[4 * r] < 0 || rows[4 * r] >= n)
             throw py::value_error("state['explore_fallback'] names envs outside [0, " + std::to_string(n) + ")");
 
+    // Optional (checkpoints from before revisit decay lack them): a missing clock is 0, missing stamps are 0.
+    auto optional_i32 = [&](const char* key, std::vector<py::ssize_t> shape) -> py::array_t<int32_t> {
+        if (!state.contains(key)) return py::array_t<int32_t>();
+        py::array a = need(key);
+        if (!a.dtype().is(py::dtype::of<int32_t>()) || shape_of(a) != shape)
+            throw py::value_error(std::string("state['") + key + "'] must be int32 " + shape_str(shape));
+        return a;
+    };
+    const py::array_t<int32_t> clock = optional_i32("revisit_clock", {n});
+    const py::array_t<int32_t> stamps = optional_i32("revisit_stamps", {n, KANTO_TILES});
+
     const auto& fields = state_fields();
     for (int i = 0; i < n; ++i) {
         EnvCore& e = pb.b->envs[i];
@@ -367,6 +389,13 @@ void set_state(PyBatch& pb, const py::dict& state) {
         for (py::ssize_t r = 0; r < fb.shape(0); ++r)
             if (rows[4 * r] == i) mine.insert(mine.end(), rows + 4 * r + 1, rows + 4 * r + 4);
         load_exploration(e, mine.data(), int64_t(mine.size() / 3));
+        e.clock = clock.size() ? clock.data()[i] : 0;
+        if (!e.last_visit.empty()) {
+            if (stamps.size())
+                std::memcpy(e.last_visit.data(), stamps.data() + size_t(i) * KANTO_TILES, sizeof(int32_t) * KANTO_TILES);
+            else
+                std::fill(e.last_visit.begin(), e.last_visit.end(), 0);
+        }
         decode_ram(e.wram, e.ram);
         write_outputs(e, 0.0);
     }
@@ -620,18 +649,23 @@ Batch.from_pointers(num_envs, wram_ptrs, screen_ptrs, weights, buffers, global_c
         }, py::arg("env_ids"),
            "Clears env_ids' exploration memory (the current tile stays visited) without a new episode; the explore "
            "score is kept, so the reward does not jump; rewrites their visited crop and explore info.")
-        .def("set_mechanics", [](PyBatch& pb, double explore_boost, bool observe_progress) {
+        .def("set_mechanics", [](PyBatch& pb, double explore_boost, bool observe_progress, double revisit_half_life) {
             if (!(explore_boost >= 0.0)) throw py::value_error("explore_boost must be >= 0");
+            if (!(revisit_half_life >= 0.0)) throw py::value_error("revisit_half_life must be >= 0 (0: off)");
             float* progress = pb.data<float>("progress");
             for (int i = 0; i < pb.num_envs; ++i) {
                 EnvCore& e = pb.b->envs[i];
                 e.explore_boost = explore_boost;
+                e.revisit_half_life = revisit_half_life;
+                if (revisit_half_life > 0.0 && e.last_visit.empty()) e.last_visit.assign(KANTO_TILES, 0);
+                if (revisit_half_life == 0.0) std::vector<int32_t>().swap(e.last_visit);
                 e.obs_progress = observe_progress ? progress + i * NUM_PROGRESS_FEATURES : nullptr;
                 if (e.obs_progress && e.started) encode_progress(e.ram, e.wram, e.obs_progress);
             }
-        }, py::arg("explore_boost") = 1.0, py::arg("observe_progress") = false,
+        }, py::arg("explore_boost") = 1.0, py::arg("observe_progress") = false, py::arg("revisit_half_life") = 0.0,
            "Progress mechanics: a new tile on an unfinished map pays explore_boost; observe_progress writes "
-           "buffers['progress'] every update.")
+           "buffers['progress'] every update; revisit_half_life > 0 lets a known tile's value decay with that "
+           "half-life in steps, and standing on it again pays what it lost (0: off).")
         .def("run_stage", [](PyBatch& pb, const std::string& stage) {
             int s = -1;
             for (int k = 0; k < NUM_STAGES; ++k)

@@ -76,6 +76,9 @@ class Progress:
         "earned in this episode" and 0 is "held at the start" (``earned``)."""
         self.first_step: dict[str, int] = {}
         """Milestone name -> the vector step at which any env first reached it (in the order reached)."""
+        self.first_frames: dict[str, int] = {}
+        """Milestone name -> frames all envs had emulated when it was first reached (adaptive steps vary a
+        step's frames, so mechanisms are compared in frames too)."""
         self._prev_required = np.zeros(num_envs, np.int32)
         self._prev_badges = np.zeros(num_envs, np.int32)
         self._taken: set[str] = set()
@@ -95,16 +98,19 @@ class Progress:
         return np.flatnonzero((required != self._prev_required) | (badges != self._prev_badges))
 
     def record(self, ids, held: np.ndarray, elapsed: np.ndarray, step: int,
-               required: np.ndarray, badges: np.ndarray) -> None:
+               required: np.ndarray, badges: np.ndarray, frames: int = 0) -> None:
         """Envs ``ids`` (which progressed) hold ``held`` after ``elapsed[ids]`` steps of their episode, at vector
-        step ``step``: date the milestones new to their episode and to the run, and note their counts."""
+        step ``step`` (``frames`` emulated by all envs so far): date the milestones new to their episode and to
+        the run, and note their counts."""
         ids = np.asarray(ids, np.int64)
         rows = self.episode_steps[ids]
         new = (rows < 0) & held  # held at the episode's start (0) is not reached now, nor by the run
         self.episode_steps[ids] = np.where(new, elapsed[ids, None], rows)
         for row in new:  # env by env, so the run's firsts keep the order a per-env scan finds them in
             for k in np.flatnonzero(row):
-                self.first_step.setdefault(MILESTONE_NAMES[k], step)
+                if MILESTONE_NAMES[k] not in self.first_step:
+                    self.first_step[MILESTONE_NAMES[k]] = step
+                    self.first_frames[MILESTONE_NAMES[k]] = frames
         self.note(ids, required, badges)
 
     def take_new_firsts(self) -> list[tuple[str, int]]:
@@ -115,13 +121,15 @@ class Progress:
 
     # -- checkpoints: the keys and formats VecEnv.get_state always used ---------------------------
 
-    def get_state(self, total_steps: int) -> dict[str, Any]:
-        """The tracker's part of the vector env's state; ``total_steps`` (the env's vector step) rides along
-        under "progress" as it always has."""
+    def get_state(self, total_steps: int, total_frames: int = 0) -> dict[str, Any]:
+        """The tracker's part of the vector env's state; ``total_steps`` (the env's vector step) and
+        ``total_frames`` (frames all envs emulated) ride along under "progress"."""
         return {
             "progress": {"prev_required": self._prev_required.copy(), "prev_badges": self._prev_badges.copy(),
-                         "total_steps": np.array([total_steps], np.int64)},
+                         "total_steps": np.array([total_steps], np.int64),
+                         "total_frames": np.array([total_frames], np.int64)},
             "milestones": dict(self.first_step),
+            "milestone_frames": dict(self.first_frames),
             "episode_milestones": self.episode_steps.copy(),
         }
 
@@ -130,6 +138,7 @@ class Progress:
         self._prev_required[:] = state["progress"]["prev_required"]
         self._prev_badges[:] = state["progress"]["prev_badges"]
         self.first_step = dict(state["milestones"])
+        self.first_frames = dict(state.get("milestone_frames", {}))
         self._taken = set(self.first_step)
         if "episode_milestones" in state:  # states saved before per-env milestones existed leave them unknown (-1)
             self.episode_steps[:] = state["episode_milestones"]

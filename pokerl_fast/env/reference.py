@@ -347,19 +347,41 @@ class Reward:
 class ReferenceEnv:
     """One env's full update, as csrc/core.h does it; returns the values Kernels writes to its buffers."""
 
-    def __init__(self, weights, explore_boost: float = 1.0, observe_progress: bool = False):
+    def __init__(self, weights, explore_boost: float = 1.0, observe_progress: bool = False,
+                 revisit_half_life: float = 0.0):
         self.weights = np.asarray(weights, np.float32)
         self.explore = Exploration()
         self.reward = Reward()
         self.started = False
         self.explore_boost = explore_boost
         self.observe_progress = observe_progress
+        self.revisit_half_life = revisit_half_life
+        self.clock = 0
+        self.last_visit: dict[tuple[int, int], int] = {}  # global (x, y) -> clock when last stood on
+
+    def _stamp(self):
+        g = global_tile(self.ram["map"], self.ram["x"], self.ram["y"])
+        if self.revisit_half_life and g is not None:
+            self.last_visit[g] = self.clock
+
+    def _tile_value(self, d: dict) -> float:
+        return self.explore_boost if map_unfinished(d) else 1.0
+
+    def _revisit_gain(self, d: dict) -> float:
+        """A known tile's regained value: 1 - 2^(-steps since last stood on / half-life), x the tile value."""
+        g = global_tile(d["map"], d["x"], d["y"])
+        if not self.revisit_half_life or g is None:
+            return 0.0
+        elapsed = self.clock - self.last_visit[g]
+        return (1.0 - 2.0 ** (-elapsed / self.revisit_half_life)) * self._tile_value(d)
 
     def reset(self, wram, screen) -> dict:
         self.wram = wram
         self.ram = decode_ram(wram)
         self.explore.reset()
         self.explore.visit(self.ram["map"], self.ram["x"], self.ram["y"])
+        self.clock = 0
+        self._stamp()
         self.reward.reset(self.ram, self.explore.count)
         self.started = True
         return self.outputs(screen, 0.0)
@@ -369,13 +391,16 @@ class ReferenceEnv:
             return self.reset(wram, screen)
         self.wram = wram
         self.ram = d = decode_ram(wram)
+        self.clock += 1
         fresh = not self.explore.visited(d["map"], d["x"], d["y"])
         self.explore.visit(d["map"], d["x"], d["y"])
         g = global_tile(d["map"], d["x"], d["y"])
         if g is not None:
             global_counts[g[1], g[0]] += 1
-        # The explore score grows by each new tile's value: 1, or explore_boost on an unfinished map.
-        gain = (self.explore_boost if map_unfinished(d) else 1.0) if fresh else 0.0
+        # The explore score grows by each new tile's value (1, or explore_boost on an unfinished map), and by a
+        # known tile's regained value when revisit decay is on.
+        gain = self._tile_value(d) if fresh else self._revisit_gain(d)
+        self._stamp()
         r = self.reward.step(d, self.reward.score[0] + gain, self.weights)
         return self.outputs(screen, r)
 
@@ -384,6 +409,7 @@ class ReferenceEnv:
         d = self.ram
         self.explore.reset()
         self.explore.visit(d["map"], d["x"], d["y"])
+        self._stamp()
         return self.outputs(screen, 0.0)
 
     def outputs(self, screen, reward: float) -> dict:

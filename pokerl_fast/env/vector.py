@@ -146,7 +146,7 @@ class VecEnv(VectorEnv):
             max_frames=config.frames_per_step, adaptive=config.adaptive_steps, helpers=helper_flags(config),
             num_threads=config.threads_for(n),
         )
-        self._batch.set_mechanics(config.explore_boost, config.observe_progress)
+        self._batch.set_mechanics(config.explore_boost, config.observe_progress, config.revisit_half_life)
         self._rngs = [np.random.default_rng(config.seed + i) for i in range(n)]
         self._wram = [np.asarray(e.wram_view()) for e in self._emus]
         # Progress: the milestones reached (per episode and for the run), and the archive swarming draws from.
@@ -155,6 +155,8 @@ class VecEnv(VectorEnv):
         self.archive = StateArchive(config.swarm_archive_size)
         self._swarm_rng = np.random.default_rng([config.seed, 0x5EED])
         self.total_steps = 0
+        self.total_frames = 0
+        """frames all envs emulated in their steps so far (a step ticks frames_per_step, fewer with adaptive steps)"""
         self._info_base = None
         self._needs_reset = True
 
@@ -204,6 +206,7 @@ class VecEnv(VectorEnv):
         cfg = self.config
         self._batch.step(self._actions)
         self.total_steps += 1
+        self.total_frames += int(self._frames.sum())
         self._elapsed += 1
         self._returns += self._rewards
         np.greater_equal(self._elapsed, cfg.episode_length, out=self._truncated)
@@ -259,7 +262,7 @@ class VecEnv(VectorEnv):
     def _record_progress(self, ids) -> None:
         """Envs whose required events or badges changed this step: date their milestones, offer their states."""
         held = self._milestones_held(ids)
-        self.progress.record(ids, held, self._elapsed, self.total_steps, *self._counts)
+        self.progress.record(ids, held, self._elapsed, self.total_steps, *self._counts, frames=self.total_frames)
         if self.config.swarm_interval or self.config.reset_to_archive:
             for i, row in zip(ids, held):
                 key = archive_key(row)
@@ -315,7 +318,7 @@ class VecEnv(VectorEnv):
             "rng": [r.bit_generator.state for r in self._rngs],
             "swarm_rng": self._swarm_rng.bit_generator.state,
             "archive": self.archive.to_arrays(),
-            **self.progress.get_state(self.total_steps),  # "progress", "milestones", "episode_milestones"
+            **self.progress.get_state(self.total_steps, self.total_frames),  # "progress", "milestones", ...
             "rom_sha1": self.rom_sha1,
             "sound_emulated": SOUND_EMULATED,
         }
@@ -351,6 +354,7 @@ class VecEnv(VectorEnv):
         self.archive = StateArchive.from_arrays(state["archive"])
         self.progress.set_state(state)
         self.total_steps = int(state["progress"]["total_steps"][0])
+        self.total_frames = int(state["progress"].get("total_frames", [0])[0])  # 0 in states from before it
         self._needs_reset = False
 
     # -- the rest of the gymnasium API -------------------------------------------------------

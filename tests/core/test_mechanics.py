@@ -1,7 +1,8 @@
-"""Progress mechanics in the kernels (explore_boost, reset_exploration, the progress observation) agree with
+"""Progress mechanics in the kernels (explore_boost, revisit decay, reset_exploration, the progress observation) agree with
 pokerl_fast.env.reference on random and real inputs."""
 
 import numpy as np
+import pytest
 
 from pokerl_fast.game import constants as C
 from pokerl_fast.env import reference as ref
@@ -70,22 +71,24 @@ def test_progress_features_match_reference_on_random_wram():
 
 
 class MechHarness(Harness):
-    def __init__(self, n, seed, boost):
+    def __init__(self, n, seed, boost, half_life=0.0):
         super().__init__(n, seed=seed)
         rng = np.random.default_rng(seed + 100)
         for i in range(n):
             self.wram[i] = completion_wram(rng)
-        self.k.set_mechanics(boost, True)
-        self.refs = [ref.ReferenceEnv(self.weights, explore_boost=boost, observe_progress=True) for _ in range(n)]
+        self.k.set_mechanics(boost, True, half_life)
+        self.refs = [ref.ReferenceEnv(self.weights, explore_boost=boost, observe_progress=True,
+                                      revisit_half_life=half_life) for _ in range(n)]
 
     def reset_exploration(self, ids):
         self.k.reset_exploration(ids)
         return {i: self.refs[i].reset_exploration(self.screen[i]) for i in ids}
 
 
-def test_random_walks_with_boost_reset_exploration_and_progress_match_reference():
+@pytest.mark.parametrize("half_life", [0.0, 6.0])
+def test_random_walks_with_boost_reset_exploration_and_progress_match_reference(half_life):
     rng = np.random.default_rng(23)
-    h = MechHarness(4, 23, boost=2.5)
+    h = MechHarness(4, 23, boost=2.5, half_life=half_life)
     resets = 0
     for t in range(300):
         for i in range(4):
@@ -147,3 +150,66 @@ def test_boost_one_keeps_the_explore_score_the_unique_tile_count():
             h.assert_env_matches(i, want)
     for r in h.refs:
         assert r.reward.score[0] == r.explore.count
+
+
+def _explore_walk(half_life, xs, start=5):
+    """Rewards (explore weight 1, Route 1: no completion events) of a walk along x on one row."""
+    weights = np.zeros(K.NUM_TERMS, np.float32)
+    weights[K.TERM_NAMES.index("explore")] = 1.0
+    h = Harness(1, weights=weights, seed=5)
+    h.k.set_mechanics(1.0, False, half_life)
+    h.wram[0, at(C.CUR_MAP)] = C.MAP_IDS["ROUTE_1"]
+    h.wram[0, at(C.X_COORD)], h.wram[0, at(C.Y_COORD)] = start, 5
+    h.k.reset([0])
+    rewards = []
+    for x in xs:
+        h.wram[0, at(C.X_COORD)] = x
+        h.k.update()
+        rewards.append(float(h.buffers["reward"][0]))
+    return h, rewards
+
+
+def test_revisit_decay_pays_back_what_a_known_tile_lost_since_the_player_stood_there():
+    # Steps 1-5: x = 6, 7 (new), 6 (left 2 steps ago), 5 (left 4 steps ago: the start), 5 again (1 step).
+    _, rewards = _explore_walk(2.0, [6, 7, 6, 5, 5])
+    np.testing.assert_allclose(rewards, [1.0, 1.0, 1 - 2 ** -1, 1 - 2 ** -2, 1 - 2 ** -0.5], rtol=1e-6)
+    _, off = _explore_walk(0.0, [6, 7, 6, 5, 5])
+    assert off == [1.0, 1.0, 0.0, 0.0, 0.0]
+    # Pacing between two tiles pays little; coming back after a long walk pays nearly a new tile.
+    _, pace = _explore_walk(100.0, [6, 5] * 20)
+    assert max(pace[2:]) < 0.02
+    _, loop = _explore_walk(100.0, list(range(6, 206)) + [205])
+    assert loop[-1] == pytest.approx(1 - 2 ** -0.01, rel=1e-5)
+    h, back = _explore_walk(10.0, list(range(6, 60)) + list(range(58, 4, -1)))
+    assert 0.9 < back[-1] < 1.0  # the start tile, left 107 steps ago
+
+
+def test_revisit_decay_state_travels_in_checkpoints_only_when_on():
+    rng = np.random.default_rng(31)
+    a = MechHarness(2, 31, boost=2.0, half_life=8.0)
+    for _ in range(80):
+        for i in range(2):
+            perturb(rng, a.wram[i])
+        a.k.update()
+    state = a.k.get_state()
+    assert state["revisit_stamps"].shape == (2, C.KANTO_WIDTH * C.KANTO_HEIGHT)
+    assert (state["revisit_clock"] == 79).all()  # the first update was the implicit reset (clock 0)
+    buffers = K.allocate_buffers(2)
+    wptr = np.array([a.wram[i].ctypes.data for i in range(2)], np.uint64)
+    sptr = np.array([a.screen[i].ctypes.data for i in range(2)], np.uint64)
+    b = K.Batch.from_pointers(2, wptr, sptr, a.weights, buffers)
+    b.set_mechanics(2.0, True, 8.0)
+    b.set_state(state)
+    for _ in range(60):
+        for i in range(2):
+            perturb(rng, a.wram[i])
+        a.k.update()
+        b.update()
+        for name in K.BUFFER_SPECS:
+            np.testing.assert_array_equal(buffers[name], a.buffers[name], err_msg=name)
+    assert "revisit_stamps" not in MechHarness(2, 31, boost=2.0).k.get_state()
+    with pytest.raises(ValueError, match="revisit_half_life must be >= 0"):
+        b.set_mechanics(1.0, False, -1.0)
+    bad = dict(state, revisit_stamps=state["revisit_stamps"][:, :10])
+    with pytest.raises(ValueError, match="revisit_stamps"):
+        b.set_state(bad)

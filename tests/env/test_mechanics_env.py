@@ -125,7 +125,7 @@ def test_observe_progress_adds_the_key_with_the_ram_values(start_state):
 
 def test_mechanics_on_resume_exactly_and_repeat_with_the_seed(start_state):
     kw = dict(start_state=start_state, episode_length=40, explore_reset_interval=7, explore_boost=2.0,
-              observe_progress=True)
+              observe_progress=True, revisit_half_life=5.0)
     a = pokerl_fast.make_vec_env(2, **kw)
     b = pokerl_fast.make_vec_env(2, **kw)
     try:
@@ -141,6 +141,22 @@ def test_mechanics_on_resume_exactly_and_repeat_with_the_seed(start_state):
             assert np.array_equal(ra, rb) and np.array_equal(ta, tb)
             for k in oa:
                 assert np.array_equal(oa[k], ob[k]), k
+        assert a.total_frames == b.total_frames == 60 * 2 * 24
     finally:
         a.close()
         b.close()
+
+
+def test_total_frames_sums_each_steps_frames_with_adaptive_steps(start_state):
+    env = pokerl_fast.make_vec_env(2, start_state=start_state, adaptive_steps=True, min_frames_per_step=8)
+    try:
+        rng = np.random.default_rng(3)
+        env.reset(seed=3)
+        frames = 0
+        for _ in range(30):
+            *_, info = env.step(rng.integers(0, 7, 2))
+            frames += int(info["frames"].sum())
+        assert env.total_frames == frames
+        assert 30 * 2 * 8 <= frames < 30 * 2 * 24  # some steps ended early: the game waited for input
+    finally:
+        env.close()

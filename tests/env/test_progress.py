@@ -114,24 +114,26 @@ def test_state_round_trips_through_a_checkpoint(tmp_path):
     held = np.zeros((2, M), bool)
     p.start_episodes([0, 1], held, *counts(held))
     held[0, [1, NUM_REQUIRED + 1]] = True
-    p.record([0], held[[0]], np.array([3, 3]), 7, *counts(held))
-    state = p.get_state(total_steps=7)
-    assert set(state) == {"progress", "milestones", "episode_milestones"}
-    assert set(state["progress"]) == {"prev_required", "prev_badges", "total_steps"}
+    p.record([0], held[[0]], np.array([3, 3]), 7, *counts(held), frames=336)
+    assert p.first_frames == {MILESTONE_NAMES[1]: 336, MILESTONE_NAMES[NUM_REQUIRED + 1]: 336}
+    state = p.get_state(total_steps=7, total_frames=336)
+    assert set(state) == {"progress", "milestones", "milestone_frames", "episode_milestones"}
+    assert set(state["progress"]) == {"prev_required", "prev_badges", "total_steps", "total_frames"}
     assert state["progress"]["total_steps"].tolist() == [7]
+    assert state["progress"]["total_frames"].tolist() == [336]
     loaded = checkpoint.load(checkpoint.save(tmp_path, 1, {"env": state}, {}))["env"]
 
     q = Progress(2)
     q.set_state(loaded)
-    assert q.first_step == p.first_step
+    assert q.first_step == p.first_step and q.first_frames == p.first_frames
     assert (q.episode_steps == p.episode_steps).all()
     assert q.progressed(*counts(held)).tolist() == []  # the noted counts came back too
     assert q.take_new_firsts() == []  # restored firsts were reported by the run that reached them
 
-    old = {k: v for k, v in loaded.items() if k != "episode_milestones"}  # a state from before per-env rows
+    old = {k: v for k, v in loaded.items() if k not in ("episode_milestones", "milestone_frames")}  # from before them
     r = Progress(2)
     r.set_state(old)
-    assert (r.episode_steps == -1).all() and r.first_step == p.first_step
+    assert (r.episode_steps == -1).all() and r.first_step == p.first_step and r.first_frames == {}
 
 
 def test_steps_by_milestone_matches_a_plain_loop():
