@@ -11,14 +11,14 @@ they were, so the trainer can evaluate between updates without changing the run.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
 from pokerl_fast.config import EnvConfig
 from pokerl_fast.learn.ppo import obs_to_torch
-from pokerl_fast.logger import ProgressTally
+from pokerl_fast.logger import NUM_MAP_IDS, ProgressTally, map_name
 
 
 def evaluation_config(env_config: EnvConfig, steps: int, seed: int) -> EnvConfig:
@@ -30,13 +30,17 @@ def evaluation_config(env_config: EnvConfig, steps: int, seed: int) -> EnvConfig
 
 @torch.no_grad()
 def evaluate(policy, env_config: EnvConfig, *, episodes: int, steps: int, seed: int, greedy: bool = False,
-             device: str | torch.device = "cpu", start_state: bytes | None = None) -> dict[str, Any]:
+             device: str | torch.device = "cpu", start_state: bytes | None = None,
+             watch: Callable[[Any, int], None] | None = None) -> dict[str, Any]:
     """Run ``policy`` (already on ``device``) for ``episodes`` episodes of ``steps`` steps from the start state.
 
     ``start_state``: the state bytes to start from (default: ``env_config``'s, built or read as a VecEnv does).
+    ``watch(envs, step)``: called after every step (and with step 0 after the reset) with the ``VecEnv``, to
+    record video or a map; it must not step the envs.
     Returns ``{"episodes", "env_steps", "milestones": {NAME: {"reach_rate", "median_steps", "reached",
     "held_at_start"}}, "map_share": {MAP: share}, "stuck_share", "stuck_episode_ends", "explore": {"mean",
-    "per_episode"}, "return": {"mean", "per_episode"}, "steps", "seed", "greedy"}``.
+    "per_episode"}, "return": {"mean", "per_episode"}, "per_episode": [{"return", "tiles", "milestones":
+    {NAME: step first reached}, "maps": [MAP, ...]}], "steps", "seed", "greedy"}``.
     """
     from pokerl_fast.env import VecEnv  # the env layer loads the emulator bindings
 
@@ -47,12 +51,16 @@ def evaluate(policy, env_config: EnvConfig, *, episodes: int, steps: int, seed: 
     try:
         tally = ProgressTally(envs.milestone_names)
         generator = torch.Generator(device=device).manual_seed(seed)
-        obs, _ = envs.reset(seed=seed)
+        obs, info = envs.reset(seed=seed)
+        maps_seen = np.zeros((episodes, NUM_MAP_IDS), bool)
+        maps_seen[np.arange(episodes), info["map"]] = True
+        if watch is not None:
+            watch(envs, 0)
         lstm = policy.initial_state(episodes, device)
         done = torch.zeros(episodes, device=device)
         action_dtype = envs.action_space.dtype
         final = None
-        for _ in range(steps):
+        for t in range(steps):
             logits, _, lstm = policy(obs_to_torch(obs, device), lstm, done)
             if greedy:
                 action = logits.argmax(dim=-1)
@@ -61,6 +69,9 @@ def evaluate(policy, env_config: EnvConfig, *, episodes: int, steps: int, seed: 
             obs, _, _, _, info = envs.step(action.cpu().numpy().astype(action_dtype))
             last = info.get("final") or info
             tally.add_steps(last["map"], last["stuck"])
+            maps_seen[np.arange(episodes), last["map"]] = True
+            if watch is not None:
+                watch(envs, t + 1)
             if "final" in info:
                 final = info  # every env ends its one episode at the last step (episode_length = steps)
         mask = final["_episode"]
@@ -71,6 +82,12 @@ def evaluate(policy, env_config: EnvConfig, *, episodes: int, steps: int, seed: 
         returns = np.asarray(final["episode_return"], np.float64)
         result["explore"] = {"mean": float(explore.mean()), "per_episode": explore.tolist()}
         result["return"] = {"mean": float(returns.mean()), "per_episode": returns.tolist()}
+        rows = np.asarray(final["final"]["milestone_steps"])
+        result["per_episode"] = [
+            {"return": float(returns[i]), "tiles": int(explore[i]),
+             "milestones": {name: int(rows[i, k]) for k, name in enumerate(envs.milestone_names) if rows[i, k] > 0},
+             "maps": [map_name(m) for m in np.flatnonzero(maps_seen[i])]}
+            for i in range(episodes)]
         result.update(steps=steps, seed=seed, greedy=greedy)
         return result
     finally:

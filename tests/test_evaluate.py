@@ -44,6 +44,19 @@ def test_evaluate_is_well_formed_and_deterministic(policy, start_state):
     assert 0.0 <= a["stuck_share"] <= 1.0
     assert len(a["explore"]["per_episode"]) == 3 and a["explore"]["mean"] >= 1
     json.dumps(a)  # goes into progress.json as it is
+    # Per episode: the same returns and tiles as the lists, maps in visiting order of ids, milestones as steps.
+    assert [e["return"] for e in a["per_episode"]] == a["return"]["per_episode"]
+    assert [e["tiles"] for e in a["per_episode"]] == a["explore"]["per_episode"]
+    for e in a["per_episode"]:
+        assert "REDS_HOUSE_2F" in e["maps"] and set(e["maps"]) <= set(a["map_share"])
+        assert all(name in MILESTONE_NAMES and 1 <= step <= 60 for name, step in e["milestones"].items())
+    for name, m in a["milestones"].items():
+        assert m["reached"] == sum(name in e["milestones"] for e in a["per_episode"])
+    # The watcher sees the reset and every step, and may read the envs.
+    seen = []
+    evaluate(policy, cfg, episodes=2, steps=10, seed=4, start_state=start_state,
+             watch=lambda envs, t: seen.append((t, int(envs.position()["map"][0]))))
+    assert [t for t, _ in seen] == list(range(11))
     c = evaluate(policy, cfg, episodes=3, steps=60, seed=5, start_state=start_state)
     assert c["explore"] != a["explore"] or c["return"] != a["return"]  # another seed, other episodes
     g = evaluate(policy, cfg, episodes=2, steps=30, seed=4, greedy=True, start_state=start_state)

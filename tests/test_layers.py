@@ -31,13 +31,13 @@ def layer_of_module(name: str) -> str | None:
     if parts[0] != "pokerl_fast" or len(parts) == 1:
         return None
     head = parts[1]
-    if head in ("config", "fileio", "runtime", "cli"):
+    if head in ("config", "fileio", "runtime", "cli", "video"):
         return "base"
     if head in ("game", "env", "learn"):
         return head
     if head == "_native":
         return "native"
-    if head in ("train", "evaluate", "logger", "__main__"):
+    if head in ("train", "evaluate", "eval", "logger", "__main__"):
         return "top"
     raise AssertionError(f"module {name} belongs to no layer: add it to tests/test_layers.py")
 

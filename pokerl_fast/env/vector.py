@@ -392,7 +392,15 @@ class VecEnv(VectorEnv):
 
     def render(self):
         """Each env's full-resolution RGB screen (PyBoy's renderer; in native mode, from the last rendered frame)."""
-        return np.stack([np.asarray(e.screen_view())[:, :, :3].copy() for e in self._emus])
+        return np.stack([self.screen(i) for i in range(self.num_envs)])
+
+    def screen(self, i: int) -> np.ndarray:
+        """Env i's full-resolution (144, 160, 3) RGB screen, a copy (current with screen_source "pyboy")."""
+        return np.asarray(self._emus[i].screen_view())[:, :, :3].copy()
+
+    def position(self) -> dict[str, np.ndarray]:
+        """Each env's map id and (x, y) tile now (views of the live info arrays: copy to keep)."""
+        return {k: self._info_arrays[k] for k in ("map", "x", "y")}
 
     def close(self, **kwargs) -> None:
         for pb in getattr(self, "_pyboys", []):

@@ -16,7 +16,7 @@ import numpy as np
 from pokerl_fast.game.constants import KANTO_HEIGHT, KANTO_WIDTH, MAPS
 from pokerl_fast.fileio import write_atomic
 
-__all__ = ["explored_map_rgb", "render_explored_map", "UNVISITED", "OUTLINE"]
+__all__ = ["explored_map_rgb", "render_explored_map", "global_position", "map_window", "UNVISITED", "OUTLINE"]
 
 UNVISITED = (12, 12, 20)
 OUTLINE = (48, 48, 64)
@@ -67,6 +67,31 @@ def explored_map_rgb(counts: np.ndarray) -> np.ndarray:
         t = (logc - base) / (top - base) if top > base else np.zeros_like(logc)
         img[visited] = np.rint(_heat(np.clip(t, 0.0, 1.0))).astype(np.uint8)
     return img
+
+
+_OFFSETS = {m[0]: (m[2], m[3]) for m in MAPS}  # map id -> its top-left tile on the global map
+
+
+def global_position(map_id: int, x: int, y: int) -> tuple[int, int] | None:
+    """(gx, gy) of tile (x, y) of map ``map_id`` on the global Kanto map; None off the map or for a map with no place."""
+    off = _OFFSETS.get(int(map_id))
+    if off is None or off[0] < 0 or off[1] < 0:
+        return None
+    gx, gy = off[0] + int(x), off[1] + int(y)
+    return (gx, gy) if 0 <= gx < KANTO_WIDTH and 0 <= gy < KANTO_HEIGHT else None
+
+
+def map_window(picture: np.ndarray, center: tuple[int, int], width: int, height: int) -> np.ndarray:
+    """The (height, width, 3) part of a global map picture centred on tile ``center``; past the edges it is
+    UNVISITED."""
+    out = np.empty((height, width, 3), np.uint8)
+    out[:] = UNVISITED
+    x0, y0 = center[0] - width // 2, center[1] - height // 2
+    sx0, sy0 = max(x0, 0), max(y0, 0)
+    sx1, sy1 = min(x0 + width, picture.shape[1]), min(y0 + height, picture.shape[0])
+    if sx1 > sx0 and sy1 > sy0:
+        out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = picture[sy0:sy1, sx0:sx1]
+    return out
 
 
 def render_explored_map(counts: np.ndarray, path: str | os.PathLike, scale: int = 1) -> pathlib.Path:
