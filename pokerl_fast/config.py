@@ -126,6 +126,10 @@ class EnvConfig:
     (info "events") for this many steps of its episode; info["stuck"] says which are (0: off)."""
     stuck_ends_episode: bool = False
     """End (truncate) a stuck env's episode and reset it, as episode_length does; needs stuck_steps > 0."""
+    paint_interval: int = 0
+    """Map from observation: every N vector steps one env (in turn) paints its screen onto a canvas of Kanto at
+    its global position, and every env's position joins its trail (VecEnv.kanto_picture; the trainer writes it
+    as explored_map.png). 0: off."""
     num_threads: int = 0
     """OpenMP threads that tick the emulators (no GIL held). 0: one per CPU this process may use (affinity mask,
     cgroup quota), at most num_envs."""
@@ -168,6 +172,8 @@ class EnvConfig:
             raise ValueError(f"stuck_steps must be >= 0 (got {self.stuck_steps}); 0 turns the stuck detector off")
         if self.stuck_ends_episode and not self.stuck_steps:
             raise ValueError("stuck_ends_episode needs the stuck detector on: set stuck_steps > 0")
+        if self.paint_interval < 0:
+            raise ValueError(f"paint_interval must be >= 0 (got {self.paint_interval}); 0 turns the painted map off")
         if self.num_threads < 0:
             raise ValueError(f"num_threads must be >= 0 (got {self.num_threads})")
 

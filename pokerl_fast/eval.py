@@ -6,9 +6,10 @@ the policy alone from the start state (no swarming: ``pokerl_fast.evaluate``) fo
 writes into ``RUN_DIR/eval/<checkpoint>/`` (or ``--out``):
 
 - ``eval.mp4`` (``eval.gif`` when no ``ffmpeg`` is on PATH): env 0's screen at full resolution, one frame per
-  env step, above a window of the Kanto map around it showing where all evaluated episodes have been, every
-  episode's player a dot and env 0's a white square;
-- ``eval_map.png``: the evaluated episodes' visits on the Kanto map, cropped to where they went;
+  env step, above a window of the map painted from what the episodes saw around it, tinted where they have
+  been, the other episodes' players light blue and env 0 a white square;
+- ``eval_map.png``: the Kanto map as the evaluated episodes saw it (painted from their screens), their visits
+  and trails over it, map names and a legend, cropped to where they went;
 - ``eval.json``: per episode the return, the step each milestone was first reached, the maps visited and the
   tiles explored; over all episodes each milestone's reach rate and median step, the share of steps per map.
 
@@ -42,10 +43,9 @@ from pokerl_fast.logger import format_progress_table  # noqa: E402
 from pokerl_fast.train import TrainConfig  # noqa: E402
 from pokerl_fast.video import VideoWriter  # noqa: E402
 
-WINDOW = (80, 48)
-"""Tiles of the Kanto map shown below the screen in the video (width, height), at 2 pixels a tile."""
-MAP_MARGIN = 8
-"""Tiles kept around the visited area in eval_map.png."""
+WINDOW = (40, 24)
+"""Map steps shown below the screen in the video (width, height), TILE_PX pixels a step: 160 x 96 pixels."""
+TILE_PX = 4
 
 
 class EvalError(RuntimeError):
@@ -100,35 +100,58 @@ class Recorder:
         if self.writer is None:
             return
         screen = envs.screen(0)
-        picture = kanto_map.explored_map_rgb(envs.global_visit_counts())
-        for p in where[1:]:
-            if p is not None:
-                picture[p[1], p[0]] = (120, 220, 255)
         center = where[0] or next((p for p in reversed(self.positions) if p is not None), (0, 0))
-        window = kanto_map.map_window(picture, center, *WINDOW).repeat(2, 0).repeat(2, 1)
-        if where[0] is not None:  # env 0: a white 2x2-tile square at the window's centre
-            cy, cx = (WINDOW[1] // 2) * 2, (WINDOW[0] // 2) * 2
-            window[cy - 1:cy + 3, cx - 1:cx + 3] = 255
+        window = map_view(envs, center, where[1:])
+        if where[0] is not None:  # env 0: a white square at the window's centre
+            cy, cx = (WINDOW[1] // 2) * TILE_PX, (WINDOW[0] // 2) * TILE_PX
+            window[cy:cy + TILE_PX, cx:cx + TILE_PX] = 255
         frame = np.zeros((screen.shape[0] + window.shape[0], max(screen.shape[1], window.shape[1]), 3), np.uint8)
         frame[:screen.shape[0], :screen.shape[1]] = screen
         frame[screen.shape[0]:, :window.shape[1]] = window
         self.writer.add(frame)
 
 
-def write_map_png(counts: np.ndarray, path: Path) -> Path:
-    """The visits cropped to the visited area with a margin, 4 pixels a tile."""
+def map_view(envs, center: tuple[int, int], others) -> np.ndarray:
+    """The window of the map around ``center``: the painted canvas (every other pixel: 4 a step) tinted by the
+    evaluated episodes' visits, the other episodes' players as light blue steps."""
+    half = kanto_map.CANVAS_CELL // TILE_PX  # canvas pixels per video pixel
+    counts = envs.global_visit_counts()
+    heat = kanto_map.explored_map_rgb(counts)
+    steps = kanto_map.map_window(heat, center, *WINDOW).astype(np.float32)
+    visited = kanto_map.map_window(np.repeat((counts > 0)[..., None], 3, 2).astype(np.uint8), center, *WINDOW)[..., 0]
+    if envs.canvas is not None:
+        cell = kanto_map.CANVAS_CELL
+        part = np.zeros((WINDOW[1] * cell, WINDOW[0] * cell), np.uint8)
+        x0, y0 = (center[0] - WINDOW[0] // 2) * cell, (center[1] - WINDOW[1] // 2) * cell
+        sx0, sy0 = max(x0, 0), max(y0, 0)
+        sx1, sy1 = min(x0 + part.shape[1], envs.canvas.shape[1]), min(y0 + part.shape[0], envs.canvas.shape[0])
+        if sx1 > sx0 and sy1 > sy0:
+            part[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = envs.canvas[sy0:sy1, sx0:sx1]
+        big = kanto_map.SHADES[part[::half, ::half]].astype(np.float32)
+        seen = kanto_map.map_window(np.repeat(envs.painted[..., None], 3, 2), center, *WINDOW)[..., 0] > 0
+        seen_px = seen.repeat(TILE_PX, 0).repeat(TILE_PX, 1)
+        big[~seen_px] = kanto_map.UNVISITED
+    else:
+        big = np.empty((WINDOW[1] * TILE_PX, WINDOW[0] * TILE_PX, 3), np.float32)
+        big[:] = kanto_map.UNVISITED
+    tint = steps.repeat(TILE_PX, 0).repeat(TILE_PX, 1)
+    v = (visited > 0).repeat(TILE_PX, 0).repeat(TILE_PX, 1)
+    big[v] = 0.55 * big[v] + 0.45 * tint[v]
+    x0, y0 = center[0] - WINDOW[0] // 2, center[1] - WINDOW[1] // 2
+    for p in others:
+        if p is not None and 0 <= p[0] - x0 < WINDOW[0] and 0 <= p[1] - y0 < WINDOW[1]:
+            big[(p[1] - y0) * TILE_PX:(p[1] - y0 + 1) * TILE_PX, (p[0] - x0) * TILE_PX:(p[0] - x0 + 1) * TILE_PX] = \
+                (120, 220, 255)
+    return np.rint(big).astype(np.uint8)
+
+
+def write_png(picture: np.ndarray, path: Path) -> Path:
     from io import BytesIO
 
     from PIL import Image
 
-    picture = kanto_map.explored_map_rgb(counts)
-    ys, xs = np.nonzero(counts)
-    if len(xs):
-        x0, x1 = max(xs.min() - MAP_MARGIN, 0), min(xs.max() + MAP_MARGIN + 1, picture.shape[1])
-        y0, y1 = max(ys.min() - MAP_MARGIN, 0), min(ys.max() + MAP_MARGIN + 1, picture.shape[0])
-        picture = picture[y0:y1, x0:x1]
     buf = BytesIO()
-    Image.fromarray(picture.repeat(4, 0).repeat(4, 1)).save(buf, format="PNG")
+    Image.fromarray(picture).save(buf, format="PNG")
     return write_atomic(path, buf.getvalue())
 
 
@@ -172,7 +195,9 @@ def run(args: argparse.Namespace) -> dict:
         raise EvalError(f"cannot write {out}: {e.strerror or e}; pass --out with a writable dir") from None
     policy = load_policy(ckpt, cfg)
     # PyBoy draws the full-resolution screen only in "pyboy" mode; the policy sees the same picture either way.
-    env_cfg = dataclasses.replace(cfg.env, screen_source="pyboy") if not args.no_video else cfg.env
+    # The map is painted from every step's view (paint_interval 1) for the video's window and eval_map.png.
+    env_cfg = dataclasses.replace(cfg.env, paint_interval=1,
+                                  screen_source=cfg.env.screen_source if args.no_video else "pyboy")
     writer = None if args.no_video else VideoWriter(out / "eval", fps=args.fps, gif=args.gif)
     recorder = Recorder(writer)
     bar = None
@@ -190,7 +215,7 @@ def run(args: argparse.Namespace) -> dict:
         if bar is not None:
             bar.update(task, completed=step)
         if step == steps:
-            counts["visits"] = envs.global_visit_counts()
+            counts["picture"] = envs.kanto_picture()
 
     try:
         result = evaluate(policy, env_cfg, episodes=args.episodes, steps=steps, seed=seed, greedy=args.greedy,
@@ -204,7 +229,7 @@ def run(args: argparse.Namespace) -> dict:
     finally:
         if bar is not None:
             bar.stop()
-    files = {"map": write_map_png(counts["visits"], out / "eval_map.png").name}
+    files = {"map": write_png(counts["picture"], out / "eval_map.png").name}
     if writer is not None:
         files["video"] = writer.close().name
     report = {"checkpoint": str(ckpt.path), "global_step": ckpt.meta.get("global_step"), "rom_sha1": rom.sha1,

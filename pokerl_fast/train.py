@@ -43,7 +43,7 @@ from pokerl_fast import cli
 from pokerl_fast.learn import checkpoint
 from pokerl_fast.config import EnvConfig
 from pokerl_fast.fileio import write_atomic
-from pokerl_fast.game.kanto_map import render_explored_map
+from pokerl_fast.game.kanto_map import render_explored_map, render_kanto_map
 from pokerl_fast.logger import EpisodeStats, LoggerError, RunLogger, format_progress_table, summary_scalars
 from pokerl_fast.learn.policy import Policy, PolicyConfig
 from pokerl_fast.game.red import StartStateError
@@ -68,7 +68,8 @@ def training_env() -> EnvConfig:
     (docs/learning.md: each of them, alone, raised what the policy earns alone from the start state; all of them
     together most). ``EnvConfig()`` itself keeps every mechanism off, for env users and tests."""
     return EnvConfig(episode_length=16384, explore_reset_interval=2048, swarm_interval=512, reset_to_archive=0.25,
-                     explore_boost=3.0, observe_progress=True, stuck_steps=256, stuck_ends_episode=True)
+                     explore_boost=3.0, observe_progress=True, stuck_steps=256, stuck_ends_episode=True,
+                     paint_interval=16)
 
 
 @dataclass
@@ -159,6 +160,7 @@ RESUMABLE_CHANGES = frozenset({
     "run_dir", "total_steps", "device", "torch_threads", "deterministic", "checkpoint_minutes",
     "checkpoint_iterations", "keep_checkpoints", "progress", "wandb", "wandb_project", "map_png_iterations",
     "env.num_threads", "env.rom", "env.start_state", "eval_interval", "eval_episodes", "eval_steps",
+    "env.paint_interval",  # what is drawn, not what is learned
 })  # fmt: skip
 
 
@@ -173,8 +175,11 @@ def resolve_device(name: str) -> torch.device:
 
 
 def check_resume(saved: dict, asked: dict, run_dir: str) -> None:
-    """Refuse a resume whose config differs from the checkpoint's in a field that changes the run."""
-    bad = [d for d in cli.diff(saved, asked) if d[0] not in RESUMABLE_CHANGES]
+    """Refuse a resume whose config differs from the checkpoint's in a field that changes the run. A field the
+    saved config lacks (added to the trainer after that run began) takes today's default, which keeps the
+    behaviour it had then (new mechanisms default to off, or change only what is drawn)."""
+    known = set(_leaf_names(saved))
+    bad = [d for d in cli.diff(saved, asked) if d[0] not in RESUMABLE_CHANGES and d[0] in known]
     if bad:
         name, was, now = bad[0]
         more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
@@ -182,6 +187,13 @@ def check_resume(saved: dict, asked: dict, run_dir: str) -> None:
             f"cannot resume {run_dir}: it was trained with {name}={was!r}, this run asks {now!r}{more}; "
             f"drop that option or start a new run in another --run-dir"
         )
+
+
+def _leaf_names(tree: dict, prefix: str = "") -> list[str]:
+    out = []
+    for key, value in tree.items():
+        out += _leaf_names(value, f"{prefix}{key}.") if isinstance(value, dict) else [f"{prefix}{key}"]
+    return out
 
 
 def check_rom(saved_sha1: str, rom: str | None, run_dir: str) -> None:
@@ -509,7 +521,10 @@ def write_map(envs, run_dir: str) -> None:
     goes on: the map is a view, the checkpoint that follows says in its own line whether the run can go on."""
     path = Path(run_dir) / "explored_map.png"
     try:
-        render_explored_map(envs.global_visit_counts(), path)
+        if envs.canvas is not None:  # the map painted from what the envs saw, visits and trails over it
+            render_kanto_map(envs.canvas, envs.painted, envs.global_visit_counts(), path, envs.trails)
+        else:
+            render_explored_map(envs.global_visit_counts(), path)
     except OSError as e:
         print(f"warning: could not write {path} ({e.strerror or e}); training goes on", file=sys.stderr)
 

@@ -118,6 +118,12 @@ def test_resume_refuses_changed_fields_but_allows_a_longer_run():
     with pytest.raises(TrainError, match=r"num_envs=16, this run asks 8; drop that option") as err:
         check_resume(saved, cli.to_dict(TrainConfig(num_envs=8)), "runs/x")
     assert "\n" not in str(err.value)
+    # A run saved before a field existed resumes with today's default; the field then counts as it was.
+    older = cli.to_dict(TrainConfig())
+    del older["env"]["revisit_half_life"]
+    check_resume(older, cli.to_dict(TrainConfig()), "runs/x")
+    with pytest.raises(TrainError, match="num_envs"):
+        check_resume(older, cli.to_dict(TrainConfig(num_envs=8)), "runs/x")
 
 
 def test_episode_stats_means_milestones_and_first_steps(tmp_path):

@@ -12,11 +12,13 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <array>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "canvas.h"
 #include "core.h"
 
 namespace py = pybind11;
@@ -511,6 +513,24 @@ PYBIND11_MODULE(_core, m) {
         py::array a = checked("wram", wram, "uint8", {WRAM_SIZE});
         keep_helpers(static_cast<uint8_t*>(a.mutable_data()), helpers);
     }, "Writes into a (WRAM_SIZE,) uint8 WRAM array what the money and flash helpers pin after a step.");
+    m.attr("CANVAS_SHAPE") = py::make_tuple(CANVAS_H, CANVAS_W);
+    m.attr("CANVAS_CELL") = CANVAS_CELL;
+    m.def("paint_view", [](py::object packed, py::object oam, int lcdc, py::object wram, std::array<int, 4> clip,
+                           py::object canvas, py::object painted) {
+        const auto screen = as_bytes(packed, OBS_BYTES, "packed screen");
+        const auto o = as_bytes(oam, 160, "oam");
+        RamState s{};
+        decode_ram(as_bytes(wram, WRAM_SIZE, "wram").data(), s);
+        py::array c = checked("canvas", canvas, "uint8", {CANVAS_H, CANVAS_W});
+        py::array m = checked("painted", painted, "uint8", {red::KANTO_HEIGHT, red::KANTO_WIDTH});
+        return paint_view(screen.data(), o.data(), uint8_t(lcdc), s, clip.data(), static_cast<uint8_t*>(c.mutable_data()),
+                          static_cast<uint8_t*>(m.mutable_data()));
+    }, py::arg("packed"), py::arg("oam"), py::arg("lcdc"), py::arg("wram"), py::arg("clip"), py::arg("canvas"),
+       py::arg("painted"),
+       "Paints one env's packed observation screen onto the Kanto canvas (CANVAS_SHAPE shades) at the player's "
+       "global position, within clip (x0, y0, x1, y1: the player's map's global steps), and marks the steps in "
+       "painted (KANTO_HEIGHT x KANTO_WIDTH); returns the steps painted, "
+       "0 when the view is not a still picture of the map (battle, walk, menu, no global place).");
     m.def("keep_strength", [](py::object wram) {
         py::array a = checked("wram", wram, "uint8", {WRAM_SIZE});
         keep_strength(static_cast<uint8_t*>(a.mutable_data()));

@@ -223,6 +223,36 @@ def global_tile(map_id: int, x: int, y: int):
     return None
 
 
+CANVAS_CELL = 8  # canvas.h: pixels per map step at half resolution
+
+
+def paint_view(packed, oam, lcdc: int, wram, clip, canvas: np.ndarray, painted: np.ndarray) -> int:
+    """csrc/canvas.h paint_view: the packed screen onto the Kanto canvas at the player's global position, placed
+    by the player's sprite (OAM entry 0), only within clip (x0, y0, x1, y1), the player's own block left out; 0
+    unless a still picture of the map."""
+    d = decode_ram(wram)
+    g = global_tile(d["map"], d["x"], d["y"])
+    if g is None or d["in_battle"] or d["walk_counter"] or not lcdc & 0x80 or lcdc & 0x20:
+        return 0
+    top, sx = int(oam[0]) - 16, int(oam[1]) - 8
+    if sx < 0 or top < -4 or sx % 16 or top % 16 not in (0, 12):
+        return 0
+    pc, pr = sx // 16, (top + 4) // 16
+    shades = unpack_shades(packed)
+    n = 0
+    for r in range(OBS_H // CANVAS_CELL):
+        for c in range(OBS_W // CANVAS_CELL):
+            tx, ty = g[0] - pc + c, g[1] - pr + r
+            if (c, r) == (pc, pr) or not (0 <= tx < C.KANTO_WIDTH and 0 <= ty < C.KANTO_HEIGHT) \
+                    or not (clip[0] <= tx < clip[2] and clip[1] <= ty < clip[3]):
+                continue
+            canvas[ty * CANVAS_CELL:(ty + 1) * CANVAS_CELL, tx * CANVAS_CELL:(tx + 1) * CANVAS_CELL] = \
+                shades[r * CANVAS_CELL:(r + 1) * CANVAS_CELL, c * CANVAS_CELL:(c + 1) * CANVAS_CELL]
+            painted[ty, tx] = 1
+            n += 1
+    return n
+
+
 class Exploration:
     """Visited global tiles (bool bitmap) plus a set of (map, x, y) for tiles with no global place."""
 

@@ -29,6 +29,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 
 from pokerl_fast._native import _core
 from pokerl_fast.config import EnvConfig
+from pokerl_fast.game.constants import KANTO_HEIGHT, KANTO_WIDTH, MAPS
 from pokerl_fast.game.emulator import SOUND_EMULATED, new_pyboy
 from pokerl_fast.game.rom import RomInfo, resolve_rom
 from pokerl_fast.game.savestate import read_state_file
@@ -47,6 +48,38 @@ def load_start_state(config: EnvConfig, rom: RomInfo) -> bytes:
     from pokerl_fast.game.red import start_state  # the test world: boot to ready; Red: the scripted intro (cached)
 
     return start_state(rom.path)
+
+
+TRAIL_SAMPLES = 64
+"""Positions kept per env for the painted map's trails (one every paint_interval steps)."""
+_GLOBAL_X = np.full(256, -(1 << 20), np.int32)  # map id -> global x of its top-left step (very negative: none)
+_GLOBAL_Y = np.full(256, -(1 << 20), np.int32)
+for _m in MAPS:
+    if _m[2] >= 0 and _m[3] >= 0:
+        _GLOBAL_X[_m[0]], _GLOBAL_Y[_m[0]] = _m[2], _m[3]
+
+
+_MAP_SIZE = {m[0]: (m[4], m[5]) for m in MAPS}
+
+
+def map_rect(map_id: int) -> tuple[int, int, int, int]:
+    """The global steps (x0, y0, x1, y1) of map ``map_id`` (all zero for a map with no place)."""
+    if _GLOBAL_X[map_id] < 0:
+        return (0, 0, 0, 0)
+    x0, y0 = int(_GLOBAL_X[map_id]), int(_GLOBAL_Y[map_id])
+    w, h = _MAP_SIZE[map_id]
+    return (x0, y0, x0 + w, y0 + h)
+
+
+def pack_canvas(canvas: np.ndarray) -> np.ndarray:
+    """Canvas shades (0..3) four to a byte, for checkpoints (a quarter of the size)."""
+    c = canvas.reshape(-1, 4)
+    return (c[:, 0] << 6 | c[:, 1] << 4 | c[:, 2] << 2 | c[:, 3]).astype(np.uint8)
+
+
+def unpack_canvas(packed: np.ndarray) -> np.ndarray:
+    p = np.asarray(packed, np.uint8)
+    return np.stack([(p >> 6) & 3, (p >> 4) & 3, (p >> 2) & 3, p & 3], axis=-1).reshape(_core.CANVAS_SHAPE)
 
 
 def observation_space(config: EnvConfig) -> gym.spaces.Dict:
@@ -157,6 +190,10 @@ class VecEnv(VectorEnv):
         self.total_steps = 0
         self.total_frames = 0
         """frames all envs emulated in their steps so far (a step ticks frames_per_step, fewer with adaptive steps)"""
+        # The map painted from observation (paint_interval): shades per canvas pixel, steps painted, trails.
+        self.canvas = np.zeros(_core.CANVAS_SHAPE, np.uint8) if config.paint_interval else None
+        self.painted = np.zeros((KANTO_HEIGHT, KANTO_WIDTH), np.uint8) if config.paint_interval else None
+        self.trails = np.full((n, TRAIL_SAMPLES, 2), -1, np.int32) if config.paint_interval else None
         self._info_base = None
         self._needs_reset = True
 
@@ -207,6 +244,8 @@ class VecEnv(VectorEnv):
         self._batch.step(self._actions)
         self.total_steps += 1
         self.total_frames += int(self._frames.sum())
+        if cfg.paint_interval and self.total_steps % cfg.paint_interval == 0:
+            self._paint()
         self._elapsed += 1
         self._returns += self._rewards
         np.greater_equal(self._elapsed, cfg.episode_length, out=self._truncated)
@@ -234,6 +273,33 @@ class VecEnv(VectorEnv):
             if len(moved):
                 self._reset_envs(moved, self.archive.sample(self._swarm_rng, len(moved)))
         return self._obs, self._rewards, self._terminated, self._truncated, info
+
+    # -- the map painted from observation ------------------------------------------------------
+
+    def _paint(self) -> None:
+        """One env in turn paints its screen (csrc/canvas.h); every env's global position joins its trail."""
+        k = self.total_steps // self.config.paint_interval
+        i = k % self.num_envs
+        emu = self._emus[i]
+        m = int(self._info_arrays["map"][i])
+        _core.paint_view(self._obs["screen"][i], emu.oam_view(), emu.lcd_registers()[0], self._wram[i],
+                         map_rect(m), self.canvas, self.painted)
+        info = self._info_arrays
+        gx = _GLOBAL_X[info["map"]] + info["x"]
+        gy = _GLOBAL_Y[info["map"]] + info["y"]
+        ok = (_GLOBAL_X[info["map"]] >= 0) & (gx < KANTO_WIDTH) & (gy < KANTO_HEIGHT)
+        self.trails[:, :-1] = self.trails[:, 1:]  # oldest first
+        self.trails[:, -1, 0] = np.where(ok, gx, -1)
+        self.trails[:, -1, 1] = np.where(ok, gy, -1)
+
+    def kanto_picture(self) -> np.ndarray:
+        """RGB picture of Kanto as the envs saw it, visits and trails over it (kanto_map.kanto_picture); needs
+        paint_interval > 0."""
+        from pokerl_fast.game.kanto_map import kanto_picture
+
+        if self.canvas is None:
+            raise ValueError("the painted map is off: set paint_interval > 0 (EnvConfig)")
+        return kanto_picture(self.canvas, self.painted, self.global_visit_counts(), self.trails)
 
     # -- progress: milestones, the stuck detector and swarming ---------------------------------
 
@@ -321,6 +387,8 @@ class VecEnv(VectorEnv):
             **self.progress.get_state(self.total_steps, self.total_frames),  # "progress", "milestones", ...
             "rom_sha1": self.rom_sha1,
             "sound_emulated": SOUND_EMULATED,
+            **({"canvas": {"shades": pack_canvas(self.canvas), "painted": np.packbits(self.painted),
+                           "trails": self.trails.copy()}} if self.canvas is not None else {}),
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -355,6 +423,11 @@ class VecEnv(VectorEnv):
         self.progress.set_state(state)
         self.total_steps = int(state["progress"]["total_steps"][0])
         self.total_frames = int(state["progress"].get("total_frames", [0])[0])  # 0 in states from before it
+        if self.canvas is not None and "canvas" in state:
+            self.canvas[:] = unpack_canvas(state["canvas"]["shades"])
+            self.painted[:] = np.unpackbits(state["canvas"]["painted"])[:self.painted.size].reshape(self.painted.shape)
+            if state["canvas"]["trails"].shape == self.trails.shape:
+                self.trails[:] = state["canvas"]["trails"]
         self._needs_reset = False
 
     # -- the rest of the gymnasium API -------------------------------------------------------

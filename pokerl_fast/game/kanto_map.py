@@ -16,7 +16,8 @@ import numpy as np
 from pokerl_fast.game.constants import KANTO_HEIGHT, KANTO_WIDTH, MAPS
 from pokerl_fast.fileio import write_atomic
 
-__all__ = ["explored_map_rgb", "render_explored_map", "global_position", "map_window", "UNVISITED", "OUTLINE"]
+__all__ = ["explored_map_rgb", "render_explored_map", "global_position", "map_window", "kanto_picture",
+           "render_kanto_map", "UNVISITED", "OUTLINE"]
 
 UNVISITED = (12, 12, 20)
 OUTLINE = (48, 48, 64)
@@ -107,3 +108,119 @@ def render_explored_map(counts: np.ndarray, path: str | os.PathLike, scale: int 
     Image.fromarray(img).save(buf, format="PNG")
     path = write_atomic(path, buf.getvalue())
     return path
+
+
+# -- the map assembled from what the emulators showed (csrc/canvas.h paints it) --------------------------------
+
+CANVAS_CELL = 8
+"""Canvas pixels per map step (the observation's half-resolution screen: 8x8 pixels a step)."""
+SHADES = np.array([(232, 240, 220), (160, 180, 150), (84, 104, 84), (24, 32, 28)], np.uint8)
+"""Game Boy shades 0 (lightest) .. 3 as RGB, a green-grey DMG look."""
+TRAIL = (80, 200, 255)
+MARGIN = 4
+
+
+def _label_font(size: int):
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size)
+    except TypeError:  # Pillow built without FreeType: the fixed bitmap font
+        return ImageFont.load_default()
+
+
+def kanto_picture(canvas: np.ndarray, painted: np.ndarray, counts: np.ndarray,
+                  trails: np.ndarray | None = None, labels: bool = True, legend: bool = True) -> np.ndarray:
+    """The Kanto map as the agents saw it, as an RGB array: each painted step shows the last view of it (DMG
+    shades), unseen steps are dark; visits tint the steps by heat (one visit purple .. most visited yellow-white);
+    ``trails`` ((envs, samples, 2) global steps, -1 for none, oldest first) are drawn as lines with the newest
+    position a dot; map names label the maps seen; a legend below. Cropped to the painted and visited steps with
+    a margin of MARGIN steps; scaled up 2x when small."""
+    from PIL import Image, ImageDraw
+
+    seen = (painted > 0) | (counts > 0)
+    ys, xs = np.nonzero(seen)
+    if len(xs) == 0:
+        x0, y0, x1, y1 = 0, 0, 16, 16
+    else:
+        x0, x1 = max(xs.min() - MARGIN, 0), min(xs.max() + MARGIN + 1, KANTO_WIDTH)
+        y0, y1 = max(ys.min() - MARGIN, 0), min(ys.max() + MARGIN + 1, KANTO_HEIGHT)
+    cell = CANVAS_CELL
+    img = SHADES[canvas[y0 * cell:y1 * cell, x0 * cell:x1 * cell]]
+    unseen = np.repeat(np.repeat(painted[y0:y1, x0:x1] == 0, cell, 0), cell, 1)
+    img[unseen] = UNVISITED
+    heat = explored_map_rgb(counts)[y0:y1, x0:x1].astype(np.float32)
+    visited = np.repeat(np.repeat(counts[y0:y1, x0:x1] > 0, cell, 0), cell, 1)
+    tint = np.repeat(np.repeat(heat, cell, 0), cell, 1)
+    img = img.astype(np.float32)
+    img[visited] = 0.7 * img[visited] + 0.3 * tint[visited]
+    scale = 2 if (x1 - x0) * cell < 480 else 1
+    pic = Image.fromarray(np.rint(img).astype(np.uint8))
+    if scale > 1:
+        pic = pic.resize((pic.width * scale, pic.height * scale), Image.NEAREST)
+    draw = ImageDraw.Draw(pic)
+    px = cell * scale
+
+    def to_px(gx, gy):
+        return ((gx - x0) * px + px // 2, (gy - y0) * px + px // 2)
+
+    if trails is not None:
+        for env in np.asarray(trails):
+            steps = [(int(x), int(y)) for x, y in env if x >= 0]
+            for a, b in zip(steps, steps[1:]):  # a jump (a warp, a swarm move) is not drawn as a line
+                if abs(a[0] - b[0]) + abs(a[1] - b[1]) <= 4:
+                    draw.line((to_px(*a), to_px(*b)), fill=TRAIL, width=max(1, px // 6))
+            if steps:
+                cx, cy = to_px(*steps[-1])
+                r = max(2, px // 4)
+                draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(255, 255, 255), outline=(0, 0, 0))
+    if labels:
+        font = _label_font(11)
+        for _id, name, gx, gy, w, h in MAPS:
+            if gx < 0 or gy < 0:
+                continue
+            inside = seen[max(gy, 0):gy + h, max(gx, 0):gx + w]
+            if not inside.any() or gx + w <= x0 or gx >= x1 or gy + h <= y0 or gy >= y1:
+                continue
+            iy, ix = np.nonzero(inside)
+            cx, cy = to_px(gx + int(ix.mean()), gy + int(iy.mean()))
+            text = name.replace("_", " ").title()
+            box = draw.textbbox((cx, cy), text, font=font, anchor="mm")
+            draw.rectangle((box[0] - 2, box[1] - 1, box[2] + 2, box[3] + 1), fill=(0, 0, 0))
+            draw.text((cx, cy), text, fill=(255, 255, 255), font=font, anchor="mm")
+    if not legend:
+        return np.asarray(pic)
+    return _with_legend(pic)
+
+
+def _with_legend(pic) -> np.ndarray:
+    from PIL import Image, ImageDraw
+
+    font = _label_font(12)
+    height = 22
+    out = Image.new("RGB", (max(pic.width, 420), pic.height + height), UNVISITED)
+    out.paste(pic, (0, 0))
+    draw = ImageDraw.Draw(out)
+    y = pic.height + 4
+    x = 4
+    for i in range(60):  # the visit heat scale
+        colour = tuple(int(c) for c in _heat(np.array([i / 59.0]))[0])
+        draw.line((x + i, y, x + i, y + 12), fill=colour)
+    draw.text((x + 64, y + 6), "visits: 1 .. most", fill=(230, 230, 230), font=font, anchor="lm")
+    x = 180
+    draw.line((x, y + 6, x + 20, y + 6), fill=TRAIL, width=3)
+    draw.text((x + 24, y + 6), "recent trails, dot = now", fill=(230, 230, 230), font=font, anchor="lm")
+    x = 350
+    draw.rectangle((x, y, x + 12, y + 12), fill=UNVISITED, outline=(90, 90, 110))
+    draw.text((x + 16, y + 6), "unseen", fill=(230, 230, 230), font=font, anchor="lm")
+    return np.asarray(out)
+
+
+def render_kanto_map(canvas: np.ndarray, painted: np.ndarray, counts: np.ndarray, path: str | os.PathLike,
+                     trails: np.ndarray | None = None) -> pathlib.Path:
+    """Write kanto_picture(...) as a PNG to ``path`` atomically."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(kanto_picture(canvas, painted, counts, trails)).save(buf, format="PNG")
+    return write_atomic(path, buf.getvalue())
