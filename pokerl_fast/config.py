@@ -130,6 +130,10 @@ class EnvConfig:
     """Map from observation: every N vector steps one env (in turn) paints its screen onto a canvas of Kanto at
     its global position, and every env's position joins its trail (VecEnv.kanto_picture; the trainer writes it
     as explored_map.png). 0: off."""
+    clip_steps: int = 0
+    """Milestone clips: keep each env's last N observation screens (one per step); the first time any env
+    reaches a milestone, its last N screens are kept as a clip (VecEnv.take_clips; the trainer writes them to
+    run_dir/clips/). 25 steps of 24 frames are 10 s of game time. 0: off."""
     num_threads: int = 0
     """OpenMP threads that tick the emulators (no GIL held). 0: one per CPU this process may use (affinity mask,
     cgroup quota), at most num_envs."""
@@ -174,6 +178,8 @@ class EnvConfig:
             raise ValueError("stuck_ends_episode needs the stuck detector on: set stuck_steps > 0")
         if self.paint_interval < 0:
             raise ValueError(f"paint_interval must be >= 0 (got {self.paint_interval}); 0 turns the painted map off")
+        if self.clip_steps < 0:
+            raise ValueError(f"clip_steps must be >= 0 (got {self.clip_steps}); 0 turns milestone clips off")
         if self.num_threads < 0:
             raise ValueError(f"num_threads must be >= 0 (got {self.num_threads})")
 

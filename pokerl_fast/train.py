@@ -43,12 +43,13 @@ from pokerl_fast import cli
 from pokerl_fast.learn import checkpoint
 from pokerl_fast.config import EnvConfig
 from pokerl_fast.fileio import write_atomic
-from pokerl_fast.game.kanto_map import render_explored_map, render_kanto_map
+from pokerl_fast.game.kanto_map import render_explored_map, render_kanto_map, screens_to_rgb
 from pokerl_fast.logger import EpisodeStats, LoggerError, RunLogger, format_progress_table, summary_scalars
 from pokerl_fast.learn.policy import Policy, PolicyConfig
 from pokerl_fast.game.red import StartStateError
 from pokerl_fast.game.rom import RomError, resolve_rom
 from pokerl_fast.game.testworld import WORLDS
+from pokerl_fast.video import VideoWriter
 from pokerl_fast.learn.ppo import (
     Batch,
     Carry,
@@ -69,7 +70,7 @@ def training_env() -> EnvConfig:
     together most). ``EnvConfig()`` itself keeps every mechanism off, for env users and tests."""
     return EnvConfig(episode_length=16384, explore_reset_interval=2048, swarm_interval=512, reset_to_archive=0.25,
                      explore_boost=3.0, observe_progress=True, stuck_steps=256, stuck_ends_episode=True,
-                     paint_interval=16)
+                     paint_interval=16, clip_steps=25)
 
 
 @dataclass
@@ -160,7 +161,7 @@ RESUMABLE_CHANGES = frozenset({
     "run_dir", "total_steps", "device", "torch_threads", "deterministic", "checkpoint_minutes",
     "checkpoint_iterations", "keep_checkpoints", "progress", "wandb", "wandb_project", "map_png_iterations",
     "env.num_threads", "env.rom", "env.start_state", "eval_interval", "eval_episodes", "eval_steps",
-    "env.paint_interval",  # what is drawn, not what is learned
+    "env.paint_interval", "env.clip_steps",  # what is drawn, not what is learned
 })  # fmt: skip
 
 
@@ -471,6 +472,30 @@ def build_scalars(losses: dict[str, float], learner: Learner, envs, sps: float, 
     return scalars
 
 
+MAX_CLIPS = 64
+"""Milestone clips a run writes at most (one per milestone first reached: Red has fewer)."""
+
+
+def write_clips(envs, run_dir: str, num_envs: int) -> list[Path]:
+    """run_dir/clips/<step>-<MILESTONE>.mp4 (or .gif): the last env.clip_steps screens of the env that first
+    reached each milestone since the last call; a clip that cannot be written is one warning line."""
+    written = []
+    folder = Path(run_dir) / "clips"
+    for name, env, vector_step, packed in envs.take_clips():
+        if folder.is_dir() and len(list(folder.iterdir())) >= MAX_CLIPS:
+            break
+        writer = VideoWriter(folder / f"{vector_step * num_envs:012d}-{name}-env{env}", fps=10)
+        try:
+            folder.mkdir(exist_ok=True)
+            for frame in screens_to_rgb(packed):
+                writer.add(frame)
+            written.append(writer.close())
+        except OSError as e:
+            writer.abort()
+            print(f"warning: could not write the clip of {name} ({e.strerror or e}); training goes on", file=sys.stderr)
+    return written
+
+
 def report_new_milestones(envs, num_envs: int, logger: RunLogger) -> dict[str, float]:
     """Named milestones (each required event, each badge) first reached by any env since the last report:
     one printed line each, and ``milestones/first_step/<NAME>`` (env steps). Ones restored from a checkpoint
@@ -629,6 +654,7 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
                 sps = (c.global_step - start_step) / max(time.monotonic() - start_time, 1e-9)
                 scalars = build_scalars(losses, learner, envs, sps, t1 - t0, t2 - t1)
                 scalars.update(report_new_milestones(envs, cfg.num_envs, logger))
+                write_clips(envs, cfg.run_dir, cfg.num_envs)
                 if cfg.eval_interval and c.iteration % cfg.eval_interval == 0:
                     scalars.update(run_evaluation(cfg, learner, envs, device))
                 logger.log(scalars, c.global_step)

@@ -212,15 +212,16 @@ def test_short_run_writes_config_checkpoint_and_tensorboard(tmp_path):
         assert name in tags, name
     assert sorted(tags["losses/value_loss"]) == [BATCH * i for i in range(1, 9)]
     assert all(np.isfinite(v) for v in tags["losses/policy_loss"].values())
-    # The explored map of all envs, heat-coloured, with the start room visited.
+    # The explored map: Kanto painted from the envs' screens (the trainer's default), cropped to the start rooms,
+    # with the Game Boy's shades in it and a legend strip below.
     from PIL import Image
 
-    from pokerl_fast.game.kanto_map import explored_map_rgb
+    from pokerl_fast.game.kanto_map import SHADES, UNVISITED
 
     picture = np.asarray(Image.open(run_dir / "explored_map.png").convert("RGB"))
-    unvisited = explored_map_rgb(np.zeros((444, 436), np.uint32))
-    assert picture.shape == unvisited.shape == (444, 436, 3)
-    assert (picture != unvisited).any(axis=2).sum() >= 2  # at least the start room's tiles are lit
+    assert 40 < picture.shape[0] < 444 * 8 and 40 < picture.shape[1] < 436 * 8 and picture.shape[2] == 3
+    colours = {tuple(c) for c in picture.reshape(-1, 3)}
+    assert tuple(UNVISITED) in colours and sum(tuple(c) in colours for c in SHADES) >= 2
 
 
 def test_named_milestones_are_printed_and_logged_once_with_their_first_step(tmp_path):
@@ -512,7 +513,7 @@ import pokerl_fast.train as train
 def full(*args):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-train.render_explored_map = full
+train.render_explored_map = train.render_kanto_map = full
 sys.exit(train.main(sys.argv[1:]))
 """
 
@@ -755,3 +756,28 @@ def test_the_run_says_which_mechanisms_are_on():
                  "stuck after 256 steps ends the episode", "progress observation on",
                  "exploration memory reset every 2048", "adaptive steps"):
         assert text in on, (text, on)
+
+
+def test_milestone_clips_are_written_once_each_bounded_and_decodable(tmp_path):
+    from PIL import Image
+
+    from pokerl_fast.game import testworld as tw
+    import pokerl_fast
+    from pokerl_fast.train import write_clips
+
+    trigger = tw.TRIGGERS[0]
+    path = tw.find_path(tw.START_ROOM, tw.START_XY, trigger.room, trigger.xy)
+    envs = pokerl_fast.make_vec_env(1, reset_noop_max=0, num_threads=1, clip_steps=8)
+    try:
+        envs.reset(seed=0)
+        for d in path:
+            envs.step(np.array([envs.config.actions.index(d)]))
+        written = write_clips(envs, str(tmp_path), num_envs=1)
+        assert [p.name for p in written] == [f"{len(path):012d}-{trigger.event}-env0.{p.suffix[1:]}" for p in written]
+        assert written[0].parent == tmp_path / "clips" and written[0].stat().st_size < 200_000
+        if written[0].suffix == ".gif":
+            with Image.open(written[0]) as gif:
+                assert gif.size == (160, 144)
+        assert write_clips(envs, str(tmp_path), num_envs=1) == []  # nothing new
+    finally:
+        envs.close()

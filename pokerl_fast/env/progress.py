@@ -76,6 +76,8 @@ class Progress:
         "earned in this episode" and 0 is "held at the start" (``earned``)."""
         self.first_step: dict[str, int] = {}
         """Milestone name -> the vector step at which any env first reached it (in the order reached)."""
+        self.first_env: list[tuple[str, int]] = []
+        """(milestone, env) of each first reached since the vector env last took them (milestone clips)."""
         self.first_frames: dict[str, int] = {}
         """Milestone name -> frames all envs had emulated when it was first reached (adaptive steps vary a
         step's frames, so mechanisms are compared in frames too)."""
@@ -106,11 +108,12 @@ class Progress:
         rows = self.episode_steps[ids]
         new = (rows < 0) & held  # held at the episode's start (0) is not reached now, nor by the run
         self.episode_steps[ids] = np.where(new, elapsed[ids, None], rows)
-        for row in new:  # env by env, so the run's firsts keep the order a per-env scan finds them in
+        for env, row in zip(ids, new):  # env by env, so the run's firsts keep the order a per-env scan finds them in
             for k in np.flatnonzero(row):
                 if MILESTONE_NAMES[k] not in self.first_step:
                     self.first_step[MILESTONE_NAMES[k]] = step
                     self.first_frames[MILESTONE_NAMES[k]] = frames
+                    self.first_env.append((MILESTONE_NAMES[k], int(env)))
         self.note(ids, required, badges)
 
     def take_new_firsts(self) -> list[tuple[str, int]]:

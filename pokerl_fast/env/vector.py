@@ -194,6 +194,10 @@ class VecEnv(VectorEnv):
         self.canvas = np.zeros(_core.CANVAS_SHAPE, np.uint8) if config.paint_interval else None
         self.painted = np.zeros((KANTO_HEIGHT, KANTO_WIDTH), np.uint8) if config.paint_interval else None
         self.trails = np.full((n, TRAIL_SAMPLES, 2), -1, np.int32) if config.paint_interval else None
+        # Milestone clips (clip_steps): each env's last screens, a ring written every step.
+        self._clip_ring = np.zeros((n, config.clip_steps, *self._obs["screen"].shape[1:]), np.uint8) \
+            if config.clip_steps else None
+        self._clips: list[tuple[str, int, int, np.ndarray]] = []
         self._info_base = None
         self._needs_reset = True
 
@@ -246,6 +250,8 @@ class VecEnv(VectorEnv):
         self.total_frames += int(self._frames.sum())
         if cfg.paint_interval and self.total_steps % cfg.paint_interval == 0:
             self._paint()
+        if cfg.clip_steps:
+            self._clip_ring[:, self.total_steps % cfg.clip_steps] = self._obs["screen"]
         self._elapsed += 1
         self._returns += self._rewards
         np.greater_equal(self._elapsed, cfg.episode_length, out=self._truncated)
@@ -292,6 +298,12 @@ class VecEnv(VectorEnv):
         self.trails[:, -1, 0] = np.where(ok, gx, -1)
         self.trails[:, -1, 1] = np.where(ok, gy, -1)
 
+    def take_clips(self) -> list[tuple[str, int, int, np.ndarray]]:
+        """The milestone clips made since the last call: (milestone, env, vector step, (steps, OBS_H,
+        OBS_PACKED_W) packed screens, oldest first) for the first time any env reached each milestone."""
+        clips, self._clips = self._clips, []
+        return clips
+
     def kanto_picture(self) -> np.ndarray:
         """RGB picture of Kanto as the envs saw it, visits and trails over it (kanto_map.kanto_picture); needs
         paint_interval > 0."""
@@ -329,6 +341,12 @@ class VecEnv(VectorEnv):
         """Envs whose required events or badges changed this step: date their milestones, offer their states."""
         held = self._milestones_held(ids)
         self.progress.record(ids, held, self._elapsed, self.total_steps, *self._counts, frames=self.total_frames)
+        for name, env in self.progress.first_env:
+            if self._clip_ring is not None:  # the env's last clip_steps screens, oldest first
+                order = (np.arange(1, self.config.clip_steps + 1) + self.total_steps) % self.config.clip_steps
+                filled = min(self.total_steps, self.config.clip_steps)
+                self._clips.append((name, env, self.total_steps, self._clip_ring[env, order[-filled:]].copy()))
+        self.progress.first_env.clear()
         if self.config.swarm_interval or self.config.reset_to_archive:
             for i, row in zip(ids, held):
                 key = archive_key(row)

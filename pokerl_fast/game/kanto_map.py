@@ -224,3 +224,12 @@ def render_kanto_map(canvas: np.ndarray, painted: np.ndarray, counts: np.ndarray
     buf = io.BytesIO()
     Image.fromarray(kanto_picture(canvas, painted, counts, trails)).save(buf, format="PNG")
     return write_atomic(path, buf.getvalue())
+
+
+def screens_to_rgb(packed: np.ndarray, scale: int = 2) -> np.ndarray:
+    """Packed observation screens (..., OBS_H, OBS_PACKED_W), 4 pixels a byte, high bits first) as RGB frames
+    (..., OBS_H * scale, OBS_W * scale, 3) in the DMG shades; scale 2 gives the Game Boy's 144 x 160."""
+    p = np.asarray(packed, np.uint8)
+    shades = np.stack([(p >> 6) & 3, (p >> 4) & 3, (p >> 2) & 3, p & 3], axis=-1).reshape(*p.shape[:-1], -1)
+    rgb = SHADES[shades]
+    return rgb.repeat(scale, axis=-3).repeat(scale, axis=-2) if scale > 1 else rgb

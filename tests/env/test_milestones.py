@@ -67,3 +67,28 @@ def test_milestones_held_at_the_start_count_as_step_zero_and_survive_set_state()
         assert (np.delete(envs.episode_milestones[0], k) == -1).all()
     finally:
         envs.close()
+
+
+def test_the_first_time_a_milestone_is_reached_its_env_leaves_a_clip_of_its_last_screens():
+    from pokerl_fast.game.kanto_map import screens_to_rgb
+
+    steps = 12
+    envs = pokerl_fast.make_vec_env(2, reset_noop_max=0, num_threads=1, clip_steps=steps)
+    actions = envs.config.actions
+    idle = actions.index("b")
+    screens = []
+    try:
+        envs.reset(seed=0)
+        for d in PATH:  # env 1 walks to the trigger; env 0 presses B
+            obs, *_ = envs.step(np.array([idle, actions.index(d)]))
+            screens.append(obs["screen"][1].copy())
+        clips = envs.take_clips()
+        assert [(c[0], c[1], c[2]) for c in clips] == [(TRIGGER.event, 1, len(PATH))]
+        frames = clips[0][3]
+        assert frames.shape == (steps, *obs["screen"].shape[1:])
+        assert np.array_equal(frames, np.stack(screens[-steps:]))  # the env's last screens, oldest first
+        assert envs.take_clips() == []  # taken once
+        rgb = screens_to_rgb(frames)
+        assert rgb.shape == (steps, 144, 160, 3) and len(np.unique(rgb.reshape(-1, 3), axis=0)) >= 2
+    finally:
+        envs.close()
