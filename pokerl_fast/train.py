@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import io
 import json
 import math
 import os
@@ -40,7 +41,7 @@ import torch  # noqa: E402
 
 import pokerl_fast
 from pokerl_fast import cli
-from pokerl_fast.learn import checkpoint
+from pokerl_fast.learn import checkpoint, distributed
 from pokerl_fast.config import EnvConfig
 from pokerl_fast.fileio import write_atomic
 from pokerl_fast.game.kanto_map import render_explored_map, render_kanto_map, screens_to_rgb
@@ -425,37 +426,50 @@ def restore(resume: checkpoint.Checkpoint, learner: Learner, envs, device: torch
     set_rng_state(snap["rng"])
 
 
-def open_logger(cfg: TrainConfig, learner: Learner, device: torch.device, resumed: bool) -> RunLogger:
-    """TensorBoard (+ W&B) and the progress display, announced with one line about the run."""
-    start_step = learner.counters.global_step
+def open_logger(cfg: TrainConfig, learner: Learner, device: torch.device, resumed: bool,
+                ranks: distributed.Ranks = distributed.Ranks()) -> RunLogger:
+    """TensorBoard (+ W&B) and the progress display, announced with one line about the run; under torchrun
+    only rank 0's logger writes or prints (the others' are silent)."""
+    start_step = learner.counters.global_step * ranks.world
+    iterations = num_iterations(cfg, ranks)
+    if not ranks.main:
+        return RunLogger(cfg.run_dir, iterations * cfg.batch_size * ranks.world, start_step, tensorboard=False,
+                         progress=False, stream=io.StringIO())
     logger = RunLogger(
-        cfg.run_dir, cfg.num_iterations * cfg.batch_size, start_step, wandb=cfg.wandb,
+        cfg.run_dir, iterations * cfg.batch_size * ranks.world, start_step, wandb=cfg.wandb,
         wandb_project=cfg.wandb_project, config=cli.to_dict(cfg), progress=cfg.progress,
     )
     logger.message(
         f"policy: {learner.policy.num_parameters():,} parameters | {cfg.num_envs} envs x {cfg.ppo.num_steps} steps, "
-        f"{cfg.num_iterations} iterations | device {device} | run dir {cfg.run_dir}"
+        f"{iterations} iterations | device {device} | run dir {cfg.run_dir}"
         + (f" | resumed at step {start_step}" if resumed else "")
+        + (f" | {ranks.world} ranks (torchrun), {cfg.num_envs} envs each" if ranks.active else "")
     )
     logger.message(cfg.env.mechanisms() + (" | bf16" if cfg.policy.bf16 else ""))
     return logger
 
 
-def anneal_learning_rate(learner: Learner, cfg: TrainConfig) -> None:
+def anneal_learning_rate(learner: Learner, cfg: TrainConfig, num_iterations: int) -> None:
     """Linear decay to 0 over the run, set at the start of each rollout."""
-    frac = 1.0 - learner.counters.iteration / cfg.num_iterations
+    frac = 1.0 - learner.counters.iteration / num_iterations
     learner.optimizer.param_groups[0]["lr"] = frac * cfg.ppo.learning_rate
 
 
-def update(learner: Learner, cfg: TrainConfig) -> dict[str, float]:
-    """GAE over the full rollout, then PPO's epochs x minibatches; returns the losses."""
+def update(learner: Learner, cfg: TrainConfig, ranks: distributed.Ranks = distributed.Ranks()) -> dict[str, float]:
+    """GAE over the full rollout, then PPO's epochs x minibatches (gradients averaged over ranks under torchrun);
+    returns the losses."""
     policy, buf, carry = learner.policy, learner.rollout, learner.carry
     next_value = bootstrap_value(policy, carry)
     advantages, returns = compute_gae(
         buf.rewards, buf.values, buf.dones, next_value, carry.done, cfg.ppo.gamma, cfg.ppo.gae_lambda
     )
     batch = learner.batch.fill(buf, advantages, returns)
-    return ppo_update(policy, learner.optimizer, batch, cfg.ppo, learner.minibatch)
+    if not ranks.active:
+        return ppo_update(policy, learner.optimizer, batch, cfg.ppo, learner.minibatch)
+    params = list(policy.parameters())
+    return ppo_update(policy, learner.optimizer, batch, cfg.ppo, learner.minibatch,
+                      reduce_grads=lambda: distributed.average_gradients(ranks, params),
+                      agree=lambda flag: distributed.any_rank(ranks, flag))
 
 
 def build_scalars(losses: dict[str, float], learner: Learner, envs, sps: float, rollout_seconds: float,
@@ -496,16 +510,16 @@ def write_clips(envs, run_dir: str, num_envs: int) -> list[Path]:
     return written
 
 
-def report_new_milestones(envs, num_envs: int, logger: RunLogger) -> dict[str, float]:
+def report_new_milestones(envs, num_envs: int, logger: RunLogger, world: int = 1) -> dict[str, float]:
     """Named milestones (each required event, each badge) first reached by any env since the last report:
     one printed line each, and ``milestones/first_step/<NAME>`` (env steps). Ones restored from a checkpoint
     were reported by the run that reached them."""
     scalars = {}
     for name, vector_step in envs.progress.take_new_firsts():
-        scalars[f"milestones/first_step/{name}"] = float(vector_step * num_envs)
+        scalars[f"milestones/first_step/{name}"] = float(vector_step * num_envs * world)  # ranks step in lockstep
         if name in envs.progress.first_frames:
             scalars[f"milestones/first_frames/{name}"] = float(envs.progress.first_frames[name])
-        logger.message(f"milestone {name} first reached at step {vector_step * num_envs}")
+        logger.message(f"milestone {name} first reached at step {vector_step * num_envs * world}")
     return scalars
 
 
@@ -554,8 +568,9 @@ def write_map(envs, run_dir: str) -> None:
         print(f"warning: could not write {path} ({e.strerror or e}); training goes on", file=sys.stderr)
 
 
-def save_checkpoint(cfg: TrainConfig, learner: Learner, envs) -> Path:
-    """Write a complete checkpoint (and the explored map) into run_dir/checkpoints; returns its path.
+def save_checkpoint(cfg: TrainConfig, learner: Learner, envs, world: int = 1) -> Path:
+    """Write a complete checkpoint (and the explored map) into run_dir/checkpoints; returns its path. Under
+    torchrun (``world`` ranks; rank 0 writes) it is named by the env steps of all ranks and holds rank 0's envs.
 
     A checkpoint that cannot be written (disk full) raises CheckpointError, which stops the run with one line
     (``main``: exit 2) rather than training on without checkpoints; the previous checkpoint is kept."""
@@ -576,12 +591,13 @@ def save_checkpoint(cfg: TrainConfig, learner: Learner, envs) -> Path:
         "rom_sha1": envs.rom_sha1,
         "version": pokerl_fast.__version__,
         "torch": torch.__version__,
-        "global_step": counters.global_step,
+        "global_step": counters.global_step * world,
         "iteration": counters.iteration,
+        "ranks": world,
         "saved_at": datetime.datetime.now().isoformat(timespec="seconds"),
     }
     write_map(envs, cfg.run_dir)
-    return checkpoint.save(Path(cfg.run_dir) / "checkpoints", counters.global_step, snapshot, meta,
+    return checkpoint.save(Path(cfg.run_dir) / "checkpoints", counters.global_step * world, snapshot, meta,
                            keep=cfg.keep_checkpoints)
 
 
@@ -605,80 +621,140 @@ class CheckpointSchedule:
         return (counters.global_step, counters.rollout_step) != self.last
 
 
+def num_iterations(cfg: TrainConfig, ranks: distributed.Ranks = distributed.Ranks()) -> int:
+    """Rollout + update cycles of each rank: total_steps are shared by the ranks."""
+    return max(1, math.ceil(cfg.total_steps / (cfg.batch_size * ranks.world)))
+
+
+def rank_config(cfg: TrainConfig, ranks: distributed.Ranks) -> TrainConfig:
+    """What this rank runs: its envs seeded after the other ranks' (env.seed + rank x num_envs), and the CPUs
+    this node's ranks may use split between them (unless threads were set)."""
+    if not ranks.active:
+        return cfg
+    share = max(1, runtime.available_cpus() // ranks.local_world)
+    env = dataclasses.replace(cfg.env, seed=cfg.env.seed + ranks.rank * cfg.num_envs,
+                              num_threads=cfg.env.num_threads or share)
+    return dataclasses.replace(cfg, env=env, torch_threads=cfg.torch_threads or share)
+
+
+def restore_shared(resume: checkpoint.Checkpoint, learner: Learner, envs, cfg: TrainConfig, device: torch.device,
+                   ranks: distributed.Ranks) -> None:
+    """A rank other than 0 resuming: rank 0's weights, optimizer and counters (its envs are rank 0's, so this
+    rank starts its own envs afresh, seeded by rank and iteration)."""
+    snap = checkpoint.load(resume)
+    learner.policy.load_state_dict(snap["policy"])
+    learner.optimizer.load_state_dict(snap["optimizer"])
+    learner.counters = Counters(**snap["counters"])
+    learner.counters.rollout_step = 0
+    seed = cfg.env.seed + 7919 * learner.counters.iteration
+    torch.manual_seed(seed)
+    obs, _ = envs.reset(seed=seed)
+    learner.carry = Carry(obs_to_torch(obs, device), torch.zeros(cfg.num_envs, device=device),
+                          learner.policy.initial_state(cfg.num_envs, device))
+
+
 def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: threading.Event | None = None) -> dict:
-    """Run PPO until ``total_steps`` or until ``stop`` is set (or SIGINT/SIGTERM). Returns a summary dict."""
+    """Run PPO until ``total_steps`` or until ``stop`` is set (or SIGINT/SIGTERM). Returns a summary dict.
+
+    Under ``torchrun`` each rank runs this with its own envs (rank_config); gradients are averaged over ranks
+    (learn/distributed.py), rank 0 alone logs, evaluates and writes checkpoints, and a stop is agreed by all."""
     from pokerl_fast.env import VecEnv
 
     stop = stop or threading.Event()
-    cfg, start_state = check_inputs(cfg, resuming=resume is not None)
-    prepare_run_dir(cfg)
-    if resume is not None:  # damaged newer checkpoints (skipped): out of loading and pruning for good
-        checkpoint.set_aside_damaged(Path(cfg.run_dir) / "checkpoints", resume.step)
-    device = configure_torch(cfg)
-    seed_everything(cfg.env.seed)
+    ranks = distributed.from_environment()
+    cfg, start_state = check_inputs(cfg, resuming=resume is not None or not ranks.main)
+    if ranks.main:
+        prepare_run_dir(cfg)
+        if resume is not None:  # damaged newer checkpoints (skipped): out of loading and pruning for good
+            checkpoint.set_aside_damaged(Path(cfg.run_dir) / "checkpoints", resume.step)
+    local = rank_config(cfg, ranks)
+    device = configure_torch(local)
+    if ranks.active and device.type == "cuda":
+        torch.cuda.set_device(ranks.local_rank)
+        device = torch.device("cuda", ranks.local_rank)
+    distributed.init(ranks, device)
+    seed_everything(cfg.env.seed)  # the same initial weights on every rank
 
-    envs = VecEnv(cfg.num_envs, cfg.env, start_state=start_state)
+    envs = VecEnv(local.num_envs, local.env, start_state=start_state)
     logger = None
     try:
-        learner = new_learner(cfg, envs, device)
+        learner = new_learner(local, envs, device)
+        distributed.broadcast_module(ranks, learner.policy)
+        if ranks.active and resume is None:
+            torch.manual_seed(cfg.env.seed + 1 + ranks.rank)  # each rank samples its own actions and minibatches
         if resume is None:
-            start_fresh(learner, envs, cfg, device)
-        else:
+            start_fresh(learner, envs, local, device)
+        elif ranks.main:
             restore(resume, learner, envs, device)
+        else:
+            restore_shared(resume, learner, envs, local, device, ranks)
         c = learner.counters
-        logger = open_logger(cfg, learner, device, resumed=resume is not None)
+        iterations = num_iterations(cfg, ranks)
+        logger = open_logger(cfg, learner, device, resumed=resume is not None, ranks=ranks)
         schedule = CheckpointSchedule(cfg, c)
         start_time, start_step = time.monotonic(), c.global_step
         last_path = resume.path if resume is not None else None
         losses: dict[str, float] = {}
         scalars: dict[str, float] = {}
+        # Ranks stop together, between updates: a rank's rollout never stops half-way under torchrun.
+        rollout_stop = threading.Event() if ranks.active else stop
         with _StopOnSignal(stop) as signals:
-            while c.iteration < cfg.num_iterations and not stop.is_set():
+            while c.iteration < iterations and not stop.is_set():
                 if cfg.ppo.anneal_lr and c.rollout_step == 0:
-                    anneal_learning_rate(learner, cfg)
+                    anneal_learning_rate(learner, cfg, iterations)
 
                 t0 = time.monotonic()
                 c.rollout_step, c.global_step = collect_rollout(
                     learner.policy, envs, learner.rollout, learner.carry, c.rollout_step, learner.stats,
-                    c.global_step, stop,
+                    c.global_step, rollout_stop,
                 )
                 if c.rollout_step < cfg.ppo.num_steps:
                     break  # stopped mid-rollout: the checkpoint below keeps the partial rollout
 
                 t1 = time.monotonic()
-                losses = update(learner, cfg)
+                losses = update(learner, cfg, ranks)
                 c.iteration += 1
                 c.rollout_step = 0
                 t2 = time.monotonic()
 
                 sps = (c.global_step - start_step) / max(time.monotonic() - start_time, 1e-9)
                 scalars = build_scalars(losses, learner, envs, sps, t1 - t0, t2 - t1)
-                scalars.update(report_new_milestones(envs, cfg.num_envs, logger))
-                write_clips(envs, cfg.run_dir, cfg.num_envs)
-                if cfg.eval_interval and c.iteration % cfg.eval_interval == 0:
-                    scalars.update(run_evaluation(cfg, learner, envs, device))
-                logger.log(scalars, c.global_step)
-                if cfg.map_png_iterations and c.iteration % cfg.map_png_iterations == 0:
-                    write_map(envs, cfg.run_dir)
-                logger.status(c.global_step, learner.stats.last | scalars)
+                scalars.update(report_new_milestones(envs, cfg.num_envs, logger, ranks.world))
+                scalars = distributed.reduce_scalars(ranks, scalars)
+                step = c.global_step * ranks.world  # env steps of all ranks
+                if ranks.main:
+                    write_clips(envs, cfg.run_dir, cfg.num_envs * ranks.world)
+                    if cfg.eval_interval and c.iteration % cfg.eval_interval == 0:
+                        scalars.update(run_evaluation(local, learner, envs, device))
+                    logger.log(scalars, step)
+                    if cfg.map_png_iterations and c.iteration % cfg.map_png_iterations == 0:
+                        write_map(envs, cfg.run_dir)
+                    logger.status(step, learner.stats.last | scalars)
 
-                if schedule.due(c):
-                    logger.flush()
-                    last_path = save_checkpoint(cfg, learner, envs)
-                    schedule.saved(c)
+                    if schedule.due(c):
+                        logger.flush()
+                        last_path = save_checkpoint(cfg, learner, envs, ranks.world)
+                        schedule.saved(c)
+                if distributed.any_rank(ranks, stop.is_set()):
+                    stop.set()
 
-            if schedule.unsaved(c):
+            if schedule.unsaved(c) and ranks.main:
                 logger.flush()
-                last_path = save_checkpoint(cfg, learner, envs)
-        stopped = c.iteration < cfg.num_iterations
-        progress = write_progress(cfg, learner, logger)
+                last_path = save_checkpoint(cfg, learner, envs, ranks.world)
+        stopped = c.iteration < iterations
+        if ranks.active:
+            digest = distributed.weights_digest(learner.policy)
+            same = distributed.digests_agree(ranks, digest)
+            logger.message(f"{ranks.world} ranks: weights {'identical on every rank' if same else 'DIFFER between ranks'}"
+                           f" (sha256 {digest[:16]})")
+        progress = write_progress(cfg, learner, logger) if ranks.main else {}
         if stopped:
             reason = f"{signals.received}: " if signals.received else ""
-            logger.message(f"{reason}stopped at step {c.global_step} and saved a checkpoint; continue with: "
-                           f"python -m pokerl_fast.train --resume {cfg.run_dir}")
+            logger.message(f"{reason}stopped at step {c.global_step * ranks.world} and saved a checkpoint; continue "
+                           f"with: python -m pokerl_fast.train --resume {cfg.run_dir}")
         return {
             "run_dir": cfg.run_dir,
-            "global_step": c.global_step,
+            "global_step": c.global_step * ranks.world,
             "iteration": c.iteration,
             "stopped": stopped,
             "checkpoint": str(last_path) if last_path else None,
@@ -692,6 +768,7 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
         if logger is not None:
             logger.close()
         envs.close()
+        distributed.shutdown(ranks)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, list[cli.Leaf]]:
@@ -718,6 +795,11 @@ def config_from_args(argv: list[str] | None = None) -> tuple[TrainConfig, checkp
     cfg = TrainConfig()
     ckpt = None
     saved = None
+    if not ns.resume and distributed.restart_count() > 0 and overrides.get("run_dir"):
+        # torchrun --max-restarts started this job again after a rank failed: continue from the last checkpoint.
+        if checkpoint.latest(Path(overrides["run_dir"]) / "checkpoints") is not None:
+            ns.resume = overrides["run_dir"]
+            print(f"torchrun restart {distributed.restart_count()}: resuming {ns.resume}", file=sys.stderr)
     if ns.resume:
         skipped: list[str] = []  # damaged checkpoints newer than the one resumed, newest first
         if not Path(ns.resume).is_dir():
@@ -741,6 +823,12 @@ def config_from_args(argv: list[str] | None = None) -> tuple[TrainConfig, checkp
             raise TrainError("--resume RUN_DIR continues in RUN_DIR; drop --run-dir")
         cfg = dataclasses.replace(cfg, run_dir=ns.resume)
         check_resume(saved, cli.to_dict(cfg), ns.resume)
+        world = distributed.from_environment().world
+        if ckpt.meta.get("ranks", 1) != world:
+            n = ckpt.meta.get("ranks", 1)
+            how = f"torchrun --nproc-per-node {n} -m pokerl_fast.train --resume {ns.resume}" if n > 1 else \
+                f"python -m pokerl_fast.train --resume {ns.resume}"
+            raise TrainError(f"cannot resume {ns.resume} with {world} rank(s): it was trained with {n}; run: {how}")
         check_rom(ckpt.meta["rom_sha1"], cfg.env.rom, ns.resume)
     return cfg, ckpt
 

@@ -364,9 +364,12 @@ def ppo_loss(policy: Policy, mb: Batch, cfg: PPOConfig) -> tuple[Tensor, dict[st
 
 
 def ppo_update(policy: Policy, optimizer: torch.optim.Optimizer, batch: Batch, cfg: PPOConfig,
-               minibatch: Batch | None = None) -> dict[str, float]:
+               minibatch: Batch | None = None, reduce_grads=None, agree=None) -> dict[str, float]:
     """``update_epochs`` epochs of shuffled segment minibatches (copied into ``minibatch``, storage the caller
     keeps from update to update; allocated here when None). Returns CleanRL's loss statistics.
+
+    Data parallel (learn/distributed.py): ``reduce_grads()`` runs after each backward pass (average the
+    gradients over ranks), ``agree(flag)`` turns the target-KL stop into one decision of all ranks.
 
     Losses are means over all minibatches of the update; explained variance is over the whole rollout.
     """
@@ -382,12 +385,15 @@ def ppo_update(policy: Policy, optimizer: torch.optim.Optimizer, batch: Batch, c
             loss, stats = ppo_loss(policy, batch.select(idx, out=minibatch), cfg)
             optimizer.zero_grad()
             loss.backward()
+            if reduce_grads is not None:
+                reduce_grads()
             nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
             optimizer.step()
             for key, value in stats.items():
                 totals[key] = totals.get(key, 0.0) + float(value)
             count += 1
-        if cfg.target_kl is not None and float(stats["approx_kl"]) > cfg.target_kl:
+        early = cfg.target_kl is not None and float(stats["approx_kl"]) > cfg.target_kl
+        if agree(early) if agree is not None else early:
             break
     out = {key: value / count for key, value in totals.items()}
     out["explained_variance"] = explained_variance(batch.values, batch.returns)
