@@ -111,6 +111,9 @@ class TrainConfig:
     """episodes per evaluation, run as one batch of envs"""
     eval_steps: int = 0
     """steps per evaluation episode (0: env.episode_length)"""
+    live_map_port: int = -1
+    """serve the live map page on http://127.0.0.1:PORT/ (0: any free port, -1: off; --live-map [PORT] is the
+    short form, port 8765 by default)"""
     env: EnvConfig = field(default_factory=training_env)
     """environment (the trainer's defaults turn the progress mechanisms on: see training_env)"""
     ppo: PPOConfig = field(default_factory=PPOConfig)
@@ -162,7 +165,7 @@ RESUMABLE_CHANGES = frozenset({
     "run_dir", "total_steps", "device", "torch_threads", "deterministic", "checkpoint_minutes",
     "checkpoint_iterations", "keep_checkpoints", "progress", "wandb", "wandb_project", "map_png_iterations",
     "env.num_threads", "env.rom", "env.start_state", "eval_interval", "eval_episodes", "eval_steps",
-    "env.paint_interval", "env.clip_steps",  # what is drawn, not what is learned
+    "env.paint_interval", "env.clip_steps", "live_map_port",  # what is drawn, not what is learned
 })  # fmt: skip
 
 
@@ -337,6 +340,20 @@ def check_run_dir(run_dir: Path, resuming: bool) -> None:
         raise TrainError(f"cannot make run dir {run_dir}: {parent} is a file, not a folder; {RUN_DIR_FIX}")
 
 
+def check_live_map_port(port: int) -> None:
+    """A --live-map port that another program holds is refused before anything is written."""
+    if port <= 0:
+        return
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as e:
+            raise TrainError(f"cannot serve the live map on 127.0.0.1:{port} ({e.strerror or e}); "
+                             "pass --live-map 0 for any free port") from None
+
+
 def check_inputs(cfg: TrainConfig, resuming: bool) -> tuple[TrainConfig, bytes]:
     """Every check a run's inputs get before anything is written: the config's values, the ROM, the memory the
     run needs, the run dir (named here: default runs/<date>-<time>), and the start state (the user's file checked
@@ -350,6 +367,7 @@ def check_inputs(cfg: TrainConfig, resuming: bool) -> tuple[TrainConfig, bytes]:
         raise TrainError(str(e)) from None
     rom = resolve_rom(cfg.env.rom)
     check_memory(cfg, rom.path.stat().st_size, runtime.available_memory())
+    check_live_map_port(cfg.live_map_port)
     run_dir = resolve_path(cfg.run_dir or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
     check_run_dir(Path(run_dir), resuming)
     env = dataclasses.replace(
@@ -621,6 +639,35 @@ class CheckpointSchedule:
         return (counters.global_step, counters.rollout_step) != self.last
 
 
+LIVE_MAP_PORT = 8765
+
+
+def open_live_map(cfg: TrainConfig, learner: Learner, envs, ranks: distributed.Ranks, speed: dict):
+    """The live map page (pokerl_fast/live.py) on 127.0.0.1, rank 0 only; None when off."""
+    if cfg.live_map_port < 0 or not ranks.main:
+        return None
+    from pokerl_fast.game.kanto_map import explored_map_rgb, global_position, kanto_picture_geometry
+    from pokerl_fast.live import LiveMap
+
+    def state():
+        pos = envs.position()
+        return {"step": learner.counters.global_step * ranks.world, "sps": speed.get("sps", 0.0),
+                "positions": [global_position(m, x, y) for m, x, y in zip(pos["map"], pos["x"], pos["y"])],
+                "milestones": {name: step * cfg.num_envs * ranks.world
+                               for name, step in envs.progress.first_step.items()}}
+
+    def picture():
+        if envs.canvas is None:
+            return explored_map_rgb(envs.global_visit_counts()), (0, 0, 1)
+        return kanto_picture_geometry(envs.canvas, envs.painted, envs.global_visit_counts(), envs.trails)
+
+    try:
+        return LiveMap(cfg.live_map_port, state, picture)
+    except OSError as e:
+        raise TrainError(f"cannot serve the live map on 127.0.0.1:{cfg.live_map_port} ({e.strerror or e}); "
+                         "pass --live-map 0 for any free port") from None
+
+
 def num_iterations(cfg: TrainConfig, ranks: distributed.Ranks = distributed.Ranks()) -> int:
     """Rollout + update cycles of each rank: total_steps are shared by the ranks."""
     return max(1, math.ceil(cfg.total_steps / (cfg.batch_size * ranks.world)))
@@ -676,7 +723,7 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
     seed_everything(cfg.env.seed)  # the same initial weights on every rank
 
     envs = VecEnv(local.num_envs, local.env, start_state=start_state)
-    logger = None
+    logger = live = None
     try:
         learner = new_learner(local, envs, device)
         distributed.broadcast_module(ranks, learner.policy)
@@ -691,6 +738,10 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
         c = learner.counters
         iterations = num_iterations(cfg, ranks)
         logger = open_logger(cfg, learner, device, resumed=resume is not None, ranks=ranks)
+        speed: dict[str, float] = {}
+        live = open_live_map(cfg, learner, envs, ranks, speed)
+        if live is not None:
+            logger.message(f"live map: {live.url}")
         schedule = CheckpointSchedule(cfg, c)
         start_time, start_step = time.monotonic(), c.global_step
         last_path = resume.path if resume is not None else None
@@ -718,6 +769,7 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
                 t2 = time.monotonic()
 
                 sps = (c.global_step - start_step) / max(time.monotonic() - start_time, 1e-9)
+                speed["sps"] = sps * ranks.world
                 scalars = build_scalars(losses, learner, envs, sps, t1 - t0, t2 - t1)
                 scalars.update(report_new_milestones(envs, cfg.num_envs, logger, ranks.world))
                 scalars = distributed.reduce_scalars(ranks, scalars)
@@ -765,6 +817,8 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
             "progress": progress,
         }
     finally:
+        if live is not None:
+            live.close()
         if logger is not None:
             logger.close()
         envs.close()
@@ -783,6 +837,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, list[cli.Leaf]]:
     parser.add_argument("--resume", metavar="RUN_DIR",
                         help="continue the run in RUN_DIR from its newest complete checkpoint; only "
                              + ", ".join(sorted(RESUMABLE_CHANGES)) + " may differ from the saved config")
+    parser.add_argument("--live-map", nargs="?", const=LIVE_MAP_PORT, type=int, metavar="PORT",
+                        help=f"serve a live map of the run on http://127.0.0.1:PORT/ (default {LIVE_MAP_PORT}; 0: any "
+                             "free port); same as --live-map-port")
     leaves = cli.add_config_flags(parser, TrainConfig)
     return parser, leaves
 
@@ -792,6 +849,8 @@ def config_from_args(argv: list[str] | None = None) -> tuple[TrainConfig, checkp
     parser, leaves = build_parser()
     ns = parser.parse_args(argv)
     overrides = cli.overrides_from_args(ns, leaves)
+    if ns.live_map is not None:
+        overrides["live_map_port"] = ns.live_map
     cfg = TrainConfig()
     ckpt = None
     saved = None

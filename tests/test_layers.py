@@ -37,7 +37,7 @@ def layer_of_module(name: str) -> str | None:
         return head
     if head == "_native":
         return "native"
-    if head in ("train", "evaluate", "eval", "logger", "__main__"):
+    if head in ("train", "evaluate", "eval", "live", "logger", "__main__"):
         return "top"
     raise AssertionError(f"module {name} belongs to no layer: add it to tests/test_layers.py")
 

@@ -781,3 +781,19 @@ def test_milestone_clips_are_written_once_each_bounded_and_decodable(tmp_path):
         assert write_clips(envs, str(tmp_path), num_envs=1) == []  # nothing new
     finally:
         envs.close()
+
+
+def test_a_live_map_port_in_use_is_one_line_and_leaves_nothing(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run([sys.executable, "-m", "pokerl_fast.train", "--run-dir", str(tmp_path / "run"),
+                              "--live-map", str(port)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.strip().splitlines() == [
+        f"error: cannot serve the live map on 127.0.0.1:{port} (Address already in use); pass --live-map 0 for any "
+        "free port"]
+    assert list(tmp_path.iterdir()) == []

@@ -17,6 +17,7 @@ from pokerl_fast.game.constants import KANTO_HEIGHT, KANTO_WIDTH, MAPS
 from pokerl_fast.fileio import write_atomic
 
 __all__ = ["explored_map_rgb", "render_explored_map", "global_position", "map_window", "kanto_picture",
+           "kanto_picture_geometry",
            "render_kanto_map", "UNVISITED", "OUTLINE"]
 
 UNVISITED = (12, 12, 20)
@@ -131,11 +132,19 @@ def _label_font(size: int):
 
 def kanto_picture(canvas: np.ndarray, painted: np.ndarray, counts: np.ndarray,
                   trails: np.ndarray | None = None, labels: bool = True, legend: bool = True) -> np.ndarray:
+    """kanto_picture_geometry's picture alone."""
+    return kanto_picture_geometry(canvas, painted, counts, trails, labels, legend)[0]
+
+
+def kanto_picture_geometry(canvas: np.ndarray, painted: np.ndarray, counts: np.ndarray,
+                           trails: np.ndarray | None = None, labels: bool = True,
+                           legend: bool = True) -> tuple[np.ndarray, tuple[int, int, int]]:
     """The Kanto map as the agents saw it, as an RGB array: each painted step shows the last view of it (DMG
     shades), unseen steps are dark; visits tint the steps by heat (one visit purple .. most visited yellow-white);
     ``trails`` ((envs, samples, 2) global steps, -1 for none, oldest first) are drawn as lines with the newest
     position a dot; map names label the maps seen; a legend below. Cropped to the painted and visited steps with
-    a margin of MARGIN steps; scaled up 2x when small."""
+    a margin of MARGIN steps; scaled up 2x when small. Returns the picture and (x0, y0, pixels per step): global
+    step (gx, gy) is centred at pixel ((gx - x0 + 0.5) * px, (gy - y0 + 0.5) * px)."""
     from PIL import Image, ImageDraw
 
     seen = (painted > 0) | (counts > 0)
@@ -188,9 +197,10 @@ def kanto_picture(canvas: np.ndarray, painted: np.ndarray, counts: np.ndarray,
             box = draw.textbbox((cx, cy), text, font=font, anchor="mm")
             draw.rectangle((box[0] - 2, box[1] - 1, box[2] + 2, box[3] + 1), fill=(0, 0, 0))
             draw.text((cx, cy), text, fill=(255, 255, 255), font=font, anchor="mm")
+    geometry = (int(x0), int(y0), int(px))
     if not legend:
-        return np.asarray(pic)
-    return _with_legend(pic)
+        return np.asarray(pic), geometry
+    return _with_legend(pic), geometry
 
 
 def _with_legend(pic) -> np.ndarray:
