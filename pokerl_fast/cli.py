@@ -17,6 +17,7 @@ import ast
 import dataclasses
 import functools
 import inspect
+import sys
 import textwrap
 import types
 import typing
@@ -322,3 +323,17 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"error: {message}; see {self.prog} --help\n")
+
+
+def run_main(body, errors: tuple[type[BaseException], ...], interrupted: str) -> int:
+    """A command's main(): ``body()``, then exit code 0; one of ``errors`` is one ``error:`` line and code 2;
+    Ctrl-C is the ``interrupted`` line and code 130."""
+    try:
+        body()
+    except errors as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(interrupted, file=sys.stderr)
+        return 130
+    return 0

@@ -244,15 +244,9 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        run(build_parser().parse_args(argv))
-    except (EvalError, cli.ConfigError, checkpoint.CheckpointError, RomError, StartStateError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; nothing was written for this evaluation's video", file=sys.stderr)
-        return 130
-    return 0
+    return cli.run_main(lambda: run(build_parser().parse_args(argv)),
+                        (EvalError, cli.ConfigError, checkpoint.CheckpointError, RomError, StartStateError),
+                        "interrupted; nothing was written for this evaluation's video")
 
 
 if __name__ == "__main__":

@@ -893,16 +893,12 @@ def config_from_args(argv: list[str] | None = None) -> tuple[TrainConfig, checkp
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
+    def body():
         cfg, ckpt = config_from_args(argv)
         train(cfg, resume=ckpt)
-    except (TrainError, cli.ConfigError, checkpoint.CheckpointError, RomError, StartStateError, LoggerError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; the newest complete checkpoint is kept", file=sys.stderr)
-        return 130
-    return 0
+
+    return cli.run_main(body, (TrainError, cli.ConfigError, checkpoint.CheckpointError, RomError, StartStateError,
+                               LoggerError), "interrupted; the newest complete checkpoint is kept")
 
 
 if __name__ == "__main__":

@@ -64,6 +64,24 @@ with open(sys.argv[1], "w") as f:
 '''
 
 
+def _loopback(address: str) -> bool:
+    """Whether a bind's address (its repr, e.g. "('::1', 0)") is a loopback address."""
+    import ast
+    import ipaddress
+
+    try:
+        host = ast.literal_eval(address)[0]
+        return ipaddress.ip_address(host).is_loopback
+    except (ValueError, SyntaxError, TypeError, IndexError):
+        return False
+
+
+def test_loopback_tells_a_local_bind_from_a_reachable_one():
+    assert _loopback("('::1', 0)") and _loopback("('127.0.0.1', 8765)")
+    assert not _loopback("('0.0.0.0', 8765)") and not _loopback("('', 80)") and not _loopback("('10.0.0.2', 1)")
+    assert not _loopback("None") and not _loopback("('::', 0, 0, 0)")
+
+
 def _watched_run(tmp_path: pathlib.Path, name: str, args: list[str], env: dict) -> dict:
     out = tmp_path / f"{name}.json"
     proc = subprocess.run([sys.executable, "-c", WATCHER, str(out), *args], cwd=tmp_path / "work", env=env,
@@ -91,17 +109,22 @@ def test_a_run_and_its_resume_open_no_network_socket_unpickle_nothing_and_write_
     allowed = (run_dir.resolve(), cache.resolve(), systmp.resolve())
     for report in reports:
         kinds = {e[0] for e in report["events"]}
-        # No network: no internet socket and no name lookup. A local (AF_UNIX) socket reaches no network; one
-        # bound to a path must lie in the dirs a run may write (a library's IPC in the temp dir), or be abstract.
+        # No network: no connection or datagram to any internet address, no name lookup, and nothing bound to
+        # an address other machines can reach. An internet socket bound to loopback reaches no network (urllib3,
+        # which TensorBoard imports through boto3 where that is installed, binds ::1 once to probe for IPv6).
+        # A local (AF_UNIX) socket reaches no network; one bound to a path must lie in the dirs a run may write
+        # (a library's IPC in the temp dir), or be abstract.
         sockets = [e[1] for e in report["events"] if e[0] == "socket"]
-        network = [s for s in sockets if s["family"] in (socket.AF_INET, socket.AF_INET6)
-                   or s["event"] in ("socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyaddr",
-                                     "socket.getnameinfo")]
+        internet = (socket.AF_INET, socket.AF_INET6)
+        network = [s for s in sockets if s["event"] in ("socket.getaddrinfo", "socket.gethostbyname",
+                                                        "socket.gethostbyaddr", "socket.getnameinfo")
+                   or s["family"] in internet and s["event"] in ("socket.connect", "socket.sendto", "socket.sendmsg")
+                   or s["family"] in internet and s["event"] == "socket.bind" and not _loopback(s["address"])]
         assert network == [], network
         local_paths = [pathlib.Path(s["address"]).resolve() for s in sockets if s["event"] == "socket.bind"
                        and s["family"] == socket.AF_UNIX and s["address"] and not s["address"].startswith("\0")]
         assert all(any(root in p.parents for root in allowed) for p in local_paths), local_paths
-        assert {s["family"] for s in sockets} <= {socket.AF_UNIX, socket.AF_NETLINK}, sockets  # both stay local
+        assert {s["family"] for s in sockets} <= {socket.AF_UNIX, socket.AF_NETLINK, *internet}, sockets
         assert "unpickle" not in kinds, [e for e in report["events"] if e[0] == "unpickle"]
         writes = [pathlib.Path(e[1]).resolve() for e in report["events"] if e[0] == "write"]
         outside = [str(p) for p in writes if not any(p == root or root in p.parents for root in allowed)

@@ -57,6 +57,14 @@ class Harness:
         self.refs = [ref.ReferenceEnv(self.weights) for _ in range(num_envs)]
         self.ref_counts = np.zeros(K.KANTO_SHAPE, np.uint32)
 
+    def twin(self):
+        """A second Batch over the same emulator memory with buffers of its own: (batch, buffers)."""
+        n = len(self.wram)
+        buffers = K.allocate_buffers(n)
+        wptr = np.array([self.wram[i].ctypes.data for i in range(n)], np.uint64)
+        sptr = np.array([self.screen[i].ctypes.data for i in range(n)], np.uint64)
+        return K.Batch.from_pointers(n, wptr, sptr, self.weights, buffers), buffers
+
     def step(self):
         self.k.update()
         return [r.update(self.wram[i], self.screen[i], self.ref_counts) for i, r in enumerate(self.refs)]
@@ -635,10 +643,7 @@ def test_get_set_state_resumes_bit_for_bit():
     state = a.k.get_state()
     assert len(state["explore_fallback"]) > 0, "the checkpoint should carry fallback tiles too"
     # A fresh Kernels over the same emulator memory, restored from the checkpoint.
-    buffers = K.allocate_buffers(3)
-    wptr = np.array([a.wram[i].ctypes.data for i in range(3)], np.uint64)
-    sptr = np.array([a.screen[i].ctypes.data for i in range(3)], np.uint64)
-    b = K.Batch.from_pointers(3, wptr, sptr, a.weights, buffers)
+    b, buffers = a.twin()
     b.set_state(state)
     for name in ("visited", "screen", "ram", "term_sums", "info_explore", "info_events"):
         np.testing.assert_array_equal(buffers[name], a.buffers[name], err_msg=name)

@@ -194,10 +194,7 @@ def test_revisit_decay_state_travels_in_checkpoints_only_when_on():
     state = a.k.get_state()
     assert state["revisit_stamps"].shape == (2, C.KANTO_WIDTH * C.KANTO_HEIGHT)
     assert (state["revisit_clock"] == 79).all()  # the first update was the implicit reset (clock 0)
-    buffers = K.allocate_buffers(2)
-    wptr = np.array([a.wram[i].ctypes.data for i in range(2)], np.uint64)
-    sptr = np.array([a.screen[i].ctypes.data for i in range(2)], np.uint64)
-    b = K.Batch.from_pointers(2, wptr, sptr, a.weights, buffers)
+    b, buffers = a.twin()
     b.set_mechanics(2.0, True, 8.0)
     b.set_state(state)
     for _ in range(60):

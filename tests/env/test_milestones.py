@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import pokerl_fast
+from pokerl_fast.game import constants as C
 from pokerl_fast.game import testworld as tw
 from pokerl_fast.logger import EpisodeStats
 
@@ -89,6 +90,6 @@ def test_the_first_time_a_milestone_is_reached_its_env_leaves_a_clip_of_its_last
         assert np.array_equal(frames, np.stack(screens[-steps:]))  # the env's last screens, oldest first
         assert envs.take_clips() == []  # taken once
         rgb = screens_to_rgb(frames)
-        assert rgb.shape == (steps, 144, 160, 3) and len(np.unique(rgb.reshape(-1, 3), axis=0)) >= 2
+        assert rgb.shape == (steps, C.SCREEN_H, C.SCREEN_W, 3) and len(np.unique(rgb.reshape(-1, 3), axis=0)) >= 2
     finally:
         envs.close()
