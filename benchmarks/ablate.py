@@ -33,6 +33,7 @@ ALL = SWARM + ["--episode-length", "16384", "--explore-reset-interval", "2048", 
                "--observe-progress", "--stuck-steps", "256", "--stuck-ends-episode"]
 REVISIT = ["--revisit-half-life", "256"]
 ROUND2 = ["--eval-interval", "60", "--eval-steps", "1024"]
+CELLS = ["--swarm-cell-size", "8", "--swarm-archive-size", "512"]
 
 VARIANTS: dict[str, list[str]] = {
     # Round 1: each mechanism alone on top of everything off.
@@ -51,6 +52,11 @@ VARIANTS: dict[str, list[str]] = {
     "default_revisit": ROUND2 + REVISIT,
     "default_adaptive": ROUND2 + ["--adaptive-steps"],
     "default_policy": ROUND2,  # the default 3.5M-parameter policy instead of the small one (no SMALL flags)
+    # Round 3: the frontier moved by cells, not only by milestones (Go-Explore), and the exploration memory
+    # cleared at each new milestone (the way back with the parcel pays again).
+    "default_cells": ROUND2 + CELLS,
+    "default_reset_on_progress": ROUND2 + ["--explore-reset-on-progress"],
+    "default_cells_reset": ROUND2 + CELLS + ["--explore-reset-on-progress"],
 }
 """Each variant's own flags on top of COMMON; later flags win, so OFF first and the mechanism after."""
 

@@ -103,12 +103,21 @@ class EnvConfig:
     """Share of envs moved at each swarming round."""
     swarm_archive_size: int = 64
     """Most states the archive keeps (one per set of required events and badges reached)."""
+    swarm_cell_size: int = 0
+    """Swarming by cells (Go-Explore): with N > 0 the archive keeps a state for every (set of milestones, map,
+    N x N block of steps) an env enters, and swarming and reset_to_archive draw the frontier's cells with weight
+    1 / sqrt(1 + steps envs spent there), so envs restart at the edge of what they know: crossing a long route
+    or walking back over explored ground with a new milestone moves the frontier before the next milestone does.
+    0: one state per set of milestones (the frontier moves only with milestones)."""
     reset_to_archive: float = 0.0
     """Probability that an episode restarts from a frontier state of the archive instead of the start state."""
     explore_reset_interval: int = 0
     """Progress mechanic: every N steps of an episode clear the env's exploration memory (visited tiles) without
     resetting the emulator, so tiles pay again; with a long episode_length, long episodes whose exploration memory
     resets on a schedule. The explore score is kept, so the reward never jumps negative. 0: off."""
+    explore_reset_on_progress: bool = False
+    """Progress mechanic: clear an env's exploration memory (as explore_reset_interval does) when it reaches a new
+    milestone, so ground it explored before pays again: the way back to Oak with his parcel is new ground."""
     explore_boost: float = 1.0
     """Progress mechanic: a new tile on a map whose completion events (constants.MAP_COMPLETION_EVENTS) are not
     all set pays reward.explore * explore_boost; maps without an entry count as finished. 1: off."""
@@ -164,6 +173,8 @@ class EnvConfig:
                              f"(got {self.swarm_interval}, {self.swarm_fraction})")
         if self.swarm_archive_size < 1:
             raise ValueError(f"swarm_archive_size must be >= 1 (got {self.swarm_archive_size})")
+        if not 0 <= self.swarm_cell_size <= 255:
+            raise ValueError(f"swarm_cell_size must be in 0..255 steps, 0 for off (got {self.swarm_cell_size})")
         if not 0.0 <= self.reset_to_archive <= 1.0:
             raise ValueError(f"reset_to_archive must be in [0, 1] (got {self.reset_to_archive})")
         if self.explore_reset_interval < 0:
@@ -187,9 +198,12 @@ class EnvConfig:
         """One line saying which progress mechanisms are on, for the start of a run."""
         on = [
             f"episodes of {self.episode_length} steps"
-            + (f", exploration memory reset every {self.explore_reset_interval}" if self.explore_reset_interval else ""),
+            + (f", exploration memory reset every {self.explore_reset_interval}" if self.explore_reset_interval else "")
+            + (" and at each new milestone" if self.explore_reset_on_progress else ""),
             (f"swarming every {self.swarm_interval} steps ({self.swarm_fraction:.0%} of envs)" if self.swarm_interval
              else "swarming off"),
+            (f"archive cells of {self.swarm_cell_size}x{self.swarm_cell_size} steps" if self.swarm_cell_size
+             else "archive by milestones only"),
             (f"reset to archive {self.reset_to_archive:.0%}" if self.reset_to_archive else "reset to archive off"),
             (f"explore boost x{self.explore_boost:g} on unfinished maps" if self.explore_boost != 1.0
              else "explore boost off"),

@@ -187,6 +187,10 @@ class VecEnv(VectorEnv):
         self._counts = (self._info_arrays["required_events"], self._info_arrays["badges"])  # a change marks progress
         self.archive = StateArchive(config.swarm_archive_size)
         self._swarm_rng = np.random.default_rng([config.seed, 0x5EED])
+        self._archiving = bool(config.swarm_interval or config.reset_to_archive)
+        # Archive cells (swarm_cell_size): each env's milestone set, as a key and as the archive's id for it.
+        self._env_keys = [frozenset()] * n
+        self._key_ids = np.zeros(n, np.int64)
         self.total_steps = 0
         self.total_frames = 0
         """frames all envs emulated in their steps so far (a step ticks frames_per_step, fewer with adaptive steps)"""
@@ -222,7 +226,9 @@ class VecEnv(VectorEnv):
         self._elapsed[ids] = 0
         self._returns[ids] = 0.0
         self._batch.reset(ids, idle)
-        self.progress.start_episodes(ids, self._milestones_held(ids), *self._counts)
+        held = self._milestones_held(ids)
+        self.progress.start_episodes(ids, held, *self._counts)
+        self._note_keys(ids, held)
         self._since_new[ids] = 0
         self._seen_explore[ids] = self._info_arrays["explore"][ids]
         self._seen_events[ids] = self._info_arrays["events"][ids]
@@ -260,6 +266,10 @@ class VecEnv(VectorEnv):
         progressed = self.progress.progressed(*self._counts)
         if len(progressed):
             self._record_progress(progressed)
+            if cfg.explore_reset_on_progress:
+                self._batch.reset_exploration(progressed)
+        if cfg.swarm_cell_size and self._archiving:
+            self._archive_new_cells()
         if cfg.swarm_interval and self.total_steps % cfg.swarm_interval == 0 and len(self.archive):
             moved = plan_moves(self._swarm_rng, self.num_envs, cfg.swarm_fraction)
             self._truncated[moved] = True  # a move ends the env's episode
@@ -347,11 +357,38 @@ class VecEnv(VectorEnv):
                 filled = min(self.total_steps, self.config.clip_steps)
                 self._clips.append((name, env, self.total_steps, self._clip_ring[env, order[-filled:]].copy()))
         self.progress.first_env.clear()
-        if self.config.swarm_interval or self.config.reset_to_archive:
+        self._note_keys(ids, held)
+        if self._archiving and not self.config.swarm_cell_size:  # with cells, _archive_new_cells offers the state
             for i, row in zip(ids, held):
                 key = archive_key(row)
                 if key:  # among states with the same milestones, prefer the one that got there in fewer steps
                     self.archive.offer(key, self._emus[i].save_state(), score=-float(self._elapsed[i]))
+
+    def _note_keys(self, ids, held: np.ndarray) -> None:
+        """Envs ``ids`` now hold milestones ``held`` (one row each): their archive keys, for the cells."""
+        if not self.config.swarm_cell_size:
+            return
+        for i, row in zip(ids, held):
+            self._env_keys[i] = key = archive_key(row)
+            self._key_ids[i] = self.archive.key_id(key)
+
+    def cells(self) -> np.ndarray:
+        """Each env's archive cell now: its map and the swarm_cell_size block of steps it stands in."""
+        size, info = max(self.config.swarm_cell_size, 1), self._info_arrays
+        return (info["map"].astype(np.int64) << 16) | (info["x"] // size) << 8 | info["y"] // size
+
+    def _archive_new_cells(self) -> None:
+        """Count a visit to every env's cell; an env in a cell never seen with its milestones offers its state
+        (unless a larger milestone set makes it useless), the first to get there is kept."""
+        cells = self.cells()
+        new = np.flatnonzero(self.archive.observe(self._key_ids, cells))
+        if not len(new):
+            return
+        for i in new:
+            key = self._env_keys[i]
+            if not self.archive.dominated(key):
+                self.archive.offer(key, self._emus[i].save_state(), score=-float(self._elapsed[i]), cell=int(cells[i]))
+        self.archive.mark_seen(self._key_ids[new], cells[new])
 
     def _info(self, ended) -> dict[str, Any]:
         """The step's info. Without episode ends it is the same dict of live arrays every step (no
@@ -438,6 +475,7 @@ class VecEnv(VectorEnv):
             r.bit_generator.state = s
         self._swarm_rng.bit_generator.state = state["swarm_rng"]
         self.archive = StateArchive.from_arrays(state["archive"])
+        self._note_keys(range(self.num_envs), self._milestones_held(range(self.num_envs)))
         self.progress.set_state(state)
         self.total_steps = int(state["progress"]["total_steps"][0])
         self.total_frames = int(state["progress"].get("total_frames", [0])[0])  # 0 in states from before it

@@ -178,3 +178,94 @@ def test_moved_env_continues_bit_exactly():
     finally:
         src.stop(save=False)
         dst.stop(save=False)
+
+
+# --- cells (Go-Explore): several states per key, drawn by how little envs have been there ----------
+
+
+def test_cells_keep_a_state_each_within_a_key_and_the_frontier_draws_them_all():
+    a = StateArchive(10)
+    assert a.offer((0,), st(1), cell=5)
+    assert a.offer((0,), st(2), cell=7)
+    assert a.offer((), st(3), cell=5)
+    assert not a.offer((0,), st(4), cell=7), "the first to reach a cell is kept at equal score"
+    assert len(a) == 3 and a.keys() == [frozenset({0}), frozenset()] and a.cells((0,)) == [5, 7]
+    assert a.state((0,), 7) == st(2) and a.state((), 5) == st(3)
+    assert a.dominated(()) and not a.dominated((0,)) and not a.dominated((1,))
+    assert a.frontier_entries() == [(frozenset({0}), 5), (frozenset({0}), 7)]
+    got = a.sample_entries(np.random.default_rng(0), 200)
+    assert {e for e in got} == {(frozenset({0}), 5), (frozenset({0}), 7)}  # the dominated key's cell never
+    with pytest.raises(ValueError, match="cell"):
+        a.offer((0,), st(5), cell=-1)
+
+
+def test_observe_counts_visits_and_names_new_cells_once_marked():
+    a = StateArchive(10)
+    k0, k1 = a.key_id((0,)), a.key_id((0, 1))
+    assert (k0, k1) == (0, 1) and a.key_id(frozenset({0})) == 0
+    ids, cells = np.array([k0, k0, k1, k0]), np.array([3, 3, 3, 9])
+    assert a.observe(ids, cells).tolist() == [True, True, True, True]
+    a.mark_seen(ids, cells)  # the first sighting counts as a visit each
+    assert a.visits((0,), 3) == 2 and a.visits((0, 1), 3) == 1 and a.visits((0,), 9) == 1
+    assert a.observe(np.array([k0, k1, k1]), np.array([3, 3, 4])).tolist() == [False, False, True]
+    assert a.visits((0,), 3) == 3 and a.visits((0, 1), 3) == 2 and a.visits((0, 1), 4) == 0
+    assert a.visits((5,), 3) == 0  # a key no env reported
+
+
+def test_cells_are_drawn_with_weight_one_over_sqrt_one_plus_visits():
+    a = StateArchive(10)
+    visits = {1: 0, 2: 3, 3: 99}
+    for cell, v in visits.items():
+        a.offer((0,), st(cell), cell=cell)
+        ids, cells = np.full(v + 1, a.key_id((0,))), np.full(v + 1, cell)
+        a.mark_seen(ids[:1], cells[:1])
+        a.observe(ids[1:], cells[1:])
+    assert {c: a.visits((0,), c) for c in visits} == {1: 1, 2: 4, 3: 100}
+    got = [c for _, c in a.sample_entries(np.random.default_rng(3), 20000)]
+    w = np.array([1 / np.sqrt(2), 1 / np.sqrt(5), 1 / np.sqrt(101)])
+    expect = w / w.sum()
+    share = np.array([got.count(c) for c in visits]) / len(got)
+    np.testing.assert_allclose(share, expect, atol=0.015)
+
+
+def test_a_full_archive_with_cells_evicts_the_dominated_then_the_most_visited():
+    a = StateArchive(3)
+    a.offer((), st(0), cell=1)
+    a.offer((0,), st(1), cell=1)
+    a.offer((0,), st(2), cell=2)
+    a.mark_seen(np.array([a.key_id((0,))] * 3), np.array([1, 2, 2]))  # cell 2 visited twice, cell 1 once
+    assert a.offer((0,), st(3), cell=3)
+    assert a.keys() == [frozenset({0})], "the dominated key went first"
+    assert a.offer((0,), st(4), cell=4)
+    assert a.cells((0,)) == [1, 3, 4], "then the most visited cell"
+
+
+def test_round_trip_with_cells_visits_and_ids_and_an_archive_saved_before_cells():
+    a = StateArchive(20)
+    rng = np.random.default_rng(5)
+    for i in range(15):
+        key = tuple(rng.choice(6, size=rng.integers(0, 3), replace=False).tolist())
+        a.offer(key, rng.bytes(500), score=float(rng.normal()), cell=int(rng.integers(0, 50)))
+        a.mark_seen(np.array([a.key_id(key)]), np.array([int(rng.integers(0, 50))]))
+    buf = io.BytesIO()
+    np.savez(buf, **a.to_arrays())
+    buf.seek(0)
+    with np.load(buf, allow_pickle=False) as z:
+        b = StateArchive.from_arrays(dict(z))
+    for name, value in a.to_arrays().items():
+        np.testing.assert_array_equal(b.to_arrays()[name], value, err_msg=name)
+    assert a.sample_entries(np.random.default_rng(1), 50) == b.sample_entries(np.random.default_rng(1), 50)
+    # An archive written before cells existed: raw states, no cells, no visits.
+    old = {"max_size": np.array([4]), "next_order": np.array([2]), "key_lengths": np.array([1, 2]),
+           "key_items": np.array([0, 0, 1]), "scores": np.array([0.0, -3.0]), "orders": np.array([0, 1]),
+           "state_lengths": np.array([64, 64]), "states": np.frombuffer(st(1) + st(2), np.uint8)}
+    c = StateArchive.from_arrays(old)
+    assert c.state((0,)) == st(1) and c.state((0, 1)) == st(2) and c.cells((0, 1)) == [0] and c.best() == {0, 1}
+
+
+def test_states_are_kept_compressed():
+    a = StateArchive(2)
+    state = bytes(150_000) + b"\x01\x02"
+    a.offer((0,), state)
+    assert a.state((0,)) == state
+    assert len(a.to_arrays()["states"]) < 2_000
