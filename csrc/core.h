@@ -44,6 +44,7 @@ struct EnvCore {
     // stood on it) and standing on it again pays back what it lost (revisit_gain).
     double explore_boost = 1.0;
     double revisit_half_life = 0.0;
+    double levels_cap = 0.0;  // the levels term's taper (reward.h: level_value); 0: every level counts 1
     // State.
     RamState ram{};
     Exploration explore;
@@ -94,7 +95,7 @@ inline void reset_env(EnvCore& e) {
     e.explore.visit(e.ram.map, e.ram.x, e.ram.y);
     e.clock = 0;
     stamp_tile(e);
-    reward_reset(e.rew, e.ram, e.explore.count);
+    reward_reset(e.rew, e.ram, e.explore.count, e.levels_cap);
     e.started = true;
     write_outputs(e, 0.0);
 }
@@ -146,7 +147,7 @@ inline void update_env(EnvCore& e, const float* weights, uint32_t* global_counts
     // unique-tile count), and by a known tile's regained value when revisit decay is on.
     const double explore_score = e.rew.score[T_EXPLORE] + (fresh ? new_tile_value(e) : revisit_gain(e));
     stamp_tile(e);
-    const double r = reward_step(e.rew, e.ram, explore_score, weights);
+    const double r = reward_step(e.rew, e.ram, explore_score, weights, e.levels_cap);
     write_outputs(e, r);
 }
 
@@ -202,7 +203,9 @@ struct Batch {
                     e.explore.visit(e.ram.map, e.ram.x, e.ram.y);
                     count_visit(global_counts, e.ram);
                     break;
-                case S_REWARD: *e.reward = float(reward_step(e.rew, e.ram, double(e.explore.count), weights)); break;
+                case S_REWARD:
+                    *e.reward = float(reward_step(e.rew, e.ram, double(e.explore.count), weights, e.levels_cap));
+                    break;
                 case S_SCREEN: encode_screen_of(e); break;
                 case S_VISITED: encode_visited(e.explore, e.ram.map, e.ram.x, e.ram.y, e.obs_visited); break;
                 case S_RAM_FEATURES: encode_ram_features(e.ram, e.obs_ram); break;
@@ -223,6 +226,7 @@ struct StateField {
     int type;
     int count;
     void* (*at)(EnvCore& e);
+    bool optional = false;  // a checkpoint from before the field existed lacks it (set_state derives it)
 };
 
 static_assert(sizeof(bool) == 1, "started is stored as one byte");
@@ -236,13 +240,13 @@ inline const std::vector<StateField>& state_fields() {
         {"reward_battles_won", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.battles_won; }},
         {"reward_blackouts", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.blackouts; }},
         {"reward_event_base", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.event_base; }},
-        {"reward_level_base", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.level_base; }},
+        {"reward_level_value_base", F_F64, 1, [](EnvCore& e) -> void* { return &e.rew.level_base; }, true},
         {"reward_items_seen", F_U64, 4, [](EnvCore& e) -> void* { return e.rew.items_seen; }},
         {"prev_in_battle", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.prev_in_battle; }},
         {"prev_party_count", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.prev_party_count; }},
         {"prev_blackout", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.prev_blackout; }},
         {"prev_hp_fraction", F_F64, 1, [](EnvCore& e) -> void* { return &e.rew.prev_hp_fraction; }},
-        {"prev_level_sum", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.prev_level_sum; }},
+        {"prev_level_value", F_F64, 1, [](EnvCore& e) -> void* { return &e.rew.prev_level_value; }, true},
     };
     return fields;
 }

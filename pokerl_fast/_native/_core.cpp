@@ -347,7 +347,15 @@ void set_state(PyBatch& pb, const py::dict& state) {
         return py::array::ensure(py::module_::import("numpy").attr("ascontiguousarray")(state[key]));
     };
     std::vector<py::array> arrays;
+    std::vector<bool> present;
+    bool derive = false;  // an optional field is missing: derived from the rest once RAM is decoded
     for (const auto& f : state_fields()) {
+        present.push_back(!f.optional || state.contains(f.name));
+        if (!present.back()) {
+            derive = true;
+            arrays.push_back(py::array());
+            continue;
+        }
         py::array a = need(f.name);
         std::vector<py::ssize_t> shape = {n};
         if (f.count > 1) shape.push_back(f.count);
@@ -384,6 +392,7 @@ void set_state(PyBatch& pb, const py::dict& state) {
     for (int i = 0; i < n; ++i) {
         EnvCore& e = pb.b->envs[i];
         for (size_t k = 0; k < fields.size(); ++k) {
+            if (!present[k]) continue;
             const size_t bytes = size_t(FIELD_TYPE_SIZE[fields[k].type]) * fields[k].count;
             std::memcpy(fields[k].at(e), static_cast<const uint8_t*>(arrays[k].data()) + i * bytes, bytes);
         }
@@ -399,6 +408,10 @@ void set_state(PyBatch& pb, const py::dict& state) {
                 std::fill(e.last_visit.begin(), e.last_visit.end(), 0);
         }
         decode_ram(e.wram, e.ram);
+        if (derive) {  // a checkpoint from before the level taper: the levels score goes on from where it was
+            e.rew.prev_level_value = party_level_value(e.ram, 0, e.ram.party_count, e.levels_cap);
+            e.rew.level_base = e.rew.prev_level_value - e.rew.score[T_LEVELS];
+        }
         write_outputs(e, 0.0);
     }
     std::memcpy(pb.counts.mutable_data(), counts.data(), sizeof(uint32_t) * counts.size());
@@ -669,23 +682,28 @@ Batch.from_pointers(num_envs, wram_ptrs, screen_ptrs, weights, buffers, global_c
         }, py::arg("env_ids"),
            "Clears env_ids' exploration memory (the current tile stays visited) without a new episode; the explore "
            "score is kept, so the reward does not jump; rewrites their visited crop and explore info.")
-        .def("set_mechanics", [](PyBatch& pb, double explore_boost, bool observe_progress, double revisit_half_life) {
+        .def("set_mechanics", [](PyBatch& pb, double explore_boost, bool observe_progress, double revisit_half_life,
+                                 double levels_cap) {
             if (!(explore_boost >= 0.0)) throw py::value_error("explore_boost must be >= 0");
             if (!(revisit_half_life >= 0.0)) throw py::value_error("revisit_half_life must be >= 0 (0: off)");
+            if (!(levels_cap >= 0.0)) throw py::value_error("levels_cap must be >= 0 (0: no taper)");
             float* progress = pb.data<float>("progress");
             for (int i = 0; i < pb.num_envs; ++i) {
                 EnvCore& e = pb.b->envs[i];
                 e.explore_boost = explore_boost;
                 e.revisit_half_life = revisit_half_life;
+                e.levels_cap = levels_cap;
                 if (revisit_half_life > 0.0 && e.last_visit.empty()) e.last_visit.assign(KANTO_TILES, 0);
                 if (revisit_half_life == 0.0) std::vector<int32_t>().swap(e.last_visit);
                 e.obs_progress = observe_progress ? progress + i * NUM_PROGRESS_FEATURES : nullptr;
                 if (e.obs_progress && e.started) encode_progress(e.ram, e.wram, e.obs_progress);
             }
         }, py::arg("explore_boost") = 1.0, py::arg("observe_progress") = false, py::arg("revisit_half_life") = 0.0,
+           py::arg("levels_cap") = 0.0,
            "Progress mechanics: a new tile on an unfinished map pays explore_boost; observe_progress writes "
            "buffers['progress'] every update; revisit_half_life > 0 lets a known tile's value decay with that "
-           "half-life in steps, and standing on it again pays what it lost (0: off).")
+           "half-life in steps, and standing on it again pays what it lost (0: off); the levels term counts a "
+           "mon's levels above levels_cap a quarter each (0: no taper). Set before the first reset.")
         .def("run_stage", [](PyBatch& pb, const std::string& stage) {
             int s = -1;
             for (int k = 0; k < NUM_STAGES; ++k)

@@ -297,12 +297,26 @@ class Exploration:
 class Reward:
     """The reward table of csrc/reward.h: score per term, reward = sum_k w_k * delta score_k."""
 
+    def __init__(self, levels_cap: float = 0.0):
+        self.levels_cap = levels_cap
+
+    def level_value(self, level: int) -> float:
+        """A level up to levels_cap counts 1, each above it a quarter (0: no taper)."""
+        cap = self.levels_cap
+        return float(level) if cap <= 0 or level <= cap else cap + (level - cap) / 4.0
+
+    def party_value(self, d: dict, start: int = 0, stop: int | None = None) -> float:
+        total = 0.0
+        for level in d["levels"][start:d["party_count"] if stop is None else stop]:
+            total += self.level_value(int(level))
+        return total
+
     def reset(self, d: dict, explore_count: int):
         self.heal = 0.0
         self.battles_won = 0
         self.blackouts = 0
         self.event_base = d["event_count"]
-        self.level_base = d["level_sum"]
+        self.level_base = self.party_value(d)
         self.items_seen = set(int(i) for i in d["bag_ids"]) & KEY_ITEMS
         self._remember(d)
         self.score = self.scores(d, explore_count)
@@ -313,7 +327,7 @@ class Reward:
         self.prev_party_count = d["party_count"]
         self.prev_blackout = self._blackout(d)
         self.prev_hp_fraction = hp_fraction(d)
-        self.prev_level_sum = d["level_sum"]
+        self.prev_level_value = self.party_value(d)
 
     @staticmethod
     def _blackout(d: dict) -> bool:
@@ -326,17 +340,17 @@ class Reward:
 
     @staticmethod
     def battle_won(prev_in_battle: int, d: dict) -> bool:
-        """A wild or trainer battle ended with the enemy mon fainted (wEnemyMonHP 0) and party HP left."""
-        return (prev_in_battle in (C.BATTLE_WILD, C.BATTLE_TRAINER) and d["in_battle"] == 0
-                and d["enemy_hp"] == 0 and d["hp_sum"] > 0)
+        """A trainer battle ended with the enemy mon fainted (wEnemyMonHP 0) and party HP left (wild wins pay
+        only through their levels)."""
+        return prev_in_battle == C.BATTLE_TRAINER and d["in_battle"] == 0 and d["enemy_hp"] == 0 and d["hp_sum"] > 0
 
     def _follow_party(self, d: dict):
-        """A joining mon's levels go into the baseline; when the party shrinks, the levels score stays put."""
+        """A joining mon's level value goes into the baseline; when the party shrinks, the levels score stays put."""
         count, prev = d["party_count"], self.prev_party_count
         if count > prev:
-            self.level_base += sum(int(lv) for lv in d["levels"][prev:count])
+            self.level_base += self.party_value(d, prev, count)
         elif count < prev:
-            self.level_base += d["level_sum"] - self.prev_level_sum
+            self.level_base += self.party_value(d) - self.prev_level_value
 
     def scores(self, d: dict, explore_count: int) -> np.ndarray:
         return np.array([
@@ -344,7 +358,7 @@ class Reward:
             max(d["event_count"] - self.event_base, 0),
             d["required_count"],
             d["badge_count"],
-            d["level_sum"] - self.level_base,
+            self.party_value(d) - self.level_base,
             self.heal,
             self.battles_won,
             len(self.items_seen),
@@ -378,10 +392,10 @@ class ReferenceEnv:
     """One env's full update, as csrc/core.h does it; returns the values Kernels writes to its buffers."""
 
     def __init__(self, weights, explore_boost: float = 1.0, observe_progress: bool = False,
-                 revisit_half_life: float = 0.0):
+                 revisit_half_life: float = 0.0, levels_cap: float = 0.0):
         self.weights = np.asarray(weights, np.float32)
         self.explore = Exploration()
-        self.reward = Reward()
+        self.reward = Reward(levels_cap)
         self.started = False
         self.explore_boost = explore_boost
         self.observe_progress = observe_progress

@@ -179,7 +179,8 @@ class VecEnv(VectorEnv):
             max_frames=config.frames_per_step, adaptive=config.adaptive_steps, helpers=helper_flags(config),
             num_threads=config.threads_for(n),
         )
-        self._batch.set_mechanics(config.explore_boost, config.observe_progress, config.revisit_half_life)
+        self._batch.set_mechanics(config.explore_boost, config.observe_progress, config.revisit_half_life,
+                                  config.reward.levels_cap)
         self._rngs = [np.random.default_rng(config.seed + i) for i in range(n)]
         self._wram = [np.asarray(e.wram_view()) for e in self._emus]
         # Progress: the milestones reached (per episode and for the run), and the archive swarming draws from.

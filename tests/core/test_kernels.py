@@ -476,8 +476,14 @@ def test_heal_pays_hp_fraction_gains_only_outside_battle():
     assert step_reward(h) == 0.0, "healing in battle does not count"
     w[at(C.IS_IN_BATTLE)] = 0
     set_word(w, C.ENEMY_MON_HP, 0)  # the enemy fainted
+    assert step_reward(h) == 0.0, "a wild battle won pays only through its levels"
+    w[at(C.IS_IN_BATTLE)] = C.BATTLE_TRAINER
+    set_word(w, C.ENEMY_MON_HP, 9)
+    step_reward(h)
+    w[at(C.IS_IN_BATTLE)] = 0
+    set_word(w, C.ENEMY_MON_HP, 0)
     r = step_reward(h)
-    assert r == pytest.approx(1.0), "ending a battle with the enemy fainted and HP left is a battle won (weight 1)"
+    assert r == pytest.approx(1.0), "ending a trainer battle with the enemy fainted and HP left is a battle won (weight 1)"
     assert h.buffers["term_sums"][0, term("heal")] == pytest.approx(0.3)
     assert h.buffers["term_sums"][0, term("battles_won")] == 1.0
     w[at(C.IS_IN_BATTLE)] = 0xFF  # a lost battle
@@ -562,11 +568,12 @@ def test_battles_won_counts_a_fainted_enemy_not_a_battle_left():
         step_reward(h)
         return r
 
-    assert battle(C.BATTLE_WILD, 0) == 2.0, "a wild mon fainted: won"
     assert battle(C.BATTLE_TRAINER, 0) == 2.0, "the trainer's last mon fainted: won"
-    assert battle(C.BATTLE_WILD, 7) == 0.0, "ran from a wild battle (or caught it): the enemy still has HP"
-    assert battle(C.BATTLE_WILD, 0, party_hp_at_end=0) == 0.0, "both down: not a win"
+    assert battle(C.BATTLE_WILD, 0) == 0.0, "a wild mon fainted: won, but wild wins pay through their levels only"
+    assert battle(C.BATTLE_TRAINER, 7) == 0.0, "left with the enemy standing: not won"
+    assert battle(C.BATTLE_TRAINER, 0, party_hp_at_end=0) == 0.0, "both down: not a win"
     assert battle(0xFF, 0) == 0.0, "0xFF is a lost battle"
+    assert battle(C.BATTLE_TRAINER, 0) == 2.0
     assert h.buffers["term_sums"][0, term("battles_won")] == 4.0
 
 
@@ -810,6 +817,9 @@ def test_real_testworld_tour_moves_every_progress_term(testworld_pyboy):
     world.act("a")
     world.act("a")
     world.walk_to("PEWTER_GYM", (3, 1))
+    won = sums_of(world)["battles_won"]
+    written_win(world, C.OPP_BROCK)  # the test world has no trainer: one written into RAM, as Red ends a won one
+    assert sums_of(world)["battles_won"] == won + 1
     world.walk_to("REDS_HOUSE_1F", (1, 4))  # heal tile
     sums = dict(zip(K.TERM_NAMES, world.buffers["term_sums"][0]))
     for name in ("explore", "events", "required_events", "badges", "levels", "key_items", "dex", "battles_won", "heal"):
@@ -855,19 +865,29 @@ def write_word(pb, addr, value):
     pb.memory[addr], pb.memory[addr + 1] = value >> 8, value & 0xFF
 
 
-def written_loss(world, opponent):
-    """Red's lost trainer battle written into RAM where the player stands: a trainer battle against
-    ``opponent``, the party's HP to 0 with the enemy still standing, then healed and out of battle."""
+def written_battle(world, opponent, won: bool):
+    """Red's trainer battle against ``opponent`` written into RAM where the player stands, ended as Red ends it:
+    won (the enemy's last mon faints, wEnemyMonHP 0) or lost (the party's HP to 0 with the enemy standing, then
+    healed); then out of battle."""
     pb = world.pb
     pb.memory[C.CUR_OPPONENT] = opponent
     pb.memory[C.IS_IN_BATTLE] = C.BATTLE_TRAINER
     write_word(pb, C.ENEMY_MON_HP, 12)
     idle(world)
-    write_word(pb, C.PARTY_MON1_HP, 0)
+    write_word(pb, C.ENEMY_MON_HP if won else C.PARTY_MON1_HP, 0)
     idle(world)
-    write_word(pb, C.PARTY_MON1_HP, pb.memory[C.PARTY_MON1_MAX_HP] << 8 | pb.memory[C.PARTY_MON1_MAX_HP + 1])
+    if not won:
+        write_word(pb, C.PARTY_MON1_HP, pb.memory[C.PARTY_MON1_MAX_HP] << 8 | pb.memory[C.PARTY_MON1_MAX_HP + 1])
     pb.memory[C.IS_IN_BATTLE] = 0
     idle(world)
+
+
+def written_loss(world, opponent):
+    written_battle(world, opponent, won=False)
+
+
+def written_win(world, opponent):
+    written_battle(world, opponent, won=True)
 
 
 def test_real_testworld_blackout_is_forgiven_only_for_the_rival_in_oaks_lab(testworld_pyboy):
@@ -894,7 +914,7 @@ def test_real_testworld_blackout_is_forgiven_only_for_the_rival_in_oaks_lab(test
     assert sums_of(world)["battles_won"] == won
 
 
-def test_real_testworld_battles_won_pays_a_win_not_a_flight(testworld_pyboy):
+def test_real_testworld_battles_won_pays_a_trainer_win_not_a_flight(testworld_pyboy):
     from pokerl_fast.game.testworld.world import PRIVATE_RAM, STATES
 
     world = RealWorld(testworld_pyboy, np.ones(K.NUM_TERMS, np.float32))
@@ -904,8 +924,10 @@ def test_real_testworld_battles_won_pays_a_win_not_a_flight(testworld_pyboy):
     level = world.pb.memory[C.PARTY_MON1_LEVEL]
     press_a_until_in_control(world)  # A wins: the ROM zeroes wEnemyMonHP and gives a level
     after = sums_of(world)
-    assert after["battles_won"] - before["battles_won"] == 1.0
+    assert after["battles_won"] == before["battles_won"], "a wild win pays through its level only"
     assert world.pb.memory[C.PARTY_MON1_LEVEL] == level + 1 and after["levels"] - before["levels"] == 1.0
+    written_win(world, C.OPP_RIVAL1)
+    assert sums_of(world)["battles_won"] - after["battles_won"] == 1.0, "a trainer's last mon fainted: a win"
 
     real_wild_battle(world)
     before = sums_of(world)
@@ -942,3 +964,67 @@ def test_real_testworld_levels_pay_gains_not_the_starters_level(testworld_pyboy)
     pb.memory[C.PARTY_COUNT] = 1
     idle(world)
     assert sums_of(world)["levels"] == gained
+
+
+def test_levels_above_the_cap_pay_a_quarter_each_and_a_levelled_state_starts_at_its_value():
+    weights = np.zeros(K.NUM_TERMS, np.float32)
+    weights[term("levels")] = 1
+    h, w = one_env(weights)
+    h.k.set_mechanics(levels_cap=15.0)
+    w[at(C.PARTY_COUNT)] = 1
+    set_slot(w, 0, 13)
+    h.k.reset([0])
+    w[at(C.PARTY_MON1_LEVEL)] = 15
+    assert step_reward(h) == 2.0, "up to the cap a level pays the full weight"
+    w[at(C.PARTY_MON1_LEVEL)] = 19
+    assert step_reward(h) == 1.0, "four levels above the cap pay one"
+    set_slot(w, 1, 40)
+    w[at(C.PARTY_COUNT)] = 2
+    assert step_reward(h) == 0.0, "a mon joining at 40 pays nothing"
+    w[at(C.PARTY_MON1_LEVEL + C.PARTY_MON_STRIDE)] = 42
+    assert step_reward(h) == 0.5
+    w[at(C.PARTY_COUNT)] = 1
+    assert step_reward(h) == 0.0, "a mon leaving neither pays nor costs"
+    w[at(C.PARTY_MON1_LEVEL)] = 20
+    assert step_reward(h) == 0.25
+    assert h.buffers["term_sums"][0, term("levels")] == 3.75
+    # An episode started from a levelled state (swarming): its levels are the baseline, more pay a quarter.
+    h.k.reset([0])
+    w[at(C.PARTY_MON1_LEVEL)] = 24
+    assert step_reward(h) == 1.0
+
+
+def test_the_level_taper_matches_the_reference_on_random_parties():
+    rng = np.random.default_rng(41)
+    weights = np.zeros(K.NUM_TERMS, np.float32)
+    weights[term("levels")] = 0.25
+    h, w = one_env(weights)
+    h.k.set_mechanics(levels_cap=12.0)
+    r = ref.Reward(levels_cap=12.0)
+    w[at(C.PARTY_COUNT)] = 2
+    set_slot(w, 0, 5)
+    set_slot(w, 1, 9)
+    h.k.reset([0])
+    r.reset(ref.decode_ram(w), 1)
+    total = 0.0
+    for t in range(3000):
+        count = int(w[at(C.PARTY_COUNT)])
+        roll = rng.random()
+        if roll < 0.6 and count:  # a level up (or a few)
+            slot = int(rng.integers(0, count))
+            o = slot * C.PARTY_MON_STRIDE
+            w[at(C.PARTY_MON1_LEVEL + o)] = min(100, int(w[at(C.PARTY_MON1_LEVEL + o)]) + int(rng.integers(1, 4)))
+        elif roll < 0.75 and count < C.PARTY_MAX:  # a catch
+            set_slot(w, count, int(rng.integers(2, 60)))
+            w[at(C.PARTY_COUNT)] = count + 1
+        elif roll < 0.85 and count > 1:  # a deposit
+            w[at(C.PARTY_COUNT)] = count - 1
+        got = step_reward(h)
+        want = r.step(ref.decode_ram(w), 1, weights)
+        assert got == pytest.approx(want, abs=1e-6), t
+        total += want
+        if rng.random() < 0.01:
+            h.k.reset([0])
+            r.reset(ref.decode_ram(w), 1)
+            total = 0.0
+    assert h.buffers["term_sums"][0, term("levels")] == pytest.approx(total, abs=1e-4)

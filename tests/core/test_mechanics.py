@@ -71,24 +71,24 @@ def test_progress_features_match_reference_on_random_wram():
 
 
 class MechHarness(Harness):
-    def __init__(self, n, seed, boost, half_life=0.0):
+    def __init__(self, n, seed, boost, half_life=0.0, levels_cap=0.0):
         super().__init__(n, seed=seed)
         rng = np.random.default_rng(seed + 100)
         for i in range(n):
             self.wram[i] = completion_wram(rng)
-        self.k.set_mechanics(boost, True, half_life)
+        self.k.set_mechanics(boost, True, half_life, levels_cap)
         self.refs = [ref.ReferenceEnv(self.weights, explore_boost=boost, observe_progress=True,
-                                      revisit_half_life=half_life) for _ in range(n)]
+                                      revisit_half_life=half_life, levels_cap=levels_cap) for _ in range(n)]
 
     def reset_exploration(self, ids):
         self.k.reset_exploration(ids)
         return {i: self.refs[i].reset_exploration(self.screen[i]) for i in ids}
 
 
-@pytest.mark.parametrize("half_life", [0.0, 6.0])
-def test_random_walks_with_boost_reset_exploration_and_progress_match_reference(half_life):
+@pytest.mark.parametrize("half_life, levels_cap", [(0.0, 0.0), (6.0, 0.0), (0.0, 9.0)])
+def test_random_walks_with_boost_reset_exploration_and_progress_match_reference(half_life, levels_cap):
     rng = np.random.default_rng(23)
-    h = MechHarness(4, 23, boost=2.5, half_life=half_life)
+    h = MechHarness(4, 23, boost=2.5, half_life=half_life, levels_cap=levels_cap)
     resets = 0
     for t in range(300):
         for i in range(4):

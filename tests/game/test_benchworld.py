@@ -255,3 +255,26 @@ def test_the_reward_forgives_the_rival_in_the_lab_and_charges_brocks_blackout(pb
         assert terms["reward/blackout"] < 0.0 and terms["reward/battles_won"] == 0.0
     finally:
         envs.close()
+
+
+def test_beating_brock_pays_a_trainer_win_and_the_badge(pb):
+    """Level 17 and healed (the scripted route), into Brock's battle and A until it is won: the win pays
+    battles_won once, the badge and Brock's event; no blackout."""
+    play_until(pb, "HEALED")
+    go_to(pb, "PEWTER_GYM", (4, 2), world=BENCH)
+    m = pb.memory
+    m[C.PARTY_MON1_HP], m[C.PARTY_MON1_HP + 1] = m[C.PARTY_MON1_MAX_HP], m[C.PARTY_MON1_MAX_HP + 1]
+    up, a = (list(pokerl_fast.config.ACTIONS).index(b) for b in ("up", "a"))
+    envs = _env_from(pb)
+    try:
+        envs.reset(seed=0)
+        _, _, _, _, info = envs.step(np.array([up]))
+        assert info["in_battle"][0] == C.BATTLE_TRAINER
+        for _ in range(12):
+            _, _, _, _, info = envs.step(np.array([a]))
+        assert info["in_battle"][0] == 0 and info["badges"][0] == 1
+        weights = pokerl_fast.config.RewardConfig()
+        assert info["reward/battles_won"][0] == weights.battles_won
+        assert info["reward/badges"][0] == weights.badges and info["reward/blackout"][0] == 0.0
+    finally:
+        envs.close()
