@@ -76,7 +76,7 @@ constexpr int KANTO_WIDTH = 436;
 constexpr int KANTO_HEIGHT = 444;
 constexpr int NUM_REQUIRED_EVENTS = 60;  // len(REQUIRED_EVENTS)
 constexpr int NUM_KEY_ITEMS = 24;  // len(KEY_ITEMS)
-constexpr int NUM_MAP_COMPLETION_EVENTS = 45;  // events over all maps of MAP_COMPLETION_EVENTS
+constexpr int NUM_MAP_COMPLETION_EVENTS = 55;  // events over all maps of MAP_COMPLETION_EVENTS
 
 // Field moves (HMs): facts from Red's disassembly, not from ../shared/data.
 constexpr int TILE_MAP_WIDTH = 20;
@@ -454,44 +454,53 @@ constexpr uint8_t KEY_ITEM_IDS[NUM_KEY_ITEMS] = {0x05, 0x06, 0x1F, 0x29, 0x2A, 0
 // Map completion (explore_boost): map m's events are MAP_COMPLETION_ADDR/BIT[START[m] .. START[m + 1]);
 // a map is unfinished while any is unset; maps with none count as finished.
 constexpr uint16_t MAP_COMPLETION_START[257] = {
-    0, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 9, 9, 10, 10, 10, 11, 11,
-    11, 11, 11, 11, 11, 11, 11, 12, 12, 12, 12, 12, 12, 12, 13, 13,
-    13, 13, 14, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,
-    15, 15, 15, 15, 15, 15, 15, 15, 15, 21, 21, 22, 22, 25, 25, 25,
-    25, 25, 25, 25, 25, 25, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27,
-    27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27,
-    27, 27, 27, 27, 27, 27, 27, 28, 29, 29, 29, 29, 29, 29, 29, 29,
-    30, 30, 30, 30, 31, 32, 34, 34, 34, 34, 34, 34, 36, 36, 37, 37,
-    37, 37, 37, 37, 37, 37, 37, 38, 38, 38, 38, 38, 38, 38, 38, 38,
-    38, 38, 38, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39,
-    39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 42, 42, 42, 42, 42,
-    42, 42, 42, 42, 42, 43, 43, 43, 43, 43, 43, 43, 43, 43, 43, 44,
-    44, 44, 44, 44, 44, 44, 44, 44, 44, 44, 44, 44, 45, 45, 45, 45,
-    45, 45, 45, 45, 45, 45, 45, 45, 45, 45, 45, 45, 45, 45, 45, 45,
-    45,
+    0, 1, 2, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+    5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+    5, 5, 5, 5, 6, 7, 7, 7, 7, 13, 13, 14, 14, 14, 15, 15,
+    15, 15, 15, 15, 16, 16, 16, 17, 17, 17, 17, 17, 18, 19, 20, 20,
+    20, 20, 21, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22,
+    22, 22, 22, 22, 22, 22, 22, 22, 22, 27, 27, 28, 28, 31, 31, 31,
+    31, 31, 31, 31, 31, 31, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33,
+    33, 33, 34, 34, 34, 34, 34, 34, 34, 35, 35, 35, 35, 35, 35, 35,
+    35, 35, 35, 35, 35, 35, 35, 36, 37, 37, 37, 37, 37, 37, 37, 37,
+    38, 38, 38, 38, 39, 40, 41, 41, 41, 41, 41, 41, 43, 43, 44, 44,
+    44, 44, 44, 44, 44, 44, 44, 45, 45, 45, 45, 45, 45, 45, 45, 45,
+    45, 45, 45, 46, 46, 46, 46, 46, 46, 46, 46, 46, 46, 46, 46, 46,
+    46, 46, 46, 46, 46, 46, 46, 46, 46, 46, 46, 49, 49, 49, 49, 49,
+    49, 49, 49, 49, 49, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 51,
+    51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 52, 52, 52, 52,
+    52, 52, 52, 52, 52, 52, 53, 54, 55, 55, 55, 55, 55, 55, 55, 55,
+    55,
 };
 constexpr uint16_t MAP_COMPLETION_ADDR[NUM_MAP_COMPLETION_EVENTS] = {
     0xD747,  // PALLET_TOWN
+    0xD74B,  // VIRIDIAN_CITY
+    0xD755,  // PEWTER_CITY
     0xD75A, 0xD75B,  // CERULEAN_CITY
+    0xD7EF,  // ROUTE_24
+    0xD7F2,  // ROUTE_25
     0xD74B, 0xD74B, 0xD74B, 0xD74B, 0xD74E, 0xD74B,  // OAKS_LAB
     0xD74E,  // VIRIDIAN_MART
     0xD751,  // VIRIDIAN_GYM
+    0xD7F3,  // VIRIDIAN_FOREST
     0xD755,  // PEWTER_GYM
+    0xD7F6,  // MT_MOON_1F
+    0xD7F6,  // MT_MOON_B1F
     0xD7F6,  // MT_MOON_B2F
     0xD75E,  // CERULEAN_GYM
     0xD75F,  // BIKE_SHOP
-    0xD7F1, 0xD7F2, 0xD7F2, 0xD7F2, 0xD7F2, 0xD7F2,  // BILLS_HOUSE
+    0xD7F1, 0xD7F2, 0xD7F2, 0xD7F2, 0xD7F2,  // BILLS_HOUSE
     0xD771,  // POKEMON_FAN_CLUB
     0xD773, 0xD773, 0xD773,  // VERMILION_GYM
     0xD803, 0xD803,  // SS_ANNE_CAPTAINS_ROOM
+    0xD866,  // LANCES_ROOM
+    0xD867,  // CHAMPIONS_ROOM
     0xD77C,  // CELADON_GYM
     0xD77E,  // GAME_CORNER
     0xD765,  // POKEMON_TOWER_2F
     0xD769,  // POKEMON_TOWER_6F
     0xD76A,  // POKEMON_TOWER_7F
-    0xD7E0, 0xD76C,  // MR_FUJIS_HOUSE
+    0xD76C,  // MR_FUJIS_HOUSE
     0xD78E, 0xD78E,  // WARDENS_HOUSE
     0xD792,  // FUCHSIA_GYM
     0xD79A,  // CINNABAR_GYM
@@ -500,27 +509,39 @@ constexpr uint16_t MAP_COMPLETION_ADDR[NUM_MAP_COMPLETION_EVENTS] = {
     0xD82F,  // SILPH_CO_7F
     0xD857,  // SAFARI_ZONE_SECRET_HOUSE
     0xD838,  // SILPH_CO_11F
+    0xD863,  // LORELEIS_ROOM
+    0xD864,  // BRUNOS_ROOM
+    0xD865,  // AGATHAS_ROOM
 };
 constexpr uint8_t MAP_COMPLETION_BIT[NUM_MAP_COMPLETION_EVENTS] = {
     0,  // PALLET_TOWN
+    5,  // VIRIDIAN_CITY
+    7,  // PEWTER_CITY
     0, 7,  // CERULEAN_CITY
+    0,  // ROUTE_24
+    7,  // ROUTE_25
     0, 1, 2, 3, 0, 5,  // OAKS_LAB
     1,  // VIRIDIAN_MART
     1,  // VIRIDIAN_GYM
+    4,  // VIRIDIAN_FOREST
     7,  // PEWTER_GYM
+    1,  // MT_MOON_1F
+    1,  // MT_MOON_B1F
     1,  // MT_MOON_B2F
     7,  // CERULEAN_GYM
     0,  // BIKE_SHOP
-    0, 6, 3, 5, 4, 7,  // BILLS_HOUSE
+    0, 6, 3, 5, 4,  // BILLS_HOUSE
     1,  // POKEMON_FAN_CLUB
     1, 0, 7,  // VERMILION_GYM
     1, 0,  // SS_ANNE_CAPTAINS_ROOM
+    6,  // LANCES_ROOM
+    1,  // CHAMPIONS_ROOM
     1,  // CELADON_GYM
     1,  // GAME_CORNER
     1,  // POKEMON_TOWER_2F
     1,  // POKEMON_TOWER_6F
     1,  // POKEMON_TOWER_7F
-    7, 2,  // MR_FUJIS_HOUSE
+    2,  // MR_FUJIS_HOUSE
     1, 0,  // WARDENS_HOUSE
     1,  // FUCHSIA_GYM
     1,  // CINNABAR_GYM
@@ -529,6 +550,9 @@ constexpr uint8_t MAP_COMPLETION_BIT[NUM_MAP_COMPLETION_EVENTS] = {
     0,  // SILPH_CO_7F
     0,  // SAFARI_ZONE_SECRET_HOUSE
     7,  // SILPH_CO_11F
+    1,  // LORELEIS_ROOM
+    1,  // BRUNOS_ROOM
+    1,  // AGATHAS_ROOM
 };
 
 }  // namespace red

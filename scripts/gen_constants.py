@@ -83,28 +83,35 @@ KEY_ITEMS = (0x05, 0x06, 0x1F, 0x29, 0x2A, 0x2B, 0x2D, 0x30, 0x3F, 0x40, 0x45, 0
 # Event flags native code tests by name: NAME -> NAME_ADDR, NAME_BIT (in both outputs).
 NAMED_EVENTS = ("EVENT_GOT_POKEDEX",)
 # Map completion: map name -> the events a visit to that map is for (the explore_boost mechanic pays boosted
-# exploration on a map until all of its events are set). From Red's disassembly (pret/pokered scripts/*.asm:
-# the map whose script sets the event): Oak's lab scripts the starter, the rival battle, the parcel and the
-# Pokedex; the parcel is handed over in Viridian's mart; each gym sets its leader's EVENT_BEAT_*; Cerulean city
-# holds the rival and the Rocket thief; Bill's house the Cell Separator scenes and the S.S. Ticket; the captain
-# gives HM01; the Fan Club chairman the Bike Voucher; Lt. Surge's gym its two locks; the Game Corner poster
-# opens the Rocket Hideout, whose B4F drops the Lift Key and holds Giovanni; Pokemon Tower holds the rival
-# (2F), the ghost Marowak (6F) and Mr. Fuji (7F); Mr. Fuji's house gives the Poke Flute; the warden trades
-# HM04 for the Gold Teeth; the Safari Zone's secret house gives HM03; Silph Co. holds the rival (7F) and
-# Giovanni (11F). Every event must be in event-flags.tsv; maps not listed count as finished (no boost).
+# exploration on a map until all of its events are set). Checked against Red's disassembly (pret/pokered
+# scripts/*.asm; notes in docs/learning.md): each event is set by the map's own script (Oak's lab: starter, rival,
+# parcel, Pokedex; Viridian's mart: the parcel; each gym its leader; Bill's house the Cell Separator scenes and
+# the S.S. Ticket; Route 25's loader once you leave Bill's; Route 24's Nugget after its bridge trainers), or it is
+# the gate the map's script checks before it lets you on (Viridian's old man wants the Pokedex, Pewter's east exit
+# Brock's badge), or a dungeon's objective on every floor (Mt. Moon's exit super nerd on B2F). Routes with
+# nothing on the critical path (1-4) have no entry, nor do Routes 22/23 (critical only after 7-8 badges: a boost
+# there would lure the agent into a dead end). Every event must be in event-flags.tsv; maps not listed count
+# as finished (no boost).
 MAP_COMPLETION_EVENTS = {
-    "PALLET_TOWN": ("EVENT_FOLLOWED_OAK_INTO_LAB",),
+    "PALLET_TOWN": ("EVENT_FOLLOWED_OAK_INTO_LAB",),  # set in OaksLab.asm; own-map twin: EVENT_OAK_APPEARED_IN_PALLET
     "OAKS_LAB": ("EVENT_FOLLOWED_OAK_INTO_LAB_2", "EVENT_OAK_ASKED_TO_CHOOSE_MON", "EVENT_GOT_STARTER",
                  "EVENT_BATTLED_RIVAL_IN_OAKS_LAB", "EVENT_OAK_GOT_PARCEL", "EVENT_GOT_POKEDEX"),
+    "VIRIDIAN_CITY": ("EVENT_GOT_POKEDEX",),  # gate: ViridianCity.asm's old man blocks the north exit until it is set
     "VIRIDIAN_MART": ("EVENT_GOT_OAKS_PARCEL",),
     "VIRIDIAN_GYM": ("EVENT_BEAT_VIRIDIAN_GYM_GIOVANNI",),
+    "VIRIDIAN_FOREST": ("EVENT_BEAT_VIRIDIAN_FOREST_TRAINER_2",),  # exit Bug Catcher (2,18), unavoidable
+    "PEWTER_CITY": ("EVENT_BEAT_BROCK",),  # gate: PewterCity.asm's east-exit check
     "PEWTER_GYM": ("EVENT_BEAT_BROCK",),
+    "MT_MOON_1F": ("EVENT_BEAT_MT_MOON_EXIT_SUPER_NERD",),  # dungeon objective (set on B2F)
+    "MT_MOON_B1F": ("EVENT_BEAT_MT_MOON_EXIT_SUPER_NERD",),  # dungeon objective (set on B2F)
     "MT_MOON_B2F": ("EVENT_BEAT_MT_MOON_EXIT_SUPER_NERD",),
     "CERULEAN_CITY": ("EVENT_BEAT_CERULEAN_RIVAL", "EVENT_BEAT_CERULEAN_ROCKET_THIEF"),
     "CERULEAN_GYM": ("EVENT_BEAT_MISTY",),
+    "ROUTE_24": ("EVENT_GOT_NUGGET",),  # Nugget Bridge: 5 unavoidable trainers, then the Rocket's trigger at (10,15)
+    "ROUTE_25": ("EVENT_LEFT_BILLS_HOUSE_AFTER_HELPING",),  # set by Route25.asm's loader after the S.S. Ticket
     "BIKE_SHOP": ("EVENT_GOT_BICYCLE",),
     "BILLS_HOUSE": ("EVENT_MET_BILL", "EVENT_BILL_SAID_USE_CELL_SEPARATOR", "EVENT_USED_CELL_SEPARATOR_ON_BILL",
-                    "EVENT_MET_BILL_2", "EVENT_GOT_SS_TICKET", "EVENT_LEFT_BILLS_HOUSE_AFTER_HELPING"),
+                    "EVENT_MET_BILL_2", "EVENT_GOT_SS_TICKET"),
     "POKEMON_FAN_CLUB": ("EVENT_GOT_BIKE_VOUCHER",),
     "SS_ANNE_CAPTAINS_ROOM": ("EVENT_RUBBED_CAPTAINS_BACK", "EVENT_GOT_HM01"),
     "VERMILION_GYM": ("EVENT_1ST_LOCK_OPENED", "EVENT_2ND_LOCK_OPENED", "EVENT_BEAT_LT_SURGE"),
@@ -115,7 +122,7 @@ MAP_COMPLETION_EVENTS = {
     "POKEMON_TOWER_2F": ("EVENT_BEAT_POKEMON_TOWER_RIVAL",),
     "POKEMON_TOWER_6F": ("EVENT_BEAT_GHOST_MAROWAK",),
     "POKEMON_TOWER_7F": ("EVENT_RESCUED_MR_FUJI_2",),
-    "MR_FUJIS_HOUSE": ("EVENT_RESCUED_MR_FUJI", "EVENT_GOT_POKE_FLUTE"),
+    "MR_FUJIS_HOUSE": ("EVENT_GOT_POKE_FLUTE",),
     "FUCHSIA_GYM": ("EVENT_BEAT_KOGA",),
     "WARDENS_HOUSE": ("EVENT_GAVE_GOLD_TEETH", "EVENT_GOT_HM04"),
     "SAFARI_ZONE_SECRET_HOUSE": ("EVENT_GOT_HM03",),
@@ -123,6 +130,11 @@ MAP_COMPLETION_EVENTS = {
     "SILPH_CO_7F": ("EVENT_BEAT_SILPH_CO_RIVAL",),
     "SILPH_CO_11F": ("EVENT_BEAT_SILPH_CO_GIOVANNI",),
     "CINNABAR_GYM": ("EVENT_BEAT_BLAINE",),
+    "LORELEIS_ROOM": ("EVENT_BEAT_LORELEIS_ROOM_TRAINER_0",),
+    "BRUNOS_ROOM": ("EVENT_BEAT_BRUNOS_ROOM_TRAINER_0",),
+    "AGATHAS_ROOM": ("EVENT_BEAT_AGATHAS_ROOM_TRAINER_0",),
+    "LANCES_ROOM": ("EVENT_BEAT_LANCE",),
+    "CHAMPIONS_ROOM": ("EVENT_BEAT_CHAMPION_RIVAL",),
 }
 # Facts from Red's disassembly that the symbol table does not carry as sizes.
 PARTY_MON_STRIDE = 0x2C  # bytes between wPartyMon1 and wPartyMon2
