@@ -44,11 +44,12 @@ def env_steps_per_second(num_envs: int, seconds: float = 3.0) -> float:
         envs.close()
 
 
-def train_steps_per_second(tmp_path, policy: PolicyConfig, iterations: int = 4) -> dict:
+def train_steps_per_second(tmp_path, policy: PolicyConfig, iterations: int = 4, device: str = "cpu",
+                           overlap: str = "off") -> dict:
     """charts/SPS of a real training run (rollouts + GAE + updates), skipping the first (warm-up) iteration."""
     cfg = TrainConfig(
-        run_dir=str(tmp_path), num_envs=NUM_ENVS, device="cpu", progress=False, checkpoint_minutes=1e9,
-        ppo=PPOConfig(), policy=policy,
+        run_dir=str(tmp_path), num_envs=NUM_ENVS, device=device, progress=False, checkpoint_minutes=1e9,
+        ppo=PPOConfig(), policy=policy, overlap=overlap,
     )
     warm = train(dataclasses.replace(cfg, run_dir=str(tmp_path / "warm"), total_steps=cfg.batch_size))
     start = time.perf_counter()
@@ -122,3 +123,18 @@ def test_policy_forward_backward(benchmark, report, name):
     report(f"learner us per collected step ({name}, 1 fwd + {ppo.update_epochs} fwd+bwd)",
            fwd_us + ppo.update_epochs * fb_us, "{:.1f}",
            note=f"{policy.num_parameters():,} parameters")
+
+
+@pytest.mark.benchmark(group="train")
+def test_overlap_sps_vs_sequential_sps(benchmark, report, tmp_path):
+    """Learning from one rollout while collecting the next (--overlap on) against rollout-then-update, in the same
+    run: on a CUDA GPU (when torch sees one) the update runs on its own stream beside the CPU's emulators; on a CPU
+    both share the same cores, so the figure there says what overlap costs or gains without a GPU."""
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    policy = PolicyConfig(bf16=device == "cpu" and torch.backends.mkldnn.is_available())
+    seq = train_steps_per_second(tmp_path / "seq", policy, iterations=6, device=device, overlap="off")
+    ovl = train_steps_per_second(tmp_path / "ovl", policy, iterations=6, device=device, overlap="on")
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    report(f"overlap/sequential training steps/s ({device})", ovl["wall_sps"] / seq["wall_sps"],
+           note=f"overlap {ovl['wall_sps']:.0f} vs sequential {seq['wall_sps']:.0f} steps/s, default policy"
+                f"{' bf16' if policy.bf16 else ''}, {NUM_ENVS} envs")

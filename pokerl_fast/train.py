@@ -16,6 +16,7 @@ Config layering, later wins: defaults < the resumed run's config < ``--config fi
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import datetime
 import io
@@ -111,6 +112,11 @@ class TrainConfig:
     """episodes per evaluation, run as one batch of envs"""
     eval_steps: int = 0
     """steps per evaluation episode (0: env.episode_length)"""
+    overlap: Literal["auto", "on", "off"] = "auto"
+    """learn from one rollout while the envs collect the next (the policy the envs act with is one update behind;
+    PPO's ratio is taken against the log-probs they acted with): on a GPU the update runs on its own CUDA stream
+    while the CPUs step the emulators. auto: on with --device cuda (not under torchrun), off on CPU, where the
+    update and the emulators would share the same cores"""
     live_map_port: int = -1
     """serve the live map page on http://127.0.0.1:PORT/ (0: any free port, -1: off; --live-map [PORT] is the
     short form, port 8765 by default)"""
@@ -285,6 +291,27 @@ class Learner:
     carry: Carry | None = None
     last_eval: dict | None = None
     """the latest periodic evaluation's result (``evaluate``'s dict plus global_step and iteration)"""
+    overlap: Overlap | None = None
+    """with overlap: the acting policy, the rollout being learned from, and the update's own RNG and stream"""
+
+
+@dataclass
+class Overlap:
+    """What learning from one rollout while collecting the next needs besides a plain learner."""
+
+    actor: Policy
+    """the copy of the policy the envs act with (the learner's weights after the last finished update)"""
+    pending: Rollout
+    """the complete rollout waiting to be (or being) learned from; the learner's own buffer collects the next"""
+    pending_carry: Carry
+    """the carry at the end of ``pending``: the observation its value is bootstrapped from"""
+    generator: torch.Generator
+    """the update's minibatch shuffles (the rollout's action draws keep torch's global RNG, on another thread)"""
+    stream: torch.cuda.Stream | None = None
+    """the update's CUDA stream (None on CPU)"""
+    has_pending: bool = False
+    losses: dict[str, float] = field(default_factory=dict)
+    """the finished update's losses, logged when the rollout beside it is complete (kept across a stop)"""
 
 
 # Memory a run takes, measured with default training on the test world (peak RSS, the 2-core machine): ~450 MiB
@@ -408,16 +435,33 @@ def configure_torch(cfg: TrainConfig) -> torch.device:
     return resolve_device(cfg.device)
 
 
-def new_learner(cfg: TrainConfig, envs, device: torch.device) -> Learner:
-    """A freshly initialised policy (from the seeded torch RNG), its optimizer and an empty rollout buffer."""
+def new_learner(cfg: TrainConfig, envs, device: torch.device, overlap: bool = False) -> Learner:
+    """A freshly initialised policy (from the seeded torch RNG), its optimizer and an empty rollout buffer (two,
+    and an acting copy of the policy, with ``overlap``)."""
     policy = Policy.from_spaces(envs.single_observation_space, envs.single_action_space, cfg.policy).to(device)
     optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.ppo.learning_rate, eps=cfg.ppo.adam_eps)
-    rollout = Rollout(
+    new_rollout = lambda: Rollout(  # noqa: E731
         envs.single_observation_space, cfg.ppo.num_steps, cfg.num_envs, cfg.policy.hidden_size, cfg.ppo.bptt, device
     )
+    rollout = new_rollout()
     batch = Batch.empty(rollout, cfg.num_segments)
-    return Learner(policy, optimizer, rollout, Counters(), EpisodeStats(envs.reward_terms, envs.milestone_names),
-                   batch, Batch.empty(batch, cfg.num_segments // cfg.ppo.num_minibatches))
+    learner = Learner(policy, optimizer, rollout, Counters(), EpisodeStats(envs.reward_terms, envs.milestone_names),
+                      batch, Batch.empty(batch, cfg.num_segments // cfg.ppo.num_minibatches))
+    if overlap:
+        carry = Carry({k: v[0].clone() for k, v in rollout.obs.items()}, rollout.dones[0].clone(),
+                      policy.initial_state(cfg.num_envs, device))
+        learner.overlap = Overlap(copy.deepcopy(policy), new_rollout(), carry,
+                                  torch.Generator().manual_seed(cfg.env.seed + 0x0FF5E7),
+                                  torch.cuda.Stream(device) if device.type == "cuda" else None)
+    return learner
+
+
+def overlapping(cfg: TrainConfig, device: torch.device, ranks: distributed.Ranks) -> bool:
+    """Whether this run learns from one rollout while collecting the next (TrainConfig.overlap)."""
+    if cfg.overlap == "on" and ranks.active:
+        raise TrainError("--overlap on is not supported under torchrun (its ranks already share the work); "
+                         "drop --overlap or pass --overlap off")
+    return cfg.overlap == "on" or (cfg.overlap == "auto" and device.type == "cuda" and not ranks.active)
 
 
 def start_fresh(learner: Learner, envs, cfg: TrainConfig, device: torch.device) -> None:
@@ -442,6 +486,33 @@ def restore(resume: checkpoint.Checkpoint, learner: Learner, envs, device: torch
     learner.stats.load_state_dict(snap["stats"])
     learner.last_eval = snap.get("eval")
     set_rng_state(snap["rng"])
+    restore_overlap(learner, snap.get("overlap"))
+
+
+def restore_overlap(learner: Learner, saved: dict | None) -> None:
+    """The acting weights and the pending rollout of an overlapped run. A checkpoint written without overlap
+    (or a run resumed without it) has none: the actor starts from the learner's weights, nothing is pending."""
+    ov = learner.overlap
+    if ov is None:
+        if saved is not None and saved["has_pending"]:
+            raise TrainError("this checkpoint holds a rollout waiting for its update (it was saved with --overlap "
+                             "on); resume with the same --overlap")
+        return
+    if saved is None:
+        ov.actor.load_state_dict(learner.policy.state_dict())
+        return
+    ov.actor.load_state_dict(saved["actor"])
+    ov.generator.set_state(saved["generator"])
+    ov.losses = dict(saved.get("losses", {}))
+    ov.has_pending = bool(saved["has_pending"])
+    if ov.has_pending:
+        ov.pending.load_tensors(saved["pending"])
+        pc = saved["pending_carry"]
+        for key, tensor in ov.pending_carry.obs.items():
+            tensor.copy_(pc["obs"][key])
+        ov.pending_carry.done.copy_(pc["done"])
+        ov.pending_carry.lstm[0].copy_(pc["lstm_h"])
+        ov.pending_carry.lstm[1].copy_(pc["lstm_c"])
 
 
 def open_logger(cfg: TrainConfig, learner: Learner, device: torch.device, resumed: bool,
@@ -467,23 +538,122 @@ def open_logger(cfg: TrainConfig, learner: Learner, device: torch.device, resume
     return logger
 
 
-def anneal_learning_rate(learner: Learner, cfg: TrainConfig, num_iterations: int) -> None:
-    """Linear decay to 0 over the run, set at the start of each rollout."""
-    frac = 1.0 - learner.counters.iteration / num_iterations
-    learner.optimizer.param_groups[0]["lr"] = frac * cfg.ppo.learning_rate
+def anneal_learning_rate(learner: Learner, cfg: TrainConfig, num_iterations: int, updates_done: int | None = None) -> None:
+    """Linear decay to 0 over the run's updates, set before each update's rollout (or, with overlap, before the
+    update starts)."""
+    done = learner.counters.iteration if updates_done is None else updates_done
+    learner.optimizer.param_groups[0]["lr"] = (1.0 - done / num_iterations) * cfg.ppo.learning_rate
 
 
-def update(learner: Learner, cfg: TrainConfig, ranks: distributed.Ranks = distributed.Ranks()) -> dict[str, float]:
-    """GAE over the full rollout, then PPO's epochs x minibatches (gradients averaged over ranks under torchrun);
-    returns the losses."""
-    policy, buf, carry = learner.policy, learner.rollout, learner.carry
+class UpdateWorker(threading.Thread):
+    """One PPO update on a thread of its own (overlap): torch releases the GIL in its kernels and the native env
+    step releases it too, so the update and the next rollout run at once. ``join()`` returns the losses (or
+    raises what the update raised)."""
+
+    def __init__(self, learner: Learner, cfg: TrainConfig, device: torch.device):
+        super().__init__(name="pokerl-update", daemon=True)
+        self.learner, self.cfg, self.device = learner, cfg, device
+        self.losses: dict[str, float] = {}
+        self.error: BaseException | None = None
+        ov = learner.overlap
+        if ov.stream is not None:  # the pending rollout was written on the default stream
+            ov.stream.wait_stream(torch.cuda.current_stream(device))
+
+    def run(self) -> None:
+        ov = self.learner.overlap
+        try:
+            if ov.stream is not None:
+                torch.cuda.set_device(self.device)
+                with torch.cuda.stream(ov.stream):
+                    self.losses = update(self.learner, self.cfg, buf=ov.pending, carry=ov.pending_carry,
+                                         generator=ov.generator)
+            else:
+                self.losses = update(self.learner, self.cfg, buf=ov.pending, carry=ov.pending_carry,
+                                     generator=ov.generator)
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread by join()
+            self.error = e
+
+    def join(self, timeout: float | None = None) -> dict[str, float]:
+        super().join(timeout)
+        if self.error is not None:
+            raise self.error
+        if self.learner.overlap.stream is not None:  # the actor's copy of the weights waits for the update
+            torch.cuda.current_stream(self.device).wait_stream(self.learner.overlap.stream)
+        return self.losses
+
+
+def overlapped_iteration(learner: Learner, cfg: TrainConfig, envs, device: torch.device, num_iterations: int,
+                         stop: threading.Event) -> tuple[dict[str, float], float, float]:
+    """Collect a rollout with the acting policy while the pending rollout (if any) is learned from; then the
+    actor takes the new weights and the fresh rollout becomes the pending one. Returns (losses, seconds both ran,
+    seconds the update ran past the rollout). A stop mid-rollout still waits for the update and keeps the partial
+    rollout (the actor that collected it is checkpointed with it)."""
+    c, ov = learner.counters, learner.overlap
+    worker = None
+    t0 = time.monotonic()
+    if ov.has_pending:
+        if cfg.ppo.anneal_lr:
+            anneal_learning_rate(learner, cfg, num_iterations, updates_done=c.iteration - 1)
+        worker = UpdateWorker(learner, cfg, device)
+        worker.start()
+    c.rollout_step, c.global_step = collect_rollout(
+        ov.actor, envs, learner.rollout, learner.carry, c.rollout_step, learner.stats, c.global_step, stop)
+    t1 = time.monotonic()
+    if worker is not None:
+        ov.losses = worker.join()
+        ov.has_pending = False
+    t2 = time.monotonic()
+    if c.rollout_step < cfg.ppo.num_steps:
+        return {}, t1 - t0, t2 - t1
+    finish_overlapped_rollout(learner)
+    losses, ov.losses = ov.losses, {}
+    return losses, t1 - t0, t2 - t1
+
+
+def finish_overlapped_rollout(learner: Learner) -> None:
+    """A complete rollout: the actor takes the learner's weights, the rollout becomes the pending one (with the
+    carry it ends at), and the learner's buffer is free for the next."""
+    c, ov = learner.counters, learner.overlap
+    ov.actor.load_state_dict(learner.policy.state_dict())
+    learner.rollout, ov.pending = ov.pending, learner.rollout
+    for key, tensor in learner.carry.obs.items():
+        ov.pending_carry.obs[key].copy_(tensor)
+    ov.pending_carry.done.copy_(learner.carry.done)
+    for dst, src in zip(ov.pending_carry.lstm, learner.carry.lstm):
+        dst.copy_(src)
+    ov.has_pending = True
+    c.rollout_step = 0
+    c.iteration += 1
+
+
+def drain_overlap(learner: Learner, cfg: TrainConfig, device: torch.device, num_iterations: int) -> dict[str, float]:
+    """The last rollout's update, with nothing left to collect beside it."""
+    ov = learner.overlap
+    if ov is None or not ov.has_pending:
+        return {}
+    if cfg.ppo.anneal_lr:
+        anneal_learning_rate(learner, cfg, num_iterations, updates_done=learner.counters.iteration - 1)
+    worker = UpdateWorker(learner, cfg, device)
+    worker.start()
+    losses = worker.join()
+    ov.has_pending = False
+    ov.actor.load_state_dict(learner.policy.state_dict())
+    return losses
+
+
+def update(learner: Learner, cfg: TrainConfig, ranks: distributed.Ranks = distributed.Ranks(),
+           buf: Rollout | None = None, carry: Carry | None = None,
+           generator: torch.Generator | None = None) -> dict[str, float]:
+    """GAE over the full rollout (the learner's, or ``buf`` ending at ``carry``), then PPO's epochs x minibatches
+    (gradients averaged over ranks under torchrun); returns the losses."""
+    policy, buf, carry = learner.policy, buf or learner.rollout, carry or learner.carry
     next_value = bootstrap_value(policy, carry)
     advantages, returns = compute_gae(
         buf.rewards, buf.values, buf.dones, next_value, carry.done, cfg.ppo.gamma, cfg.ppo.gae_lambda
     )
     batch = learner.batch.fill(buf, advantages, returns)
     if not ranks.active:
-        return ppo_update(policy, learner.optimizer, batch, cfg.ppo, learner.minibatch)
+        return ppo_update(policy, learner.optimizer, batch, cfg.ppo, learner.minibatch, generator=generator)
     params = list(policy.parameters())
     return ppo_update(policy, learner.optimizer, batch, cfg.ppo, learner.minibatch,
                       reduce_grads=lambda: distributed.average_gradients(ranks, params),
@@ -604,6 +774,15 @@ def save_checkpoint(cfg: TrainConfig, learner: Learner, envs, world: int = 1) ->
         "stats": learner.stats.state_dict(),
         "eval": learner.last_eval,
     }
+    ov = learner.overlap
+    if ov is not None:  # the acting weights and the rollout waiting for its update
+        snapshot["overlap"] = {
+            "actor": ov.actor.state_dict(), "has_pending": ov.has_pending, "generator": ov.generator.get_state(),
+            "losses": dict(ov.losses),
+            "pending": ov.pending.tensors() if ov.has_pending else {},
+            "pending_carry": {"obs": ov.pending_carry.obs, "done": ov.pending_carry.done,
+                              "lstm_h": ov.pending_carry.lstm[0], "lstm_c": ov.pending_carry.lstm[1]},
+        }
     meta = {
         "config": cli.to_dict(cfg),
         "rom_sha1": envs.rom_sha1,
@@ -722,10 +901,11 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
     distributed.init(ranks, device)
     seed_everything(cfg.env.seed)  # the same initial weights on every rank
 
+    overlap = overlapping(cfg, device, ranks)
     envs = VecEnv(local.num_envs, local.env, start_state=start_state)
     logger = live = None
     try:
-        learner = new_learner(local, envs, device)
+        learner = new_learner(local, envs, device, overlap)
         distributed.broadcast_module(ranks, learner.policy)
         if ranks.active and resume is None:
             torch.manual_seed(cfg.env.seed + 1 + ranks.rank)  # each rank samples its own actions and minibatches
@@ -751,26 +931,30 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
         rollout_stop = threading.Event() if ranks.active else stop
         with _StopOnSignal(stop) as signals:
             while c.iteration < iterations and not stop.is_set():
-                if cfg.ppo.anneal_lr and c.rollout_step == 0:
-                    anneal_learning_rate(learner, cfg, iterations)
-
-                t0 = time.monotonic()
-                c.rollout_step, c.global_step = collect_rollout(
-                    learner.policy, envs, learner.rollout, learner.carry, c.rollout_step, learner.stats,
-                    c.global_step, rollout_stop,
-                )
-                if c.rollout_step < cfg.ppo.num_steps:
-                    break  # stopped mid-rollout: the checkpoint below keeps the partial rollout
-
-                t1 = time.monotonic()
-                losses = update(learner, cfg, ranks)
-                c.iteration += 1
-                c.rollout_step = 0
-                t2 = time.monotonic()
+                if overlap:  # the update of the last rollout runs beside this one's collection
+                    losses, rollout_seconds, update_seconds = overlapped_iteration(
+                        learner, cfg, envs, device, iterations, rollout_stop)
+                    if c.rollout_step:
+                        break  # stopped mid-rollout: the checkpoint keeps it, and the actor that collected it
+                else:
+                    if cfg.ppo.anneal_lr and c.rollout_step == 0:
+                        anneal_learning_rate(learner, cfg, iterations)
+                    t0 = time.monotonic()
+                    c.rollout_step, c.global_step = collect_rollout(
+                        learner.policy, envs, learner.rollout, learner.carry, c.rollout_step, learner.stats,
+                        c.global_step, rollout_stop,
+                    )
+                    if c.rollout_step < cfg.ppo.num_steps:
+                        break  # stopped mid-rollout: the checkpoint below keeps the partial rollout
+                    t1 = time.monotonic()
+                    losses = update(learner, cfg, ranks)
+                    c.iteration += 1
+                    c.rollout_step = 0
+                    rollout_seconds, update_seconds = t1 - t0, time.monotonic() - t1
 
                 sps = (c.global_step - start_step) / max(time.monotonic() - start_time, 1e-9)
                 speed["sps"] = sps * ranks.world
-                scalars = build_scalars(losses, learner, envs, sps, t1 - t0, t2 - t1)
+                scalars = build_scalars(losses, learner, envs, sps, rollout_seconds, update_seconds)
                 scalars.update(report_new_milestones(envs, cfg.num_envs, logger, ranks.world))
                 scalars = distributed.reduce_scalars(ranks, scalars)
                 step = c.global_step * ranks.world  # env steps of all ranks
@@ -790,7 +974,11 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
                 if distributed.any_rank(ranks, stop.is_set()):
                     stop.set()
 
-            if schedule.unsaved(c) and ranks.main:
+            drained = {}
+            if c.iteration >= iterations:  # the last rollout's update (with overlap it is still pending)
+                drained = drain_overlap(learner, cfg, device, iterations)
+                losses = drained or losses
+            if (schedule.unsaved(c) or drained) and ranks.main:
                 logger.flush()
                 last_path = save_checkpoint(cfg, learner, envs, ranks.world)
         stopped = c.iteration < iterations

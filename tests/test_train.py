@@ -797,3 +797,128 @@ def test_a_live_map_port_in_use_is_one_line_and_leaves_nothing(tmp_path):
         f"error: cannot serve the live map on 127.0.0.1:{port} (Address already in use); pass --live-map 0 for any "
         "free port"]
     assert list(tmp_path.iterdir()) == []
+
+
+# --- overlap: learning from one rollout while the envs collect the next --------------------------------------
+
+
+OVERLAP = [*DETERMINISTIC, "--overlap", "on"]
+
+
+@pytest.fixture(scope="module")
+def overlap_reference_run(tmp_path_factory) -> Path:
+    """An uninterrupted deterministic run with --overlap on (the CPU runs the same scheduling as a GPU run)."""
+    run_dir = tmp_path_factory.mktemp("overlap") / "run"
+    out = run_cli(["--run-dir", str(run_dir), "--total-steps", str(ITERATIONS * BATCH), *OVERLAP])
+    assert out.returncode == 0, out.stderr[-3000:]
+    return run_dir
+
+
+def logprobs_under(weights: dict, rollout: dict, run_dir: Path) -> torch.Tensor:
+    """The log-probs of a checkpointed rollout's actions under ``weights`` (the run's policy, segment by segment
+    from the LSTM states the rollout kept)."""
+    import gymnasium as gym
+
+    from pokerl_fast.env import observation_space
+    from pokerl_fast.learn.policy import Policy
+
+    cfg = cli.merge(TrainConfig(), yaml.safe_load((run_dir / "config.yaml").read_text()))
+    policy = Policy.from_spaces(observation_space(cfg.env), gym.spaces.Discrete(len(cfg.env.actions)), cfg.policy)
+    policy.load_state_dict(weights)
+    obs = {k[4:]: v for k, v in rollout.items() if k.startswith("obs.")}
+    bptt, out = cfg.ppo.bptt, []
+    with torch.no_grad():
+        for seg in range(rollout["actions"].shape[0] // bptt):
+            sl = slice(seg * bptt, (seg + 1) * bptt)
+            logits, _, _ = policy.forward_sequence({k: v[sl] for k, v in obs.items()},
+                                                   (rollout["lstm_h"][seg], rollout["lstm_c"][seg]), rollout["dones"][sl])
+            out.append(torch.log_softmax(logits, -1).gather(-1, rollout["actions"][sl].unsqueeze(-1)).squeeze(-1))
+    return torch.cat(out)
+
+
+def test_overlap_learns_every_rollout_once_a_rollout_behind_and_repeats_itself(tmp_path, overlap_reference_run):
+    ref = overlap_reference_run
+    # Every checkpoint but the last holds the rollout waiting for its update; the last one is written after the
+    # final rollout's update (nothing pending). Between updates the actor has the learner's weights.
+    ckpts = checkpoint.list_checkpoints(ref / "checkpoints")
+    assert [c.step for c in ckpts] == [BATCH * i for i in range(1, ITERATIONS + 1)]
+    snaps = [checkpoint.load(c) for c in ckpts]
+    assert all(s["overlap"]["has_pending"] for s in snaps[:-1]) and not snaps[-1]["overlap"]["has_pending"]
+    for snap in snaps:
+        assert all(torch.equal(snap["overlap"]["actor"][n], t) for n, t in snap["policy"].items())
+    # Rollout k was collected while update k-1 ran: its actions' log-probs are those of the weights before that
+    # update (checkpoint k-1's), not those of the weights learning from it (checkpoint k's).
+    for k in range(2, ITERATIONS):
+        pending = snaps[k - 1]["overlap"]["pending"]
+        kept = pending["logprobs"]
+        torch.testing.assert_close(logprobs_under(snaps[k - 2]["policy"], pending, ref), kept, atol=1e-4, rtol=0)
+        assert (logprobs_under(snaps[k - 1]["policy"], pending, ref) - kept).abs().max() > 1e-3
+    # Rollout k's losses are logged with rollout k+1 (its update ran beside it); the last rollout's update runs
+    # alone at the end (its weights are the last checkpoint's).
+    logged = losses(ref)["losses/policy_loss"]
+    assert sorted(logged) == [BATCH * i for i in range(2, ITERATIONS + 1)]
+    assert not all(torch.equal(snaps[-1]["policy"][n], t) for n, t in snaps[-2]["policy"].items())
+    # Same seed, same run: the update on its own thread draws from its own generator.
+    again = tmp_path / "again"
+    out = run_cli(["--run-dir", str(again), "--total-steps", str(ITERATIONS * BATCH), *OVERLAP])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert losses(again) == losses(ref)
+    final = checkpoint.load(checkpoint.latest(again / "checkpoints"))["policy"]
+    assert all(torch.equal(final[n], t) for n, t in snaps[-1]["policy"].items())
+
+
+@pytest.mark.parametrize("checks", [20, 45])
+def test_overlap_stopped_mid_rollout_then_resumed_is_bit_exact(tmp_path, overlap_reference_run, checks):
+    split = tmp_path / "split"
+    args = ["--run-dir", str(split), "--total-steps", str(ITERATIONS * BATCH), *OVERLAP]
+    out = subprocess.run([sys.executable, "-c", STOP_MID_ROLLOUT, str(checks), *args], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    step, stopped = out.stdout.split("STOPPED")[1].split()
+    assert stopped == "True" and int(step) % BATCH != 0, f"stopped at {step}: not inside a rollout"
+    out = run_cli(["--resume", str(split)])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert losses(split) == losses(overlap_reference_run)
+    ref_weights, weights = weights_by_step(overlap_reference_run), weights_by_step(split)
+    last = ITERATIONS * BATCH
+    for name, tensor in ref_weights[last].items():
+        assert torch.equal(weights[last][name], tensor), name
+
+
+def test_overlap_sigterm_at_an_update_boundary_then_resume_is_bit_exact(tmp_path, overlap_reference_run):
+    split = tmp_path / "split"
+    proc = start_cli(["--run-dir", str(split), "--total-steps", str(ITERATIONS * BATCH), *OVERLAP])
+    wait_for_checkpoint(split, proc, 2 * BATCH)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr[-3000:]
+    assert checkpoint.latest(split / "checkpoints").step < ITERATIONS * BATCH
+    out = run_cli(["--resume", str(split)])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert losses(split) == losses(overlap_reference_run)
+    last = ITERATIONS * BATCH
+    for name, tensor in weights_by_step(overlap_reference_run)[last].items():
+        assert torch.equal(weights_by_step(split)[last][name], tensor), name
+
+
+def test_overlap_on_under_torchrun_or_a_pending_rollout_without_overlap_is_one_line(tmp_path, overlap_reference_run):
+    from pokerl_fast.learn import distributed
+    from pokerl_fast.train import overlapping
+
+    two = distributed.Ranks(rank=0, world=2)
+    with pytest.raises(TrainError, match="not supported under torchrun"):
+        overlapping(TrainConfig(overlap="on"), torch.device("cpu"), two)
+    assert not overlapping(TrainConfig(overlap="auto"), torch.device("cuda"), two)
+    assert not overlapping(TrainConfig(), torch.device("cpu"), distributed.Ranks())
+    assert overlapping(TrainConfig(), torch.device("cuda"), distributed.Ranks())
+    # Resuming an overlapped run without overlap: the CLI refuses the changed option; a run whose overlap was
+    # "auto" on a GPU and resumes on a CPU would load a rollout waiting for its update: refused in one line.
+    out = run_cli(["--resume", str(overlap_reference_run), "--overlap", "off"])
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "overlap='on'" in out.stderr, out.stderr
+    from pokerl_fast.train import Learner, restore_overlap
+
+    pending = checkpoint.load(checkpoint.list_checkpoints(overlap_reference_run / "checkpoints")[0])["overlap"]
+    plain = Learner(*[None] * 7)
+    with pytest.raises(TrainError, match="resume with the same --overlap"):
+        restore_overlap(plain, pending)
+    restore_overlap(plain, {**pending, "has_pending": False})  # nothing pending: nothing to refuse

@@ -364,9 +364,11 @@ def ppo_loss(policy: Policy, mb: Batch, cfg: PPOConfig) -> tuple[Tensor, dict[st
 
 
 def ppo_update(policy: Policy, optimizer: torch.optim.Optimizer, batch: Batch, cfg: PPOConfig,
-               minibatch: Batch | None = None, reduce_grads=None, agree=None) -> dict[str, float]:
+               minibatch: Batch | None = None, reduce_grads=None, agree=None,
+               generator: torch.Generator | None = None) -> dict[str, float]:
     """``update_epochs`` epochs of shuffled segment minibatches (copied into ``minibatch``, storage the caller
-    keeps from update to update; allocated here when None). Returns CleanRL's loss statistics.
+    keeps from update to update; allocated here when None). Returns CleanRL's loss statistics. The shuffles draw
+    from ``generator`` (default: torch's global RNG; an update running beside a rollout has its own).
 
     Data parallel (learn/distributed.py): ``reduce_grads()`` runs after each backward pass (average the
     gradients over ranks), ``agree(flag)`` turns the target-KL stop into one decision of all ranks.
@@ -379,7 +381,7 @@ def ppo_update(policy: Policy, optimizer: torch.optim.Optimizer, batch: Batch, c
     totals: dict[str, float] = {}
     count = 0
     for _epoch in range(cfg.update_epochs):
-        order = torch.randperm(num_segments)
+        order = torch.randperm(num_segments, generator=generator)
         for start in range(0, num_segments, segments_per_mb):
             idx = order[start : start + segments_per_mb].to(batch.dones.device)
             loss, stats = ppo_loss(policy, batch.select(idx, out=minibatch), cfg)
