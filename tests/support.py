@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import os
 
+import numpy as np
 import pytest
 
+from pokerl_fast.game import constants as C
 from pokerl_fast.game import testworld
 from pokerl_fast.game.emulator import new_pyboy
 from pokerl_fast.game.rom import header_checksum
@@ -65,3 +67,9 @@ def red_rom() -> str:
     if not resolve_rom(RED_ROM).is_red:
         pytest.skip(f"POKERL_ROM={RED_ROM} is not Pokemon Red (UE)")
     return RED_ROM
+
+
+def set_event_flag(wram, name: str) -> None:
+    """Set Red's event flag ``name`` in a WRAM view (WRAM_BASE at index 0), as the game's SetEvent does."""
+    addr, bit = C.EVENT_FLAGS_BY_NAME[name]
+    np.asarray(wram)[addr - C.WRAM_BASE] |= 1 << bit

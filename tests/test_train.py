@@ -366,17 +366,23 @@ print("STOPPED", summary["global_step"], summary["stopped"])
 """
 
 
-@pytest.mark.parametrize("checks", [20, 45])
-def test_stop_mid_rollout_then_resume_is_bit_exact(tmp_path, reference_run, checks):
-    split = tmp_path / "split"
-    args = ["--run-dir", str(split), "--total-steps", str(ITERATIONS * BATCH), *DETERMINISTIC]
+def stop_mid_rollout(split: Path, checks: int, flags: list[str]) -> int:
+    """A run into ``split`` stopped after ``checks`` stop checks, inside a rollout; returns its global step."""
+    args = ["--run-dir", str(split), "--total-steps", str(ITERATIONS * BATCH), *flags]
     out = subprocess.run([sys.executable, "-c", STOP_MID_ROLLOUT, str(checks), *args], capture_output=True,
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     step, stopped = out.stdout.split("STOPPED")[1].split()
     assert stopped == "True" and int(step) % BATCH != 0, f"stopped at {step}: not inside a rollout"
+    return int(step)
+
+
+@pytest.mark.parametrize("checks", [20, 45])
+def test_stop_mid_rollout_then_resume_is_bit_exact(tmp_path, reference_run, checks):
+    split = tmp_path / "split"
+    step = stop_mid_rollout(split, checks, DETERMINISTIC)
     snap = checkpoint.load(checkpoint.latest(split / "checkpoints"))
-    assert snap["counters"]["rollout_step"] * 2 == int(step) % BATCH and snap["rollout"]
+    assert snap["counters"]["rollout_step"] * 2 == step % BATCH and snap["rollout"]
     out = run_cli(["--resume", str(split)])
     assert out.returncode == 0, out.stderr[-3000:]
     assert_same_run(reference_run, split)
@@ -862,27 +868,24 @@ def test_overlap_learns_every_rollout_once_a_rollout_behind_and_repeats_itself(t
     again = tmp_path / "again"
     out = run_cli(["--run-dir", str(again), "--total-steps", str(ITERATIONS * BATCH), *OVERLAP])
     assert out.returncode == 0, out.stderr[-3000:]
-    assert losses(again) == losses(ref)
-    final = checkpoint.load(checkpoint.latest(again / "checkpoints"))["policy"]
-    assert all(torch.equal(final[n], t) for n, t in snaps[-1]["policy"].items())
+    assert_same_final_weights_and_losses(ref, again)
+
+
+def assert_same_final_weights_and_losses(reference: Path, run_dir: Path) -> None:
+    assert losses(run_dir) == losses(reference)
+    last = ITERATIONS * BATCH
+    final = weights_by_step(run_dir)[last]
+    for name, tensor in weights_by_step(reference)[last].items():
+        assert torch.equal(final[name], tensor), name
 
 
 @pytest.mark.parametrize("checks", [20, 45])
 def test_overlap_stopped_mid_rollout_then_resumed_is_bit_exact(tmp_path, overlap_reference_run, checks):
     split = tmp_path / "split"
-    args = ["--run-dir", str(split), "--total-steps", str(ITERATIONS * BATCH), *OVERLAP]
-    out = subprocess.run([sys.executable, "-c", STOP_MID_ROLLOUT, str(checks), *args], capture_output=True,
-                         text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
-    step, stopped = out.stdout.split("STOPPED")[1].split()
-    assert stopped == "True" and int(step) % BATCH != 0, f"stopped at {step}: not inside a rollout"
+    stop_mid_rollout(split, checks, OVERLAP)
     out = run_cli(["--resume", str(split)])
     assert out.returncode == 0, out.stderr[-3000:]
-    assert losses(split) == losses(overlap_reference_run)
-    ref_weights, weights = weights_by_step(overlap_reference_run), weights_by_step(split)
-    last = ITERATIONS * BATCH
-    for name, tensor in ref_weights[last].items():
-        assert torch.equal(weights[last][name], tensor), name
+    assert_same_final_weights_and_losses(overlap_reference_run, split)
 
 
 def test_overlap_sigterm_at_an_update_boundary_then_resume_is_bit_exact(tmp_path, overlap_reference_run):
@@ -895,10 +898,7 @@ def test_overlap_sigterm_at_an_update_boundary_then_resume_is_bit_exact(tmp_path
     assert checkpoint.latest(split / "checkpoints").step < ITERATIONS * BATCH
     out = run_cli(["--resume", str(split)])
     assert out.returncode == 0, out.stderr[-3000:]
-    assert losses(split) == losses(overlap_reference_run)
-    last = ITERATIONS * BATCH
-    for name, tensor in weights_by_step(overlap_reference_run)[last].items():
-        assert torch.equal(weights_by_step(split)[last][name], tensor), name
+    assert_same_final_weights_and_losses(overlap_reference_run, split)
 
 
 def test_overlap_on_under_torchrun_or_a_pending_rollout_without_overlap_is_one_line(tmp_path, overlap_reference_run):

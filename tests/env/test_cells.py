@@ -14,8 +14,7 @@ EVENT = "EVENT_FOLLOWED_OAK_INTO_LAB"
 
 
 def set_event(env, i, name=EVENT):
-    addr, bit = C.EVENT_FLAGS_BY_NAME[name]
-    np.asarray(env.emulators[i].wram_view())[addr - C.WRAM_BASE] |= 1 << bit
+    support.set_event_flag(env.emulators[i].wram_view(), name)
 
 
 def held_key(env, i):

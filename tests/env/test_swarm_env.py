@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import pokerl_fast
+import support
 from pokerl_fast.game import constants as C
 
 EVENT = "EVENT_FOLLOWED_OAK_INTO_LAB"
@@ -11,8 +12,7 @@ ADDR, BIT = C.EVENT_FLAGS_BY_NAME[EVENT]
 
 
 def set_event(env, i, name=EVENT):
-    addr, bit = C.EVENT_FLAGS_BY_NAME[name]
-    np.asarray(env.emulators[i].wram_view())[addr - C.WRAM_BASE] |= 1 << bit
+    support.set_event_flag(env.emulators[i].wram_view(), name)
 
 
 def has_event(env, i):
