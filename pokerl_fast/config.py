@@ -105,7 +105,9 @@ class EnvConfig:
     swarm_fraction: float = 0.25
     """Share of envs moved at each swarming round."""
     swarm_archive_size: int = 64
-    """Most states the archive keeps (one per set of required events and badges reached)."""
+    """Most states the archive keeps (one per set of required events and badges reached, or with swarm_cell_size
+    one per cell of each; kept compressed, about 2 kB each on the test worlds). When full, states of dominated
+    milestone sets go first, then the most visited cells."""
     swarm_cell_size: int = 0
     """Swarming by cells (Go-Explore): with N > 0 the archive keeps a state for every (set of milestones, map,
     N x N block of steps) an env enters, and swarming and reset_to_archive draw the frontier's cells with weight
