@@ -57,10 +57,15 @@ VARIANTS: dict[str, list[str]] = {
     "default_cells": ROUND2 + CELLS,
     "default_reset_on_progress": ROUND2 + ["--explore-reset-on-progress"],
     "default_cells_reset": ROUND2 + CELLS + ["--explore-reset-on-progress"],
+    # On top of default_cells: the round-2 questions (revisit decay, adaptive steps compared in frames, the
+    # default 3.5M-parameter policy against the small one per wall-clock hour).
+    "cells_revisit": ROUND2 + CELLS + REVISIT,
+    "cells_adaptive": ROUND2 + CELLS + ["--adaptive-steps"],
+    "cells_policy": ROUND2 + CELLS,  # the default policy (FULL_POLICY)
 }
 """Each variant's own flags on top of COMMON; later flags win, so OFF first and the mechanism after."""
 
-FULL_POLICY = {"default_policy"}
+FULL_POLICY = {"default_policy", "cells_policy"}
 """Variants trained with the trainer's default policy instead of SMALL."""
 
 

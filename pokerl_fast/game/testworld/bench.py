@@ -167,13 +167,13 @@ ROOMS = (
         "####DD####",
     ), OUT, "VIRIDIAN_CITY", (15, 18)),
     Room("VIRIDIAN_POKECENTER", POKECENTER_ROWS, POKECENTER, None, (2, 0)),
-    Room("VIRIDIAN_MART", (
+    Room("VIRIDIAN_MART", (  # the parcel one step in: Red's clerk calls you and walks you to the counter
         "########",
         "#......#",
+        "#......#",
+        "#......#",
+        "#......#",
         "#..I...#",
-        "#......#",
-        "#......#",
-        "#......#",
         "#......#",
         "###D####",
     ), MART),
@@ -406,7 +406,9 @@ HEALS = (
     Heal("PEWTER_POKECENTER", (4, 1), spawn=("PEWTER_POKECENTER", (4, 4))),
 )
 
-PICKUPS = (Pickup("VIRIDIAN_MART", (3, 2), 0x46, "OAKS_PARCEL", 0, "EVENT_GOT_OAKS_PARCEL"),)
+# Red's ViridianMart script runs as you enter: the clerk calls you, walks you to the counter and hands over the
+# parcel (pret/pokered scripts/ViridianMart.asm); here the first step into the Mart does.
+PICKUPS = (Pickup("VIRIDIAN_MART", (3, 5), 0x46, "OAKS_PARCEL", 0, "EVENT_GOT_OAKS_PARCEL"),)
 
 BENCH = World(
     name="benchmark world", title="PKRL BENCHWORLD", rooms=ROOMS, doors=DOORS, triggers=TRIGGERS, npcs=NPCS,
@@ -421,7 +423,7 @@ MILESTONE_SPOTS = {
     "EVENT_OAK_ASKED_TO_CHOOSE_MON": ("OAKS_LAB", (4, 2)),  # face Oak (up) and press A
     "EVENT_GOT_STARTER": ("OAKS_LAB", (6, 2)),
     "EVENT_BATTLED_RIVAL_IN_OAKS_LAB": ("OAKS_LAB", (4, 6)),
-    "EVENT_GOT_OAKS_PARCEL": ("VIRIDIAN_MART", (3, 2)),
+    "EVENT_GOT_OAKS_PARCEL": ("VIRIDIAN_MART", (3, 5)),
     "EVENT_OAK_GOT_PARCEL": ("OAKS_LAB", (4, 2)),
     "EVENT_GOT_POKEDEX": ("OAKS_LAB", (4, 2)),
     "EVENT_BEAT_BROCK": ("PEWTER_GYM", (4, 1)),

@@ -79,7 +79,7 @@ ROUTE = (
     ("EVENT_GOT_STARTER", lambda pb: step_onto(pb, "OAKS_LAB", (6, 2), world=BENCH)),
     ("EVENT_BATTLED_RIVAL_IN_OAKS_LAB", lambda pb: (step_onto(pb, "OAKS_LAB", (4, 6), world=BENCH),
                                                     _finish_any_battle(pb))),
-    ("EVENT_GOT_OAKS_PARCEL", lambda pb: step_onto(pb, "VIRIDIAN_MART", (3, 2), world=BENCH)),
+    ("EVENT_GOT_OAKS_PARCEL", lambda pb: step_onto(pb, "VIRIDIAN_MART", (3, 5), world=BENCH)),
     ("EVENT_OAK_GOT_PARCEL", lambda pb: _talk(pb, (4, 2), "up")),
     ("EVENT_GOT_POKEDEX", lambda pb: _talk(pb, (4, 2), "up")),
     ("PEWTER_CITY", lambda pb: go_to(pb, "PEWTER_S", (4, 6), world=BENCH)),
