@@ -148,7 +148,7 @@ def alone_table(summary: dict, milestones: list[str]) -> str:
     """Markdown: the policy alone from the start state at the end of each run (the trainer's last evaluation,
     16 episodes of 512 steps, swarming off), mean over seeds; and the training's share of steps on Route 1 and
     beyond."""
-    far = ("ROUTE_1", "VIRIDIAN_CITY", "VIRIDIAN_MART", "ROUTE_22")
+    near = ("REDS_HOUSE_2F", "REDS_HOUSE_1F", "PALLET_TOWN", "BLUES_HOUSE", "OAKS_LAB", "ROUTE_1")
     head = ("| variant | " + " | ".join(m.replace("EVENT_", "") for m in milestones)
             + " | tiles | training steps on Route 1 | on Viridian and beyond |")
     lines = [head, "|" + "---|" * (len(milestones) + 4)]
@@ -161,7 +161,7 @@ def alone_table(summary: dict, milestones: list[str]) -> str:
         tiles = np.mean([e["explore"]["mean"] for e in ev])
         share = [r["progress"]["progress"]["map_share"] for r in runs]
         r1 = np.mean([s.get("ROUTE_1", 0.0) for s in share])
-        beyond = np.mean([sum(s.get(k, 0.0) for k in far[1:]) for s in share])
+        beyond = np.mean([sum(v for k, v in s.items() if k not in near) for s in share])
         lines.append(f"| {variant} | " + " | ".join(cells) + f" | {tiles:.0f} | {r1:.1%} | {beyond:.2%} |")
     return "\n".join(lines)
 
@@ -211,7 +211,10 @@ def main(argv=None) -> int:
     summary_path.write_text(json.dumps(summary, indent=1))
     from pokerl_fast.env.progress import MILESTONE_NAMES
 
-    seen = [m for m in MILESTONE_NAMES if any(m in r["first_steps"] for runs in summary.values() for r in runs)]
+    # In the order the runs reached them (the earliest first step over all runs).
+    firsts = {m: min(r["first_steps"][m] for runs in summary.values() for r in runs if m in r["first_steps"])
+              for m in MILESTONE_NAMES if any(m in r["first_steps"] for runs in summary.values() for r in runs)}
+    seen = sorted(firsts, key=lambda m: (firsts[m], MILESTONE_NAMES.index(m)))
     text = (table(summary, seen) + "\n\nIn emulated frames (millions):\n\n"
             + table({k: v for k, v in summary.items() if any(r.get("first_frames") for r in v)}, seen,
                     "first_frames", 1e6, "M")
