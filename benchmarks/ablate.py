@@ -27,10 +27,13 @@ COMMON = ["--rom", "benchworld", "--num-envs", "16", "--bf16", "--no-progress", 
           "--checkpoint-minutes", "1000", "--eval-interval", "24", "--eval-episodes", "16", "--eval-steps", "512"]
 SWARM = ["--swarm-interval", "512", "--reset-to-archive", "0.25"]
 OFF = ["--episode-length", "2048", "--explore-reset-interval", "0", "--swarm-interval", "0", "--reset-to-archive", "0",
-       "--explore-boost", "1", "--no-observe-progress", "--stuck-steps", "0", "--no-stuck-ends-episode"]
+       "--explore-boost", "1", "--no-observe-progress", "--stuck-steps", "0", "--no-stuck-ends-episode",
+       "--swarm-cell-size", "0"]
 """Every progress mechanism off (the trainer's defaults turn the chosen ones on: train.training_env)."""
 ALL = SWARM + ["--episode-length", "16384", "--explore-reset-interval", "2048", "--explore-boost", "3",
                "--observe-progress", "--stuck-steps", "256", "--stuck-ends-episode"]
+ROUND1_DEFAULTS = ["--swarm-cell-size", "0", "--swarm-archive-size", "64"]
+"""The trainer's defaults before round 3 (= ALL): no archive cells."""
 REVISIT = ["--revisit-half-life", "256"]
 ROUND2 = ["--eval-interval", "60", "--eval-steps", "1024"]
 CELLS = ["--swarm-cell-size", "8", "--swarm-archive-size", "512"]
@@ -48,13 +51,13 @@ VARIANTS: dict[str, list[str]] = {
     "all": OFF + ALL,
     # Round 2: on top of the defaults chosen in round 1 (= all), longer budgets, the policy evaluated alone for
     # 1,024 steps (room for the parcel) every 60 updates.
-    "default": ROUND2,
-    "default_revisit": ROUND2 + REVISIT,
-    "default_adaptive": ROUND2 + ["--adaptive-steps"],
-    "default_policy": ROUND2,  # the default 3.5M-parameter policy instead of the small one (no SMALL flags)
+    "default": ROUND2 + ROUND1_DEFAULTS,
+    "default_revisit": ROUND2 + ROUND1_DEFAULTS + REVISIT,
+    "default_adaptive": ROUND2 + ROUND1_DEFAULTS + ["--adaptive-steps"],
+    "default_policy": ROUND2 + ROUND1_DEFAULTS,  # the default 3.5M-parameter policy (no SMALL flags)
     # Round 3: the frontier moved by cells, not only by milestones (Go-Explore), and the exploration memory
     # cleared at each new milestone (the way back with the parcel pays again).
-    "default_cells": ROUND2 + CELLS,
+    "default_cells": ROUND2 + CELLS,  # = the trainer's defaults after round 3
     "default_reset_on_progress": ROUND2 + ["--explore-reset-on-progress"],
     "default_cells_reset": ROUND2 + CELLS + ["--explore-reset-on-progress"],
     # On top of default_cells: the round-2 questions (revisit decay, adaptive steps compared in frames, the
