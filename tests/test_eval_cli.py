@@ -108,17 +108,24 @@ def test_video_writer_falls_back_to_gif_without_ffmpeg(tmp_path, monkeypatch):
 
 def test_ctrl_c_leaves_no_half_written_video(run_dir, tmp_path):
     out = tmp_path / "stopped"
+    # Ctrl-C's default action in the child, even when pytest itself runs as a background job (a shell without job
+    # control starts those with SIGINT ignored, and Python keeps an ignored SIGINT ignored).
     proc = subprocess.Popen([sys.executable, "-m", "pokerl_fast.eval", str(run_dir), "--steps", "100000",
                              "--episodes", "1", "--out", str(out)], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not out.is_dir() and time.monotonic() < deadline:  # the evaluation has begun
-        time.sleep(0.2)
-    assert out.is_dir(), "the evaluation never started"
-    time.sleep(3)  # into the episode: frames are being written
-    assert proc.poll() is None
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 120
+        while not out.is_dir() and time.monotonic() < deadline:  # the evaluation has begun
+            time.sleep(0.2)
+        assert out.is_dir(), "the evaluation never started"
+        time.sleep(3)  # into the episode: frames are being written
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()  # never left running when the test fails
+        proc.wait()
     assert proc.returncode == 130, err[-2000:]
     assert err.strip().splitlines()[-1].startswith("interrupted")
     assert not out.exists()  # no video, part file or dir of its own left

@@ -308,13 +308,18 @@ DETERMINISTIC = [*TINY_FLAGS, "--deterministic", "--seed", "7", "--episode-lengt
 ITERATIONS = 6
 
 
+def uninterrupted_run(tmp_path_factory, name: str, flags: list[str]) -> Path:
+    """A run of ITERATIONS updates with ``flags``, not stopped, in a fresh temporary dir."""
+    run_dir = tmp_path_factory.mktemp(name) / "run"
+    out = run_cli(["--run-dir", str(run_dir), "--total-steps", str(ITERATIONS * BATCH), *flags])
+    assert out.returncode == 0, out.stderr[-3000:]
+    return run_dir
+
+
 @pytest.fixture(scope="module")
 def reference_run(tmp_path_factory) -> Path:
     """An uninterrupted deterministic run, checkpointed after every update."""
-    run_dir = tmp_path_factory.mktemp("reference") / "run"
-    out = run_cli(["--run-dir", str(run_dir), "--total-steps", str(ITERATIONS * BATCH), *DETERMINISTIC])
-    assert out.returncode == 0, out.stderr[-3000:]
-    return run_dir
+    return uninterrupted_run(tmp_path_factory, "reference", DETERMINISTIC)
 
 
 def assert_same_run(reference: Path, resumed: Path) -> None:
@@ -814,10 +819,7 @@ OVERLAP = [*DETERMINISTIC, "--overlap", "on"]
 @pytest.fixture(scope="module")
 def overlap_reference_run(tmp_path_factory) -> Path:
     """An uninterrupted deterministic run with --overlap on (the CPU runs the same scheduling as a GPU run)."""
-    run_dir = tmp_path_factory.mktemp("overlap") / "run"
-    out = run_cli(["--run-dir", str(run_dir), "--total-steps", str(ITERATIONS * BATCH), *OVERLAP])
-    assert out.returncode == 0, out.stderr[-3000:]
-    return run_dir
+    return uninterrupted_run(tmp_path_factory, "overlap", OVERLAP)
 
 
 def logprobs_under(weights: dict, rollout: dict, run_dir: Path) -> torch.Tensor:
