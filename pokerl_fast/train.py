@@ -329,22 +329,24 @@ STEP_SCALARS_BYTES = 40  # action, log-prob, value, reward, done, advantage, ret
 RUN_DIR_FIX = "pass --run-dir a new folder in a place you can write to"
 
 
-def estimate_memory(cfg: TrainConfig, rom_bytes: int) -> dict[str, int]:
-    """Bytes the run will need, by part (``emulators``, ``rollout``, ``update``, ``process``)."""
+def estimate_memory(cfg: TrainConfig, rom_bytes: int, overlap: bool = False) -> dict[str, int]:
+    """Bytes the run will need, by part (``emulators``, ``rollout``, ``update``, ``process``). The rollout part
+    counts the rollout, the update's batch and its minibatch copies, and with ``overlap`` the rollout waiting for
+    its update while the next one is collected."""
     from pokerl_fast.env import observation_space
 
     step = sum(math.prod(s.shape) * np.dtype(s.dtype).itemsize for s in observation_space(cfg.env).values())
     return {
         "emulators": cfg.num_envs * (EMULATOR_BYTES + rom_bytes),
-        "rollout": 3 * cfg.batch_size * (step + STEP_SCALARS_BYTES),
+        "rollout": (3 + overlap) * cfg.batch_size * (step + STEP_SCALARS_BYTES),
         "update": cfg.minibatch_size * ACTIVATION_BYTES,
         "process": BASE_BYTES,
     }
 
 
-def check_memory(cfg: TrainConfig, rom_bytes: int, available: int | None) -> None:
+def check_memory(cfg: TrainConfig, rom_bytes: int, available: int | None, overlap: bool = False) -> None:
     """Refuse a run whose estimate (``estimate_memory``) exceeds the memory available, with the estimate shown."""
-    need = estimate_memory(cfg, rom_bytes)
+    need = estimate_memory(cfg, rom_bytes, overlap)
     total = sum(need.values())
     if available is None or total <= available:
         return
@@ -395,7 +397,8 @@ def check_inputs(cfg: TrainConfig, resuming: bool) -> tuple[TrainConfig, bytes]:
     except ValueError as e:
         raise TrainError(str(e)) from None
     rom = resolve_rom(cfg.env.rom)
-    check_memory(cfg, rom.path.stat().st_size, runtime.available_memory())
+    check_memory(cfg, rom.path.stat().st_size, runtime.available_memory(),
+                 overlapping(cfg, resolve_device(cfg.device), distributed.from_environment()))
     check_live_map_port(cfg.live_map_port)
     run_dir = resolve_path(cfg.run_dir or Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
     check_run_dir(Path(run_dir), resuming)

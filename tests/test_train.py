@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -924,3 +925,24 @@ def test_overlap_on_under_torchrun_or_a_pending_rollout_without_overlap_is_one_l
     with pytest.raises(TrainError, match="resume with the same --overlap"):
         restore_overlap(plain, pending)
     restore_overlap(plain, {**pending, "has_pending": False})  # nothing pending: nothing to refuse
+
+
+def test_the_memory_estimate_counts_the_rollout_an_overlapped_run_keeps_waiting(tmp_path):
+    from pokerl_fast.game.rom import resolve_rom
+    from pokerl_fast.train import check_inputs, estimate_memory
+
+    cfg = TrainConfig()
+    plain, overlapped = estimate_memory(cfg, 1 << 20), estimate_memory(cfg, 1 << 20, overlap=True)
+    assert overlapped["rollout"] * 3 == plain["rollout"] * 4  # rollout, batch, minibatches + the pending rollout
+    assert {k: v for k, v in overlapped.items() if k != "rollout"} == {k: v for k, v in plain.items() if k != "rollout"}
+    # The CLI's check counts it: a config that fits without overlap and not with it is refused only with it.
+    big = TrainConfig(run_dir=str(tmp_path / "run"), num_envs=4096)
+    big.env.rom = "testworld"
+    need = estimate_memory(big, resolve_rom("testworld").path.stat().st_size)
+    budget = sum(need.values()) + need["rollout"] // 6  # room for the plain run, not for a third more rollout
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("pokerl_fast.runtime.available_memory", lambda: budget)
+        with pytest.raises(TrainError, match="of memory"):
+            check_inputs(dataclasses.replace(big, overlap="on"), resuming=False)
+        check_inputs(dataclasses.replace(big, overlap="off"), resuming=False)
+    assert not (tmp_path / "run").exists()
