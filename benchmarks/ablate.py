@@ -32,8 +32,10 @@ OFF = ["--episode-length", "2048", "--explore-reset-interval", "0", "--swarm-int
 """Every progress mechanism off (the trainer's defaults turn the chosen ones on: train.training_env)."""
 ALL = SWARM + ["--episode-length", "16384", "--explore-reset-interval", "2048", "--explore-boost", "3",
                "--observe-progress", "--stuck-steps", "256", "--stuck-ends-episode"]
-ROUND1_DEFAULTS = ["--swarm-cell-size", "0", "--swarm-archive-size", "64"]
-"""The trainer's defaults before round 3 (= ALL): no archive cells."""
+FIXED = ["--no-adaptive-steps"]
+"""Every step 24 frames (the trainer's default before round 3's follow-up chose adaptive steps)."""
+ROUND1_DEFAULTS = ["--swarm-cell-size", "0", "--swarm-archive-size", "64", *FIXED]
+"""The trainer's defaults before round 3 (= ALL): no archive cells, fixed steps."""
 REVISIT = ["--revisit-half-life", "256"]
 ROUND2 = ["--eval-interval", "60", "--eval-steps", "1024"]
 CELLS = ["--swarm-cell-size", "8", "--swarm-archive-size", "512"]
@@ -57,14 +59,14 @@ VARIANTS: dict[str, list[str]] = {
     "default_policy": ROUND2 + ROUND1_DEFAULTS,  # the default 3.5M-parameter policy (no SMALL flags)
     # Round 3: the frontier moved by cells, not only by milestones (Go-Explore), and the exploration memory
     # cleared at each new milestone (the way back with the parcel pays again).
-    "default_cells": ROUND2 + CELLS,  # = the trainer's defaults after round 3
-    "default_reset_on_progress": ROUND2 + ["--explore-reset-on-progress"],
-    "default_cells_reset": ROUND2 + CELLS + ["--explore-reset-on-progress"],
+    "default_cells": ROUND2 + CELLS + FIXED,
+    "default_reset_on_progress": ROUND2 + ROUND1_DEFAULTS + ["--explore-reset-on-progress"],
+    "default_cells_reset": ROUND2 + CELLS + FIXED + ["--explore-reset-on-progress"],
     # On top of default_cells: the round-2 questions (revisit decay, adaptive steps compared in frames, the
     # default 3.5M-parameter policy against the small one per wall-clock hour).
-    "cells_revisit": ROUND2 + CELLS + REVISIT,
-    "cells_adaptive": ROUND2 + CELLS + ["--adaptive-steps"],
-    "cells_policy": ROUND2 + CELLS,  # the default policy (FULL_POLICY)
+    "cells_revisit": ROUND2 + CELLS + FIXED + REVISIT,
+    "cells_adaptive": ROUND2 + CELLS + ["--adaptive-steps"],  # = the trainer's defaults after round 3
+    "cells_policy": ROUND2 + CELLS + FIXED,  # the default policy (FULL_POLICY)
 }
 """Each variant's own flags on top of COMMON; later flags win, so OFF first and the mechanism after."""
 
