@@ -217,8 +217,10 @@ def main(argv=None) -> int:
     from pokerl_fast.env.progress import MILESTONE_NAMES
 
     # In the order the runs reached them (the earliest first step over all runs).
-    firsts = {m: min(r["first_steps"][m] for runs in summary.values() for r in runs if m in r["first_steps"])
-              for m in MILESTONE_NAMES if any(m in r["first_steps"] for runs in summary.values() for r in runs)}
+    firsts: dict[str, float] = {}
+    for r in (r for runs in summary.values() for r in runs):
+        for m, step in r["first_steps"].items():
+            firsts[m] = min(step, firsts.get(m, step))
     seen = sorted(firsts, key=lambda m: (firsts[m], MILESTONE_NAMES.index(m)))
     text = (table(summary, seen) + "\n\nIn emulated frames (millions):\n\n"
             + table({k: v for k, v in summary.items() if any(r.get("first_frames") for r in v)}, seen,

@@ -927,7 +927,7 @@ def test_overlap_on_under_torchrun_or_a_pending_rollout_without_overlap_is_one_l
     restore_overlap(plain, {**pending, "has_pending": False})  # nothing pending: nothing to refuse
 
 
-def test_the_memory_estimate_counts_the_rollout_an_overlapped_run_keeps_waiting(tmp_path):
+def test_the_memory_estimate_counts_the_rollout_an_overlapped_run_keeps_waiting(tmp_path, monkeypatch):
     from pokerl_fast.game.rom import resolve_rom
     from pokerl_fast.train import check_inputs, estimate_memory
 
@@ -940,9 +940,8 @@ def test_the_memory_estimate_counts_the_rollout_an_overlapped_run_keeps_waiting(
     big.env.rom = "testworld"
     need = estimate_memory(big, resolve_rom("testworld").path.stat().st_size)
     budget = sum(need.values()) + need["rollout"] // 6  # room for the plain run, not for a third more rollout
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("pokerl_fast.runtime.available_memory", lambda: budget)
-        with pytest.raises(TrainError, match="of memory"):
-            check_inputs(dataclasses.replace(big, overlap="on"), resuming=False)
-        check_inputs(dataclasses.replace(big, overlap="off"), resuming=False)
+    monkeypatch.setattr("pokerl_fast.runtime.available_memory", lambda: budget)
+    with pytest.raises(TrainError, match="of memory"):
+        check_inputs(dataclasses.replace(big, overlap="on"), resuming=False)
+    check_inputs(dataclasses.replace(big, overlap="off"), resuming=False)
     assert not (tmp_path / "run").exists()
