@@ -20,10 +20,14 @@ namespace pokerl {
 
 // Per-env int32 info values, one (num_envs,) array each, exported to Python as INFO_NAMES.
 enum Info : int {
-    I_MAP, I_X, I_Y, I_BADGES, I_EVENTS, I_REQUIRED_EVENTS, I_EXPLORE, I_LEVELS, I_IN_BATTLE, NUM_INFO,
+    I_MAP, I_X, I_Y, I_BADGES, I_EVENTS, I_REQUIRED_EVENTS, I_EXPLORE, I_LEVELS, I_IN_BATTLE, I_SCENE,
+    I_SCENE_CHANGED, NUM_INFO,
 };
+// scene: ram.h's Scene (0 free, 1 text or menu, 2 battle); scene_changed: 1 when the step changed what the scene
+// shows (scene_fingerprint differs from the previous step's), 0 on the step that starts an episode.
 constexpr const char* INFO_NAMES[NUM_INFO] = {
-    "map", "x", "y", "badges", "events", "required_events", "explore", "levels", "in_battle",
+    "map", "x", "y", "badges", "events", "required_events", "explore", "levels", "in_battle", "scene",
+    "scene_changed",
 };
 
 struct EnvCore {
@@ -53,6 +57,8 @@ struct EnvCore {
     // there (allocated only while revisit_half_life > 0; read only for tiles the exploration memory knows).
     int32_t clock = 0;
     std::vector<int32_t> last_visit;
+    uint64_t scene_print = 0;  // scene_fingerprint after the last update
+    int32_t scene_changed = 0;
     bool started = false;  // false until the first reset; the first update resets implicitly
 };
 
@@ -75,7 +81,8 @@ inline void write_outputs(EnvCore& e, double reward) {
     for (int k = 0; k < NUM_TERMS; ++k) e.term_sums[k] = float(e.rew.sums[k]);
     const RamState& s = e.ram;
     const int32_t values[NUM_INFO] = {s.map, s.x, s.y, s.badge_count, s.event_count, s.required_count,
-                                      int32_t(e.explore.count), s.level_sum, s.in_battle};
+                                      int32_t(e.explore.count), s.level_sum, s.in_battle,
+                                      scene_of(e.wram), e.scene_changed};
     for (int k = 0; k < NUM_INFO; ++k) *e.info[k] = values[k];
     if (e.obs_progress) encode_progress(s, e.wram, e.obs_progress);
 }
@@ -96,6 +103,8 @@ inline void reset_env(EnvCore& e) {
     e.clock = 0;
     stamp_tile(e);
     reward_reset(e.rew, e.ram, e.explore.count, e.levels_cap);
+    e.scene_print = scene_fingerprint(e.wram);
+    e.scene_changed = 0;
     e.started = true;
     write_outputs(e, 0.0);
 }
@@ -147,6 +156,9 @@ inline void update_env(EnvCore& e, const float* weights, uint32_t* global_counts
     // unique-tile count), and by a known tile's regained value when revisit decay is on.
     const double explore_score = e.rew.score[T_EXPLORE] + (fresh ? new_tile_value(e) : revisit_gain(e));
     stamp_tile(e);
+    const uint64_t print = scene_fingerprint(e.wram);
+    e.scene_changed = print != e.scene_print;
+    e.scene_print = print;
     const double r = reward_step(e.rew, e.ram, explore_score, weights, e.levels_cap);
     write_outputs(e, r);
 }
@@ -247,6 +259,8 @@ inline const std::vector<StateField>& state_fields() {
         {"prev_blackout", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.prev_blackout; }},
         {"prev_hp_fraction", F_F64, 1, [](EnvCore& e) -> void* { return &e.rew.prev_hp_fraction; }},
         {"prev_level_value", F_F64, 1, [](EnvCore& e) -> void* { return &e.rew.prev_level_value; }, true},
+        {"scene_print", F_U64, 1, [](EnvCore& e) -> void* { return &e.scene_print; }, true},
+        {"scene_changed", F_I32, 1, [](EnvCore& e) -> void* { return &e.scene_changed; }, true},
     };
     return fields;
 }

@@ -141,6 +141,36 @@ inline bool map_unfinished(const RamState& s) {
     return false;
 }
 
+// What the game is doing, as Red's RAM says: SCENE_FREE (the overworld, the player in control or walking),
+// SCENE_TEXT (a text box or a menu is up: DisplayTextIDInit set wFontLoaded's bit) or SCENE_BATTLE (wIsInBattle
+// is not 0). Battle wins over text: battle text does not go through DisplayTextID.
+enum Scene : int { SCENE_FREE = 0, SCENE_TEXT = 1, SCENE_BATTLE = 2 };
+
+inline int scene_of(const uint8_t* wram) {
+    if (wram_at(wram, red::IS_IN_BATTLE) != 0) return SCENE_BATTLE;
+    return (wram_at(wram, red::FONT_LOADED) >> red::BIT_FONT_LOADED) & 1 ? SCENE_TEXT : SCENE_FREE;
+}
+
+// A fingerprint of what a text box, menu or battle shows (FNV-1a, 64 bits): the screen's tile map wTileMap with
+// the blinking "more text" arrow's cell read as blank, then the menu cursor and both battle HP values. It changes
+// when text advances or scrolls, a cursor moves, a menu opens or closes, or HP changes; not while the game only
+// waits for a press.
+inline uint64_t scene_fingerprint(const uint8_t* wram) {
+    constexpr uint64_t FNV_OFFSET = 1469598103934665603ull, FNV_PRIME = 1099511628211ull;
+    constexpr int cells = red::TILE_MAP_WIDTH * red::TILE_MAP_HEIGHT;
+    constexpr int arrow = red::TEXT_ARROW_ROW * red::TILE_MAP_WIDTH + red::TEXT_ARROW_COL;
+    uint64_t h = FNV_OFFSET;
+    auto mix = [&h](uint8_t b) { h = (h ^ b) * FNV_PRIME; };
+    const uint8_t* tiles = wram + (red::TILE_MAP - WRAM_BASE);
+    for (int k = 0; k < cells; ++k) mix(k == arrow ? 0 : tiles[k]);
+    mix(wram_at(wram, red::CURRENT_MENU_ITEM));
+    for (int k = 0; k < 2; ++k) {
+        mix(wram_at(wram, red::BATTLE_MON_HP + k));
+        mix(wram_at(wram, red::ENEMY_MON_HP + k));
+    }
+    return h;
+}
+
 // True when the game polls the joypad for a new step: no input lock and no walk in progress.
 // Called inside the emulator's per-frame loop, so it reads two bytes and nothing else.
 inline bool ready_for_input(const uint8_t* wram) {

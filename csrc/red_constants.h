@@ -46,6 +46,8 @@ constexpr uint16_t CUR_MAP_TILESET = 0xD367;  // wCurMapTileset
 constexpr uint16_t WALK_BIKE_SURF_STATE = 0xD700;  // wWalkBikeSurfState
 constexpr uint16_t STATUS_FLAGS1 = 0xD728;  // wStatusFlags1
 constexpr uint16_t CUR_OPPONENT = 0xD059;  // wCurOpponent
+constexpr uint16_t FONT_LOADED = 0xCFC4;  // wFontLoaded
+constexpr uint16_t BATTLE_MON_HP = 0xD015;  // wBattleMonHP
 
 // The Game Boy's memory map: base address and size of each area the project reads.
 constexpr int WRAM_BASE = 0xC000;  // work RAM 0xC000-0xDFFF: Red's w* symbols
@@ -130,6 +132,9 @@ constexpr int OPP_RIVAL1 = 225;
 constexpr int OPP_BROCK = 234;
 constexpr int BATTLE_WILD = 1;
 constexpr int BATTLE_TRAINER = 2;
+constexpr int BIT_FONT_LOADED = 0;
+constexpr int TEXT_ARROW_COL = 18;
+constexpr int TEXT_ARROW_ROW = 16;
 constexpr int MAP_OAKS_LAB = 40;  // wCurMap in Oak's lab (maps.tsv)
 
 // Event flags read by name: (address, bit).

@@ -137,9 +137,11 @@ class EnvConfig:
     held, required events set) and the policy's MLP branch for it."""
     stuck_steps: int = 0
     """Stuck detector: an env is stuck once it has found no new tile (info "explore") and set no new event flag
-    (info "events") for this many steps of its episode; info["stuck"] says which are (0: off)."""
+    (info "events") for this many steps of its episode, not counting steps in a text box, menu or battle that
+    changed what it shows (info "scene", "scene_changed"); info["stuck"] says which are (0: off)."""
     stuck_ends_episode: bool = False
-    """End (truncate) a stuck env's episode and reset it, as episode_length does; needs stuck_steps > 0."""
+    """End (truncate) a stuck env's episode and reset it, as episode_length does, but only in free play (never in
+    a text box, menu or battle); needs stuck_steps > 0."""
     paint_interval: int = 0
     """Map from observation: every N vector steps one env (in turn) paints its screen onto a canvas of Kanto at
     its global position, and every env's position joins its trail (VecEnv.kanto_picture; the trainer writes it
@@ -216,7 +218,8 @@ class EnvConfig:
              else "explore boost off"),
             (f"revisit value half-life {self.revisit_half_life:g} steps" if self.revisit_half_life
              else "revisit decay off"),
-            f"stuck after {self.stuck_steps} steps" + (" ends the episode" if self.stuck_ends_episode else " (logged)")
+            f"stuck after {self.stuck_steps} steps" + (" ends the episode outside text and battles"
+                                                        if self.stuck_ends_episode else " (marked, not ended)")
             if self.stuck_steps else "stuck detector off",
             "progress observation on" if self.observe_progress else "progress observation off",
             (f"adaptive steps ({self.min_frames_per_step}-{self.frames_per_step} frames)" if self.adaptive_steps

@@ -73,6 +73,9 @@ NAMED = {
     "STATUS_FLAGS1": "wStatusFlags1",
     # Battles: who the opponent is (Red's HandlePlayerBlackOut forgives a loss to OPP_RIVAL1 in Oak's lab).
     "CUR_OPPONENT": "wCurOpponent",
+    # Scenes (the stuck rule reads them): a text box or menu is up (wFontLoaded), the battle's HP values.
+    "FONT_LOADED": "wFontLoaded",
+    "BATTLE_MON_HP": "wBattleMonHP",
 }
 # Key items and HMs (the reward's key_items term), from pret/pokered constants/item_constants.asm and
 # data/items/key_items.asm: TOWN_MAP BICYCLE OLD_AMBER DOME_FOSSIL HELIX_FOSSIL SECRET_KEY BIKE_VOUCHER CARD_KEY
@@ -201,6 +204,12 @@ BATTLE_FACTS = {
     "OPP_BROCK": 200 + 0x22,
     "BATTLE_WILD": 1,
     "BATTLE_TRAINER": 2,
+    # Text and menus (pret/pokered engine/menus/display_text_id_init.asm, home/text_script.asm): DisplayTextIDInit
+    # sets bit 0 of wFontLoaded when it opens a text box or the start menu, CloseTextDisplay clears it. While text
+    # waits for A or B, HandleDownArrowBlinkTiming blinks the arrow at hlcoord 18, 16 of wTileMap.
+    "BIT_FONT_LOADED": 0,
+    "TEXT_ARROW_COL": 18,
+    "TEXT_ARROW_ROW": 16,
 }
 
 

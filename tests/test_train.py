@@ -765,7 +765,7 @@ def test_the_run_says_which_mechanisms_are_on():
                    stuck_ends_episode=True, observe_progress=True, explore_reset_interval=2048,
                    adaptive_steps=True).mechanisms()
     for text in ("swarming every 512 steps (25% of envs)", "reset to archive 25%", "explore boost x3",
-                 "stuck after 256 steps ends the episode", "progress observation on",
+                 "stuck after 256 steps ends the episode outside text and battles", "progress observation on",
                  "exploration memory reset every 2048", "adaptive steps"):
         assert text in on, (text, on)
 

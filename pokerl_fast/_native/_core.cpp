@@ -348,11 +348,12 @@ void set_state(PyBatch& pb, const py::dict& state) {
     };
     std::vector<py::array> arrays;
     std::vector<bool> present;
-    bool derive = false;  // an optional field is missing: derived from the rest once RAM is decoded
+    // An optional field missing (a checkpoint from before it existed) is derived from the rest once RAM is decoded.
+    const bool derive_levels = !state.contains("prev_level_value");
+    const bool derive_scene = !state.contains("scene_print");
     for (const auto& f : state_fields()) {
         present.push_back(!f.optional || state.contains(f.name));
         if (!present.back()) {
-            derive = true;
             arrays.push_back(py::array());
             continue;
         }
@@ -408,9 +409,13 @@ void set_state(PyBatch& pb, const py::dict& state) {
                 std::fill(e.last_visit.begin(), e.last_visit.end(), 0);
         }
         decode_ram(e.wram, e.ram);
-        if (derive) {  // a checkpoint from before the level taper: the levels score goes on from where it was
+        if (derive_levels) {  // a checkpoint from before the level taper: the levels score goes on from where it was
             e.rew.prev_level_value = party_level_value(e.ram, 0, e.ram.party_count, e.levels_cap);
             e.rew.level_base = e.rew.prev_level_value - e.rew.score[T_LEVELS];
+        }
+        if (derive_scene) {  // a checkpoint from before the scene fingerprint: the scene counts as unchanged
+            e.scene_print = scene_fingerprint(e.wram);
+            e.scene_changed = 0;
         }
         write_outputs(e, 0.0);
     }
@@ -458,6 +463,9 @@ PYBIND11_MODULE(_core, m) {
     py::dict buttons;
     for (const auto& b : BUTTON_MASKS) buttons[b.name] = py::make_tuple(b.directional, b.standard);
     m.attr("BUTTONS") = buttons;
+    m.attr("SCENE_FREE") = int(SCENE_FREE);
+    m.attr("SCENE_TEXT") = int(SCENE_TEXT);
+    m.attr("SCENE_BATTLE") = int(SCENE_BATTLE);
     m.attr("HELPER_AUTO_DIALOG") = uint32_t(HELPER_AUTO_DIALOG);
     m.attr("HELPER_INFINITE_MONEY") = uint32_t(HELPER_INFINITE_MONEY);
     m.attr("HELPER_AUTO_FLASH") = uint32_t(HELPER_AUTO_FLASH);
@@ -495,6 +503,11 @@ PYBIND11_MODULE(_core, m) {
        "required events.");
     m.def("ready_for_input", [](py::object wram) { return ready_for_input(as_bytes(wram, WRAM_SIZE, "wram").data()); },
           "True when wJoyIgnore == 0 and wWalkCounter == 0 in this WRAM (WRAM_SIZE bytes).");
+    m.def("scene_of", [](py::object wram) { return scene_of(as_bytes(wram, WRAM_SIZE, "wram").data()); },
+          "SCENE_BATTLE (wIsInBattle != 0), SCENE_TEXT (wFontLoaded's bit: a text box or menu) or SCENE_FREE.");
+    m.def("scene_fingerprint", [](py::object wram) { return scene_fingerprint(as_bytes(wram, WRAM_SIZE, "wram").data()); },
+          "What a text box, menu or battle shows, as a 64-bit FNV-1a hash (wTileMap less the text arrow, the menu "
+          "cursor, both battle HP values).");
     m.def("render_half", [](py::object vram, py::object oam, py::object regs) {
         auto v = as_bytes(vram, red::VRAM_SIZE, "vram");
         auto o = as_bytes(oam, red::OAM_SIZE, "oam");

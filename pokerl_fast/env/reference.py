@@ -26,7 +26,8 @@ TERM_NAMES = (
     "explore", "events", "required_events", "badges", "levels",
     "heal", "battles_won", "key_items", "dex", "blackout",
 )
-INFO_NAMES = ("map", "x", "y", "badges", "events", "required_events", "explore", "levels", "in_battle")
+INFO_NAMES = ("map", "x", "y", "badges", "events", "required_events", "explore", "levels", "in_battle", "scene",
+              "scene_changed")
 RAM_FEATURE_NAMES = (
     "x", "y", "facing_down", "facing_up", "facing_left", "facing_right", "badges", "party_count",
     "level_sum", "hp_fraction", "wild_battle", "trainer_battle", "events", "required_events",
@@ -91,6 +92,30 @@ def decode_ram(wram) -> dict:
         "max_hp_sum": int(max_hp.astype(np.int64).sum()),
         "dex_owned_count": _popcount(dex_owned), "dex_seen_count": _popcount(dex_seen),
     }
+
+
+SCENE_FREE, SCENE_TEXT, SCENE_BATTLE = 0, 1, 2
+
+
+def scene_of(wram) -> int:
+    """ram.h scene_of: 2 in a battle (wIsInBattle != 0), 1 while a text box or menu is up (wFontLoaded's bit), else 0."""
+    if _byte(wram, C.IS_IN_BATTLE):
+        return SCENE_BATTLE
+    return SCENE_TEXT if (_byte(wram, C.FONT_LOADED) >> C.BIT_FONT_LOADED) & 1 else SCENE_FREE
+
+
+def scene_fingerprint(wram) -> int:
+    """ram.h scene_fingerprint: FNV-1a (64 bits) over wTileMap with the text arrow's cell as 0, the menu cursor,
+    then wBattleMonHP and wEnemyMonHP byte by byte, interleaved."""
+    tiles = _bytes(wram, C.TILE_MAP, C.TILE_MAP_WIDTH * C.TILE_MAP_HEIGHT).copy()
+    tiles[C.TEXT_ARROW_ROW * C.TILE_MAP_WIDTH + C.TEXT_ARROW_COL] = 0
+    data = list(tiles) + [_byte(wram, C.CURRENT_MENU_ITEM)]
+    for k in range(2):
+        data += [_byte(wram, C.BATTLE_MON_HP + k), _byte(wram, C.ENEMY_MON_HP + k)]
+    h = 1469598103934665603
+    for b in data:
+        h = ((h ^ int(b)) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return h
 
 
 def ready_for_input(wram) -> bool:
@@ -427,6 +452,8 @@ class ReferenceEnv:
         self.clock = 0
         self._stamp()
         self.reward.reset(self.ram, self.explore.count)
+        self.scene_print = scene_fingerprint(wram)
+        self.scene_changed = 0
         self.started = True
         return self.outputs(screen, 0.0)
 
@@ -445,6 +472,9 @@ class ReferenceEnv:
         # known tile's regained value when revisit decay is on.
         gain = self._tile_value(d) if fresh else self._revisit_gain(d)
         self._stamp()
+        print_ = scene_fingerprint(wram)
+        self.scene_changed = int(print_ != self.scene_print)
+        self.scene_print = print_
         r = self.reward.step(d, self.reward.score[0] + gain, self.weights)
         return self.outputs(screen, r)
 
@@ -467,7 +497,7 @@ class ReferenceEnv:
             "term_sums": self.reward.sums.astype(np.float32),
         }
         info = (d["map"], d["x"], d["y"], d["badge_count"], d["event_count"], d["required_count"],
-                self.explore.count, d["level_sum"], d["in_battle"])
+                self.explore.count, d["level_sum"], d["in_battle"], scene_of(self.wram), self.scene_changed)
         out.update({"info_" + name: v for name, v in zip(INFO_NAMES, info)})
         if self.observe_progress:
             out["progress"] = progress_features(d, self.wram)

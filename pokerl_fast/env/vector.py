@@ -10,8 +10,11 @@
    ended, not over all envs), and milestones, the stuck detector and swarming are handled.
 
 The stuck detector (``EnvConfig.stuck_steps``) counts, per env, the steps since the env last found a new tile
-(info "explore" rose) or set a new event flag (info "events" rose); ``info["stuck"]`` marks the envs at or past
-``stuck_steps``, and with ``stuck_ends_episode`` their episodes are truncated and reset like at episode_length.
+(info "explore" rose) or set a new event flag (info "events" rose). A step in a text box, a menu or a battle
+(info "scene", from Red's RAM: wFontLoaded, wIsInBattle) that changed what the scene shows (info "scene_changed":
+text advanced, a cursor moved, HP changed) does not count: Red spends hundreds of steps in speeches and battles
+between two events. ``info["stuck"]`` marks the envs at or past ``stuck_steps``; with ``stuck_ends_episode`` the
+stuck envs in free play (never in a speech, menu or battle) are truncated and reset like at episode_length.
 
 ``PokerlEnv`` is the same machinery as a single Gymnasium ``Env`` (a batch of one).
 """
@@ -37,6 +40,7 @@ from pokerl_fast.env.emulator import Emulator
 from pokerl_fast.env.progress import MILESTONE_NAMES, Progress, archive_key, milestones_held
 from pokerl_fast.env.swarm import StateArchive, plan_moves
 
+SCENE_FREE = _core.SCENE_FREE
 TERM_NAMES: tuple[str, ...] = tuple(_core.TERM_NAMES)
 INFO_KEYS: tuple[str, ...] = tuple(_core.INFO_NAMES)
 
@@ -327,16 +331,18 @@ class VecEnv(VectorEnv):
     # -- progress: milestones, the stuck detector and swarming ---------------------------------
 
     def _detect_stuck(self) -> None:
-        """Count the steps since each env's last new tile or event; mark (and, if asked, truncate) the stuck."""
-        explore, events = self._info_arrays["explore"], self._info_arrays["events"]
+        """Count the steps since each env's last new tile or event, leaving out the steps in a text box, menu or
+        battle that changed what it shows; mark the stuck and, if asked, truncate those in free play."""
+        info = self._info_arrays
+        explore, events, scene = info["explore"], info["events"], info["scene"]
         found = (explore > self._seen_explore) | (events > self._seen_events)
-        self._since_new += 1
+        self._since_new += ~((scene != SCENE_FREE) & (info["scene_changed"] != 0))  # 1, or 0 for a busy step
         self._since_new[found] = 0
         np.copyto(self._seen_explore, explore)
         np.copyto(self._seen_events, events)
         np.greater_equal(self._since_new, self.config.stuck_steps, out=self._stuck)
-        if self.config.stuck_ends_episode:
-            self._truncated |= self._stuck
+        if self.config.stuck_ends_episode:  # never inside a speech, a menu or a battle
+            self._truncated |= self._stuck & (scene == SCENE_FREE)
 
     def milestones_reached(self, i: int) -> np.ndarray:
         """Bool (len(MILESTONE_NAMES),): the required events set and badges owned by env i."""

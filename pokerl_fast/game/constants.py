@@ -45,6 +45,8 @@ CUR_MAP_TILESET = 0xD367  # wCurMapTileset
 WALK_BIKE_SURF_STATE = 0xD700  # wWalkBikeSurfState
 STATUS_FLAGS1 = 0xD728  # wStatusFlags1
 CUR_OPPONENT = 0xD059  # wCurOpponent
+FONT_LOADED = 0xCFC4  # wFontLoaded
+BATTLE_MON_HP = 0xD015  # wBattleMonHP
 
 # The Game Boy's memory map: base address and size of each area the project reads.
 WRAM_BASE = 0xC000  # work RAM 0xC000-0xDFFF: Red's w* symbols
@@ -129,6 +131,9 @@ OPP_RIVAL1 = 225
 OPP_BROCK = 234
 BATTLE_WILD = 1
 BATTLE_TRAINER = 2
+BIT_FONT_LOADED = 0
+TEXT_ARROW_COL = 18
+TEXT_ARROW_ROW = 16
 MAP_OAKS_LAB = 40  # wCurMap in Oak's lab (maps.tsv)
 
 # Event flags read by name: (address, bit).

@@ -6,6 +6,7 @@ import pytest
 
 from pokerl_fast.game import constants as C
 from pokerl_fast.game import testworld as tw
+from pokerl_fast.game.testworld import world as TW
 from pokerl_fast.env import reference as ref
 from pokerl_fast._native import _core as K
 
@@ -149,6 +150,68 @@ def test_decode_money_bcd_and_big_endian_hp():
     assert d["hp"][0] == 258 and d["max_hp"][0] == 513
 
 
+TEXT_ARROW = C.TEXT_ARROW_ROW * C.TILE_MAP_WIDTH + C.TEXT_ARROW_COL  # the blinking arrow's cell in wTileMap
+
+
+@pytest.mark.parametrize("plausible", [False, True])
+def test_scene_and_its_fingerprint_match_reference_on_random_wram(plausible):
+    rng = np.random.default_rng(5)
+    scenes = set()
+    for _ in range(200):
+        w = plausible_wram(rng) if plausible else rng.integers(0, 256, C.WRAM_SIZE, dtype=np.uint8)
+        w[at(C.IS_IN_BATTLE)] = rng.choice([0, 0, 1, 2, 0xFF])
+        assert K.scene_of(w) == ref.scene_of(w)
+        assert K.scene_fingerprint(w) == ref.scene_fingerprint(w)
+        scenes.add(K.scene_of(w))
+    assert scenes == {K.SCENE_FREE, K.SCENE_TEXT, K.SCENE_BATTLE}
+
+
+def test_scene_reads_battle_then_the_font_bit_and_the_fingerprint_skips_only_the_arrow():
+    w = np.zeros(C.WRAM_SIZE, np.uint8)
+    assert K.scene_of(w) == K.SCENE_FREE
+    w[at(C.FONT_LOADED)] = 0xFE  # other bits of wFontLoaded are not the text box's
+    assert K.scene_of(w) == K.SCENE_FREE
+    w[at(C.FONT_LOADED)] = 1 << C.BIT_FONT_LOADED
+    assert K.scene_of(w) == K.SCENE_TEXT
+    for battle in (1, 2, 0xFF):
+        w[at(C.IS_IN_BATTLE)] = battle
+        assert K.scene_of(w) == K.SCENE_BATTLE
+    base = K.scene_fingerprint(w)
+    w[at(C.TILE_MAP) + TEXT_ARROW] = 0xEE  # the arrow blinks: the scene has not changed
+    assert K.scene_fingerprint(w) == base
+    changes = [at(C.TILE_MAP), at(C.TILE_MAP) + TEXT_ARROW - 1, at(C.TILE_MAP) + TEXT_ARROW + 1,
+               at(C.TILE_MAP) + C.TILE_MAP_WIDTH * C.TILE_MAP_HEIGHT - 1, at(C.CURRENT_MENU_ITEM),
+               at(C.BATTLE_MON_HP), at(C.BATTLE_MON_HP) + 1, at(C.ENEMY_MON_HP), at(C.ENEMY_MON_HP) + 1]
+    for addr in changes:
+        w[addr] ^= 1
+        assert K.scene_fingerprint(w) != base, hex(addr + C.WRAM_BASE)
+        w[addr] ^= 1
+    assert K.scene_fingerprint(w) == base
+    w[at(C.TILE_MAP) + C.TILE_MAP_WIDTH * C.TILE_MAP_HEIGHT] ^= 1  # past the tile map: not the scene
+    assert K.scene_fingerprint(w) == base
+
+
+def test_scene_changed_is_one_for_a_step_that_changed_the_scene_and_zero_at_a_reset():
+    h, w = one_env(np.ones(K.NUM_TERMS, np.float32))
+    w[at(C.FONT_LOADED)] = 1
+    h.k.reset([0])
+    assert h.buffers["info_scene"][0] == K.SCENE_TEXT and h.buffers["info_scene_changed"][0] == 0
+    h.k.update()
+    assert h.buffers["info_scene_changed"][0] == 0  # nothing changed
+    w[at(C.TILE_MAP) + 3] = 0x80  # a letter printed
+    h.k.update()
+    assert h.buffers["info_scene_changed"][0] == 1
+    h.k.update()
+    assert h.buffers["info_scene_changed"][0] == 0
+    w[at(C.TILE_MAP) + 4] = 0x81
+    state = h.k.get_state()
+    del state["scene_print"], state["scene_changed"]  # a checkpoint from before the fingerprint
+    h.k.set_state(state)
+    assert h.buffers["info_scene_changed"][0] == 0
+    h.k.update()
+    assert h.buffers["info_scene_changed"][0] == 0  # the loaded RAM is the baseline
+
+
 def test_ready_for_input_reads_joy_ignore_and_walk_counter():
     w = np.full(C.WRAM_SIZE, 7, np.uint8)
     assert not K.ready_for_input(w)
@@ -189,8 +252,9 @@ def test_encode_screen_samples_top_left_pixel_and_packs_high_bits_first():
 # ---------------------------------------------------------------- full update vs reference
 
 
-def perturb(rng, w):
-    """One random 'step' of game state: walks, map changes, battles, HP, events, items, dex, badges."""
+def perturb(rng, w, scene_rng=None):
+    """One random 'step' of game state: walks, map changes, battles, HP, events, items, dex, badges; with
+    ``scene_rng`` (its own generator, so the other draws stay as they were) text boxes and the tile map too."""
     r = rng.random()
     if r < 0.5:
         axis = at(C.X_COORD) if rng.random() < 0.5 else at(C.Y_COORD)
@@ -228,16 +292,25 @@ def perturb(rng, w):
         w[at(C.OBTAINED_BADGES)] |= np.uint8(1 << rng.integers(0, 8))
     if rng.random() < 0.05:
         w[at(C.PARTY_MON1_LEVEL) + rng.integers(0, 6) * C.PARTY_MON_STRIDE] += np.uint8(1)
+    if scene_rng is None:
+        return
+    if scene_rng.random() < 0.05:  # a text box or menu opens or closes
+        w[at(C.FONT_LOADED)] ^= np.uint8(1 << C.BIT_FONT_LOADED)
+    if scene_rng.random() < 0.1:  # text prints, a cursor moves: one tile, or the blinking arrow
+        cells = C.TILE_MAP_WIDTH * C.TILE_MAP_HEIGHT
+        cell = TEXT_ARROW if scene_rng.random() < 0.3 else int(scene_rng.integers(0, cells))
+        w[at(C.TILE_MAP) + cell] = scene_rng.integers(0, 256)
 
 
 def test_random_walks_match_reference_env_every_step():
-    rng = np.random.default_rng(3)
+    rng, scene_rng = np.random.default_rng(3), np.random.default_rng(33)
     h = Harness(4, seed=3)
     terms_seen = np.zeros(K.NUM_TERMS, bool)
     cases = dict.fromkeys(("forgiven loss", "battle left", "party grew", "party shrank"), 0)
+    scenes = set()
     for t in range(300):
         for i in range(4):
-            perturb(rng, h.wram[i])
+            perturb(rng, h.wram[i], scene_rng)
             if rng.random() < 0.3:
                 h.screen[i] = random_screen(rng)
         if t % 50 == 0:
@@ -258,8 +331,10 @@ def test_random_walks_match_reference_env_every_step():
                 cases["party grew"] += d["party_count"] > count
                 cases["party shrank"] += d["party_count"] < count
         terms_seen |= (h.buffers["term_sums"] != 0).any(axis=0)
+        scenes |= set(zip(h.buffers["info_scene"].tolist(), h.buffers["info_scene_changed"].tolist()))
     assert terms_seen.all(), f"the walk never moved terms {np.array(K.TERM_NAMES)[~terms_seen]}: widen perturb()"
     assert all(cases.values()), f"the walk missed some reward cases {cases}: widen perturb()"
+    assert {(s, c) for s in range(3) for c in range(2)} <= scenes, f"the walk missed scenes: {scenes}"
     np.testing.assert_array_equal(h.k.global_counts(), h.ref_counts)
     assert h.ref_counts.sum() > 0
     for i in range(4):
@@ -743,6 +818,7 @@ class RealWorld:
         self.counts = np.zeros(K.KANTO_SHAPE, np.uint32)
         self.steps = 0
         self.positions = set()
+        self.scenes = set()  # (scene, scene_changed) seen
         self.battles = 0
 
     def compare(self):
@@ -756,6 +832,7 @@ class RealWorld:
                                        err_msg=f"step {self.steps} {name}")
         assert_decode_equal(K.decode(self.wram[0]), ref.decode_ram(self.wram[0]))
         self.positions.add((int(want["info_map"]), int(want["info_x"]), int(want["info_y"])))
+        self.scenes.add((int(want["info_scene"]), int(want["info_scene_changed"])))
         self.steps += 1
 
     def act(self, button):
@@ -797,6 +874,21 @@ def test_real_testworld_random_play_matches_reference(testworld_pyboy):
     assert len(world.positions) > 3, "the player never moved: the real-state check saw one state"
     assert len(np.unique(world.screen[0, :, :, 0])) > 1
     np.testing.assert_array_equal(world.k.global_counts(), world.counts)
+
+
+def test_real_testworld_menus_and_talks_read_as_text_scenes(testworld_pyboy):
+    """Random play with every button on the real test world: the start menu and talks set wFontLoaded's bit as
+    Red's DisplayTextIDInit does (the test world's own state says which), and a cursor moved in a menu changes
+    the scene; the native outputs match the reference at every step."""
+    world = RealWorld(testworld_pyboy, np.ones(K.NUM_TERMS, np.float32))
+    world.compare()
+    rng = np.random.default_rng(21)
+    text_states = {TW.STATES[name] for name in ("DIALOG",) + TW.MENU_STATES}
+    for _ in range(150):
+        world.act(("down", "left", "right", "up", "a", "b", "start")[rng.integers(7)])
+        m = testworld_pyboy.memory
+        assert (m[C.FONT_LOADED] & 1) == (m[TW.PRIVATE_RAM["wState"]] in text_states)
+    assert {(K.SCENE_TEXT, 0), (K.SCENE_TEXT, 1), (K.SCENE_FREE, 0)} <= world.scenes
 
 
 def test_real_testworld_tour_moves_every_progress_term(testworld_pyboy):

@@ -254,6 +254,35 @@ def test_an_env_pressing_only_b_goes_stuck_and_is_reset_when_asked(ends):
         envs.close()
 
 
+def test_a_menu_that_changes_is_not_stuck_and_a_stuck_env_ends_only_in_free_play():
+    """Both envs open the start menu (Red's RAM: a text scene). Env 0 moves the cursor every step: the menu
+    changes, so it never goes stuck. Env 1 presses LEFT, which the menu ignores: stuck after STUCK steps, yet
+    its episode is not ended while the menu is up; the step B closes the menu, it is."""
+    import pokerl_fast
+    from pokerl_fast._native import _core
+
+    envs = pokerl_fast.make_vec_env(2, stuck_steps=STUCK, stuck_ends_episode=True, episode_length=200,
+                                    reset_noop_max=0, num_threads=1)
+    try:
+        envs.reset(seed=0)
+        act = envs.config.actions.index
+        _, _, _, truncated, info = envs.step(np.array([act("start"), act("start")]))
+        assert info["scene"].tolist() == [_core.SCENE_TEXT] * 2 and not truncated.any()
+        for t in range(3 * STUCK):
+            _, _, _, truncated, info = envs.step(np.array([act("down" if t % 2 else "up"), act("left")]))
+            assert info["scene"].tolist() == [_core.SCENE_TEXT] * 2
+            assert info["scene_changed"][0] == 1 and info["scene_changed"][1] == 0
+            assert not info["stuck"][0] and not truncated.any()
+            assert info["stuck"][1] == (t + 2 >= STUCK)  # the menu's opening step counted too
+        for i, emu in enumerate(envs._emus):  # the native read is Red's wFontLoaded as PyBoy's memory shows it
+            assert emu.pyboy.memory[C.FONT_LOADED] & 1 == (info["scene"][i] == _core.SCENE_TEXT)
+        _, _, _, truncated, info = envs.step(np.array([act("b"), act("b")]))
+        final = info["final"]
+        assert truncated.tolist() == [False, True] and final["scene"][1] == _core.SCENE_FREE and final["stuck"][1]
+    finally:
+        envs.close()
+
+
 def test_stuck_config_is_validated_with_one_line():
     from pokerl_fast.config import EnvConfig
 

@@ -498,6 +498,7 @@ class _World:
         a.call("ReadJoypad")
         a.call("Rng")
         a.call("Step")
+        a.call("FontFlag")
         a.ld("a", ["wWarpPending"])
         a.and_("a")
         a.call("nz", "DoWarp")
@@ -1042,6 +1043,20 @@ class _World:
         a.call("FacedCell")
         a.ret("c")
         self.run_special("TalkTable")
+
+        # Red's DisplayTextIDInit sets wFontLoaded's bit while a text box or the start menu is up (CloseTextDisplay
+        # clears it): here, in the dialog and menu states.
+        a.label("FontFlag")
+        a.ld("hl", C.FONT_LOADED)
+        a.res(C.BIT_FONT_LOADED, "[hl]")
+        a.ld("a", ["wState"])
+        for name in ("DIALOG",) + MENU_STATES:
+            a.cp(STATES[name])
+            a.jr("z", ".text")
+        a.ret()
+        a.label(".text")
+        a.set(C.BIT_FONT_LOADED, "[hl]")
+        a.ret()
 
         a.label("StartDialog")  # also closes any menu
         self.store("wWindowDirty", 1)
