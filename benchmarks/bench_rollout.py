@@ -25,7 +25,9 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
 from pokerl_fast.learn.ppo import act, collect_rollout
-from pokerl_fast.train import TrainConfig, configure_torch, new_learner, start_fresh, update
+from pokerl_fast.config import TrainConfig
+from pokerl_fast.run.checks import configure_torch
+from pokerl_fast.run.learner import new_learner, start_fresh, update
 
 ROUNDS = 5
 
@@ -130,15 +132,18 @@ def test_allocations_per_env_step(benchmark, report):
 
 
 FAULTS_SCRIPT = """
-import json, resource, sys
-import pokerl_fast.train as T
+import dataclasses, json, resource, sys
+from pokerl_fast import runtime
+runtime.tune_openmp()
+from pokerl_fast.config import TrainConfig
+from pokerl_fast.run.train import train
 if sys.argv[2] == "off":
-    T.runtime.keep_freed_memory = lambda: False
-cfg = T.TrainConfig(run_dir=sys.argv[1], total_steps=2048 * 6, progress=False, map_png_iterations=0)
-warm = T.dataclasses.replace(cfg, run_dir=sys.argv[1] + "-warm", total_steps=2048)
-T.train(warm)
+    runtime.keep_freed_memory = lambda: False
+cfg = TrainConfig(run_dir=sys.argv[1], total_steps=2048 * 6, progress=False, map_png_iterations=0)
+warm = dataclasses.replace(cfg, run_dir=sys.argv[1] + "-warm", total_steps=2048)
+train(warm)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-out = T.train(cfg)
+out = train(cfg)
 faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
 print(json.dumps({"faults": faults, "steps": out["global_step"]}))
 """

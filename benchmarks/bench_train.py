@@ -17,7 +17,8 @@ import torch
 import pokerl_fast
 from pokerl_fast.learn.policy import Policy, PolicyConfig
 from pokerl_fast.learn.ppo import PPOConfig
-from pokerl_fast.train import TrainConfig, train
+from pokerl_fast.config import TrainConfig
+from pokerl_fast.run.train import train
 
 from conftest import rate
 

@@ -1,125 +1,48 @@
-"""Nested config dataclasses <-> argparse flags and YAML.
+"""Nested config dataclasses <-> command-line flags and YAML.
 
-Every leaf field of a (nested) dataclass becomes a flag spelled with its full path, ``--env.frames-per-step`` for
-``env.frames_per_step`` and ``--num-envs`` for a top-level ``num_envs``. A field directly inside a section whose name
-occurs nowhere else in the tree also gets the short spelling (``--seed`` for ``env.seed``, ``--gamma`` for
-``ppo.gamma``); deeper fields (``--env.reward.badges``) only have the full one. The flag's help is the docstring
-written under the field (the CleanRL ``Args`` style), read from the source with ``ast``.
+The command line is parsed by tyro: it makes a flag of every leaf field of a (nested) config dataclass and writes the
+grouped ``--help`` (one box per section) from the docstring under each field (the CleanRL ``Args`` style). This
+module owns only what tyro does not decide for us:
 
-Flags are parsed with ``default=SUPPRESS``: the parser returns only what the user typed, so a caller can layer
-defaults < YAML file < saved run config < command line and still know which values were asked for explicitly.
+- **The spellings users have.** Every leaf keeps its full spelling (``--env.frames-per-step``, ``--num-envs`` for a
+  top-level ``num_envs``); a field directly inside a top-level section whose name occurs nowhere else in the tree
+  also keeps its short one (``--seed`` for ``env.seed``, ``--gamma`` for ``ppo.gamma``); a boolean also takes
+  ``--no-X``, ``--no-env.X`` and tyro's ``--env.no-X``. ``none``/``null`` mean None and integers may be written
+  ``2e6`` or ``2_000_000``. :func:`parse_flags` rewrites argv into tyro's spellings from a small walk of the tree
+  (:func:`flag_names`), and tyro shows the short spellings in the help as aliases.
+- **Which values the user typed.** :func:`parse_flags` returns only the fields whose flags appear on the command
+  line (typed values, even one equal to its default), so a caller can layer defaults < saved run config < YAML
+  file < command line with :func:`merge` and still know which values were asked for explicitly.
+- **Errors.** A bad flag is one line and a :class:`ConfigError` (tyro's message without its box; for an integer,
+  which we read ourselves, :func:`coerce`'s); ``run_main`` prints it as ``error: ...`` with exit code 2.
+- **The layering**: :func:`coerce`, :func:`merge`, :func:`diff`, :func:`load_yaml`, :func:`dump_yaml` for YAML files
+  and saved run configs.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
+import contextlib
 import dataclasses
 import functools
-import inspect
+import io
 import sys
-import textwrap
 import types
 import typing
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import tyro
 import yaml
+from tyro.constructors import ConstructorRegistry, StructConstructorSpec, StructTypeInfo
 
 
 class ConfigError(ValueError):
     """A config value or file is wrong; the message says which and how to fix it."""
 
 
-# --- field docstrings -------------------------------------------------------------------------------------------
-
-
-@functools.cache
-def field_docs(cls: type) -> dict[str, str]:
-    """Docstrings written right under each field of a dataclass (``x: int = 1`` then ``\"\"\"doc\"\"\"``)."""
-    docs: dict[str, str] = {}
-    for klass in reversed(cls.__mro__):
-        if not dataclasses.is_dataclass(klass):
-            continue
-        try:
-            source = textwrap.dedent(inspect.getsource(klass))
-        except (OSError, TypeError):
-            continue
-        body = ast.parse(source).body[0].body
-        for node, nxt in zip(body, body[1:] + [None]):
-            if (
-                isinstance(node, ast.AnnAssign)
-                and isinstance(node.target, ast.Name)
-                and isinstance(nxt, ast.Expr)
-                and isinstance(nxt.value, ast.Constant)
-                and isinstance(nxt.value.value, str)
-            ):
-                docs[node.target.id] = " ".join(nxt.value.value.split())
-    for f in dataclasses.fields(cls):
-        if "help" in f.metadata:
-            docs[f.name] = f.metadata["help"]
-    return docs
-
-
-# --- walking nested dataclasses ---------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Leaf:
-    """One scalar/tuple field somewhere in the config tree."""
-
-    path: tuple[str, ...]
-    type: Any
-    default: Any
-    doc: str
-    flags: tuple[str, ...] = ()
-    """command-line spellings, short one first when there is one"""
-
-
-def _default_of(f: dataclasses.Field) -> Any:
-    if f.default is not dataclasses.MISSING:
-        return f.default
-    if f.default_factory is not dataclasses.MISSING:
-        return f.default_factory()
-    return dataclasses.MISSING
-
-
 def _nested_class(tp: Any) -> type | None:
     return tp if isinstance(tp, type) and dataclasses.is_dataclass(tp) else None
-
-
-def leaves(cls: type, prefix: tuple[str, ...] = (), defaults: Any = None) -> list[Leaf]:
-    """Every leaf of the config tree rooted at ``cls``, with its unique command-line flag. A nested section's
-    defaults are those of the instance its parent's field makes (``defaults``), so a parent may choose its own
-    (the trainer's env defaults differ from EnvConfig's)."""
-    out: list[Leaf] = []
-    hints = typing.get_type_hints(cls)
-    docs = field_docs(cls)
-    for f in dataclasses.fields(cls):
-        tp = hints[f.name]
-        default = getattr(defaults, f.name) if defaults is not None else _default_of(f)
-        if _nested_class(tp) is not None:
-            out.extend(leaves(tp, prefix + (f.name,), default if default is not dataclasses.MISSING else None))
-        else:
-            out.append(Leaf(prefix + (f.name,), tp, default, docs.get(f.name, "")))
-    if prefix:
-        return out
-    counts: dict[str, int] = {}
-    for leaf in out:
-        counts[leaf.path[-1]] = counts.get(leaf.path[-1], 0) + 1
-    named = []
-    for leaf in out:
-        full = "--" + ".".join(leaf.path).replace("_", "-")
-        short = "--" + leaf.path[-1].replace("_", "-")
-        flags = (short, full) if len(leaf.path) == 2 and counts[leaf.path[-1]] == 1 else (full,)
-        named.append(dataclasses.replace(leaf, flags=flags))
-    return named
-
-
-def sections(cls: type) -> dict[str, type]:
-    """Nested dataclass fields of ``cls``: section name -> class."""
-    hints = typing.get_type_hints(cls)
-    return {f.name: hints[f.name] for f in dataclasses.fields(cls) if _nested_class(hints[f.name]) is not None}
 
 
 # --- values -----------------------------------------------------------------------------------------------------
@@ -263,59 +186,286 @@ def dump_yaml(obj: Any) -> str:
     return yaml.safe_dump(to_dict(obj), sort_keys=False)
 
 
-# --- argparse ---------------------------------------------------------------------------------------------------
+# --- command-line flags (tyro) ----------------------------------------------------------------------------------
 
 
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
+@dataclasses.dataclass(frozen=True)
+class _Leaf:
+    """One leaf field of the config tree and how it is spelled."""
+
+    path: tuple[str, ...]
+    type: Any
+    owner: type
+    """the dataclass the field belongs to"""
+    spellings: tuple[str, ...]
+    """ours, short one first when there is one"""
+
+    @property
+    def tyro_flag(self) -> str:
+        return "--" + ".".join(self.path).replace("_", "-")
+
+    @property
+    def tyro_negation(self) -> str:
+        return "--" + ".".join(self.path[:-1] + ("no_" + self.path[-1],)).replace("_", "-")
 
 
-def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> list[Leaf]:
-    """Add one flag per leaf of ``cls`` (grouped by section). Parsed values land in ``dest = 'a.b'``."""
-    groups: dict[tuple[str, ...], argparse._ArgumentGroup] = {}
-    all_leaves = leaves(cls)
-    for leaf in all_leaves:
-        key = leaf.path[:-1]
-        if key not in groups:
-            section = cls
-            for part in key:
-                section = sections(section)[part]
-            doc = (inspect.getdoc(section) or "").split("\n")[0]
-            groups[key] = parser.add_argument_group(f"{'.'.join(key) or 'main'} options", doc)
-        kwargs: dict[str, Any] = {"dest": ".".join(leaf.path), "default": argparse.SUPPRESS}
-        tp = leaf.type
-        non_none = [a for a in _union_args(tp) if a is not type(None)]
-        default = leaf.default
-        shown = "none" if default is None else " ".join(map(str, default)) if isinstance(default, tuple) else default
-        kwargs["help"] = f"{leaf.doc or '(undocumented)'} [default: {shown}]"
-        if tp is bool:
-            kwargs["action"] = argparse.BooleanOptionalAction
-        elif typing.get_origin(tp) is Literal:
-            kwargs["choices"] = typing.get_args(tp)
-        elif typing.get_origin(tp) is tuple:
-            targs = typing.get_args(tp)
-            kwargs["nargs"] = "+" if len(targs) == 2 and targs[1] is Ellipsis else len(targs)
-            kwargs["metavar"] = targs[0].__name__.upper()
-        else:
-            shown_type = non_none[0] if non_none else tp
-            kwargs["metavar"] = getattr(shown_type, "__name__", "VALUE").upper()
-        groups[key].add_argument(*leaf.flags, **kwargs)
-    return all_leaves
+@functools.cache
+def _leaves(cls: type) -> tuple[_Leaf, ...]:
+    """Every leaf of the config tree rooted at ``cls`` with its spellings: the full dotted one, and the short one
+    for a field directly inside a top-level section whose name occurs only once in the tree."""
+    found: list[tuple[tuple[str, ...], Any, type]] = []
+
+    def walk(klass: type, prefix: tuple[str, ...]) -> None:
+        hints = typing.get_type_hints(klass)
+        for f in dataclasses.fields(klass):
+            if _nested_class(hints[f.name]) is not None:
+                walk(hints[f.name], prefix + (f.name,))
+            else:
+                found.append((prefix + (f.name,), hints[f.name], klass))
+
+    walk(cls, ())
+    counts: dict[str, int] = {}
+    for path, _, _ in found:
+        counts[path[-1]] = counts.get(path[-1], 0) + 1
+    out = []
+    for path, tp, owner in found:
+        full = "--" + ".".join(path).replace("_", "-")
+        short = "--" + path[-1].replace("_", "-")
+        spellings = (short, full) if len(path) == 2 and counts[path[-1]] == 1 else (full,)
+        out.append(_Leaf(path, tp, owner, spellings))
+    return tuple(out)
 
 
-def overrides_from_args(ns: argparse.Namespace, all_leaves: list[Leaf]) -> dict:
-    """The flags the user actually typed, converted to their fields' types (a ConfigError naming the flag when
-    one cannot be), as a nested dict ready for :func:`merge`."""
-    out: dict = {}
-    values = vars(ns)
-    for leaf in all_leaves:
-        dest = ".".join(leaf.path)
-        if dest in values:
-            node = out
-            for part in leaf.path[:-1]:
-                node = node.setdefault(part, {})
-            node[leaf.path[-1]] = coerce(values[dest], leaf.type, leaf.flags[0])
-    return out
+def flag_names(cls: type) -> dict[str, tuple[str, ...]]:
+    """Dotted field path -> its command-line spellings, short one first (``'env.seed': ('--seed', '--env.seed')``).
+    A boolean also takes ``--no-`` before each (``--no-auto-hm``, ``--no-env.auto-hm``) and tyro's
+    ``--env.no-auto-hm``."""
+    return {".".join(leaf.path): leaf.spellings for leaf in _leaves(cls)}
+
+
+@functools.cache
+def _spelling_table(cls: type) -> dict[str, tuple[_Leaf, bool | None]]:
+    """Every accepted spelling (``_`` written as ``-``) -> (leaf, negated: True/False for a boolean, else None)."""
+    table: dict[str, tuple[_Leaf, bool | None]] = {}
+    for leaf in _leaves(cls):
+        is_bool = leaf.type is bool
+        for spelling in leaf.spellings:
+            table[spelling] = (leaf, False if is_bool else None)
+            if is_bool:
+                table["--no-" + spelling[2:]] = (leaf, True)
+        if is_bool:
+            table[leaf.tyro_negation] = (leaf, True)
+    return table
+
+
+def _arity(tp: Any) -> tuple[int | None, typing.Callable[[int], Any], bool]:
+    """(number of value tokens, None: any; type of the k-th token; whether None is allowed) for a field type."""
+    args = _union_args(tp)
+    optional = type(None) in args
+    rest = [a for a in args if a is not type(None)]
+    if len(rest) == 1:
+        tp = rest[0]
+    if typing.get_origin(tp) is tuple:
+        targs = typing.get_args(tp)
+        if len(targs) == 2 and targs[1] is Ellipsis:
+            return None, lambda k: targs[0], optional
+        return len(targs), lambda k: targs[k], optional
+    return 1, lambda k: tp, optional
+
+
+def _token(value: str, tp: Any, optional: bool, spelled: str) -> str:
+    """One value token as tyro reads it: ``None`` for none/null on an Optional field, integers in plain digits."""
+    if optional and value.lower() in ("none", "null"):
+        return "None"
+    if tp is int:
+        return str(coerce(value, int, spelled))
+    return value
+
+
+def _to_tyro(cls: type, argv: list[str]) -> tuple[list[str], list[_Leaf]]:
+    """argv rewritten into tyro's spellings, and the leaves whose flags it names (in order)."""
+    table = _spelling_table(cls)
+    out: list[str] = []
+    typed: list[_Leaf] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        i += 1
+        spelled, eq, value = token.partition("=")
+        hit = table.get(spelled.replace("_", "-")) if token.startswith("--") else None
+        if hit is None:
+            out.append(token)  # tyro reports what it does not know
+            continue
+        leaf, negated = hit
+        typed.append(leaf)
+        if negated is not None:
+            out.append((leaf.tyro_negation if negated else leaf.tyro_flag) + eq + value)
+            continue
+        nargs, type_of, optional = _arity(leaf.type)
+        if eq:
+            out.append(f"{leaf.tyro_flag}={_token(value, type_of(0), optional, spelled)}")
+            continue
+        out.append(leaf.tyro_flag)
+        k = 0
+        while i < len(argv) and (nargs is None or k < nargs) and not argv[i].startswith("--"):
+            out.append(_token(argv[i], type_of(k), optional, spelled))
+            i += 1
+            k += 1
+            if out[-1] == "None" and optional:
+                break
+    return out, typed
+
+
+def _flat(text: str | None) -> str | None:
+    """A docstring as paragraphs of single lines (tyro keeps the line breaks of an indented multi-line one)."""
+    if not text:
+        return text
+    paragraphs = [" ".join(p.split()) for p in text.replace("\r", "").split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def _registry(cls: type) -> ConstructorRegistry:
+    """tyro's dataclass rule, plus our short spellings as aliases (so ``--help`` shows them) and docstrings whose
+    wrapped lines are joined."""
+    aliases = {(leaf.owner, leaf.path[-1]): leaf.spellings[0] for leaf in _leaves(cls) if len(leaf.spellings) > 1}
+    registry = ConstructorRegistry()
+    delegating = []
+
+    @registry.struct_rule
+    def rule(info: StructTypeInfo) -> Any:
+        if delegating or not dataclasses.is_dataclass(info.type):
+            return None
+        delegating.append(True)
+        try:
+            spec = ConstructorRegistry.get_struct_spec(info)  # tyro's own rule for this dataclass
+        finally:
+            delegating.pop()
+        if not isinstance(spec, StructConstructorSpec):
+            return spec
+        fields = []
+        for f in spec.fields:
+            alias = aliases.get((info.type, f.name))
+            help_ = f.helptext
+            fields.append(dataclasses.replace(
+                f,
+                type=Annotated[f.type, tyro.conf.arg(aliases=(alias,))] if alias else f.type,
+                helptext=(lambda h=help_: _flat(h())) if callable(help_) else _flat(help_),
+            ))
+        return dataclasses.replace(spec, fields=tuple(fields))
+
+    return registry
+
+
+@contextlib.contextmanager
+def _no_ansi_codes():
+    """No ANSI colour codes in what tyro writes during one call (it adds them when stdout is a terminal, even to
+    stderr, which we capture). tyro has no argument for it, only this global option."""
+    options = tyro._experimental_options
+    saved = options["ansi_codes"]
+    options["ansi_codes"] = False
+    try:
+        yield
+    finally:
+        options["ansi_codes"] = saved
+
+
+def _box_message(text: str) -> str:
+    """The message of tyro's error box as one line: the lines between its top border (or, without UTF-8 boxes, its
+    title's rule) and the first rule, box characters stripped, joined by spaces."""
+    def is_rule(s: str) -> bool:
+        return bool(s) and set(s) <= set("─-")
+
+    lines = [line.strip().strip("│").strip() for line in text.splitlines()]
+    message: list[str] = []
+    inside = False
+    for line in lines:
+        if not inside:
+            inside = line.startswith("╭") or is_rule(line)
+        elif is_rule(line) or line.startswith("╰"):
+            break
+        elif line:
+            message.append(line)
+    return " ".join(message) or " ".join(" ".join(lines).split()) or "bad command-line flags"
+
+
+class _Capture(io.StringIO):
+    """A StringIO that says it has stdout's encoding, so tyro draws the boxes it would draw there."""
+
+    def __init__(self, like: Any):
+        super().__init__()
+        self._encoding = getattr(like, "encoding", None)
+
+    @property
+    def encoding(self):  # type: ignore[override]
+        return self._encoding
+
+
+def _print_help(cls: type, prog: str, description: str, head: argparse.ArgumentParser) -> None:
+    shell = argparse.ArgumentParser(prog=prog, description=description, parents=[head], add_help=False,
+                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    shell.usage = shell.format_usage().strip().removeprefix("usage: ") + " [--OPTION VALUE ...]"
+    groups = _Capture(sys.stdout)
+    with contextlib.redirect_stdout(groups), _no_ansi_codes():
+        try:
+            tyro.cli(cls, prog=prog, description="", args=["--help"], registry=_registry(cls))
+        except SystemExit:
+            pass
+    text = groups.getvalue()
+    text = text.split("\n\n", 1)[1] if "\n\n" in text else text  # drop tyro's usage line: ours is above
+    sys.stdout.write(shell.format_help() + "\n" + text.lstrip("\n"))
+    sys.stdout.flush()
+
+
+def parse_flags(cls: type, argv: list[str], *, prog: str, description: str,
+                head: argparse.ArgumentParser) -> tuple[argparse.Namespace, dict]:
+    """Parse a command line: ``head``'s options (made by the caller with ``add_help=False``: the few that are not
+    config fields) into the namespace, the rest by tyro into the fields of ``cls``. Returns the namespace and the
+    overrides: a nested dict of only the fields whose flags appear in ``argv``, typed (``{"num_envs": 4, "ppo":
+    {"gamma": 0.95}}``), ready for :func:`merge`. ``-h``/``--help`` anywhere prints the help and exits 0; a bad
+    flag or value raises :class:`ConfigError` with one line ending in ``see PROG --help``."""
+    argv = list(argv)
+    if "-h" in argv or "--help" in argv:
+        _print_help(cls, prog, description, head)
+        raise SystemExit(0)
+
+    def one_line(message: str) -> ConfigError:
+        return ConfigError(f"{message.strip().removesuffix('.')}; see {prog} --help")
+
+    def head_error(message: str):
+        raise one_line(message)
+
+    # head's usage errors as one line (not argparse's usage line, error line and exit), and no abbreviations
+    # (``--conf``), which could take a config flag that starts like one of head's options.
+    abbrev = head.allow_abbrev
+    head.error = head_error  # type: ignore[method-assign]
+    head.allow_abbrev = False
+    try:
+        ns, rest = head.parse_known_args(argv)
+    finally:
+        del head.error
+        head.allow_abbrev = abbrev
+    try:
+        args, typed = _to_tyro(cls, rest)
+    except ConfigError as e:
+        raise one_line(str(e)) from None
+    errors = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(errors), _no_ansi_codes():
+            result = tyro.cli(cls, prog=prog, args=args, registry=_registry(cls))
+    except SystemExit as e:
+        if e.code == 2:
+            raise one_line(_box_message(errors.getvalue())) from None
+        sys.stderr.write(errors.getvalue())
+        raise
+    sys.stderr.write(errors.getvalue())  # warnings, if tyro had any
+    overrides: dict = {}
+    for leaf in typed:
+        node, value = overrides, result
+        for part in leaf.path[:-1]:
+            node = node.setdefault(part, {})
+            value = getattr(value, part)
+        node[leaf.path[-1]] = getattr(value, leaf.path[-1])
+    return ns, overrides
 
 
 class OneLineParser(argparse.ArgumentParser):

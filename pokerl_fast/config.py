@@ -1,14 +1,17 @@
-"""Environment configuration: one dataclass tree, a docstring per field.
+"""Every knob, as one tree of dataclasses with a docstring per field: the environment (``EnvConfig`` and its
+reward table), PPO (``PPOConfig``), the network (``PolicyConfig``) and a training run (``TrainConfig``, which nests
+the other three; ``training_env`` holds the trainer's env defaults). The same fields are the trainer's flags
+(``--env.frames-per-step 24``, ``--gamma``) and YAML keys. Plain Python: no torch, no emulator.
 
-Every knob of the environment lives here; derived values are computed once in
-``EnvConfig.resolved()``. The trainer nests this inside its own config, so the same fields
-are CLI flags (``--env.frames-per-step 24``) and YAML keys.
+Derived env values are computed once in ``EnvConfig.resolved()``; the run's sizes in ``TrainConfig``'s properties.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 from pokerl_fast import runtime
 
@@ -144,7 +147,7 @@ class EnvConfig:
     a text box, menu or battle); needs stuck_steps > 0."""
     paint_interval: int = 0
     """Map from observation: every N vector steps one env (in turn) paints its screen onto a canvas of Kanto at
-    its global position, and every env's position joins its trail (VecEnv.kanto_picture; the trainer writes it
+    its global position, and every env's position joins its trail (watch.kanto_map.envs_picture; the trainer writes it
     as explored_map.png). 0: off."""
     clip_steps: int = 0
     """Milestone clips: keep each env's last N observation screens (one per step); the first time any env
@@ -231,3 +234,174 @@ class EnvConfig:
         """Threads actually used for num_envs emulators."""
         n = self.num_threads or runtime.available_cpus()
         return max(1, min(n, num_envs))
+
+
+@dataclass
+class PPOConfig:
+    """PPO hyperparameters. Defaults follow the reference Pokemon Red PPO trainer; sizes are scaled for 2 CPU cores."""
+
+    num_steps: int = 128
+    """env steps per env per rollout (the reference collects far more envs x steps on a GPU machine)"""
+    bptt: int = 16
+    """BPTT horizon: the rollout is cut into segments of this many steps for the LSTM"""
+    gamma: float = 0.998
+    """discount factor"""
+    gae_lambda: float = 0.95
+    """GAE lambda"""
+    learning_rate: float = 2e-4
+    """Adam learning rate"""
+    anneal_lr: bool = False
+    """decay the learning rate linearly to 0 over the run"""
+    adam_eps: float = 1e-5
+    """Adam epsilon"""
+    num_minibatches: int = 4
+    """minibatches per epoch; each holds (num_steps / bptt) * num_envs / num_minibatches segments"""
+    update_epochs: int = 3
+    """passes over each rollout"""
+    norm_adv: bool = True
+    """normalize advantages within each minibatch"""
+    clip_coef: float = 0.1
+    """policy ratio clip (and value clip when clip_vloss)"""
+    clip_vloss: bool = True
+    """clip the value-function update around the rollout's values"""
+    ent_coef: float = 0.01
+    """entropy bonus coefficient"""
+    vf_coef: float = 0.5
+    """value loss coefficient"""
+    max_grad_norm: float = 0.5
+    """global gradient norm clip"""
+    target_kl: float | None = None
+    """stop the epoch loop early when approx KL exceeds this (none = never)"""
+
+def check_sizes(cfg: PPOConfig, num_envs: int) -> None:
+    """Refuse rollout sizes that do not cut into whole segments and minibatches, saying what to change."""
+    if cfg.num_steps % cfg.bptt:
+        raise ValueError(f"num_steps={cfg.num_steps} is not a multiple of bptt={cfg.bptt}; change one of them")
+    segments = cfg.num_steps // cfg.bptt * num_envs
+    if segments % cfg.num_minibatches:
+        raise ValueError(
+            f"(num_steps/bptt)*num_envs = {segments} segments do not split into num_minibatches="
+            f"{cfg.num_minibatches}; pick num_minibatches dividing {segments}"
+        )
+
+@dataclass
+class PolicyConfig:
+    """Policy network sizes."""
+
+    hidden_size: int = 512
+    """LSTM hidden size; also the width of the fused feature layer feeding it."""
+    cnn_channels: tuple[int, int, int] = (32, 64, 64)
+    """output channels of the three conv layers over the (screen, visited) image"""
+    cnn_features: int = 512
+    """width of the linear layer after the CNN"""
+    map_embedding: int = 32
+    """size of the learned embedding of the current map id"""
+    ram_hidden: int = 128
+    """width of the MLP layer over the RAM feature vector"""
+    progress_hidden: int = 64
+    """width of the MLP layer over the "progress" observation, when the env has one (observe_progress)"""
+    bf16: bool = False
+    """run the network under bfloat16 autocast (CPUs with AVX512-BF16 or AMX, recent GPUs): forward+backward
+    about 1.8x faster on this project's 2-core CPU; outputs and LSTM states stay float32. Off: plain float32"""
+
+def training_env() -> EnvConfig:
+    """The trainer's env defaults: the progress mechanisms chosen from the ablations on the benchmark world
+    (docs/learning.md: round 1 turned on every mechanism, each of which raised what the policy earns alone from
+    the start state; round 3 added swarming by cells of 8x8 steps, which reached the lab's milestones 2x sooner and
+    the parcel, its delivery and Brock sooner over 3 seeds of 1M steps, and adaptive steps, which on top of cells
+    reached Brock in all 3 seeds, in fewer steps and frames). The stuck detector marks and logs stuck envs but
+    does not end their episodes: on the real game ending them cut every episode in the text and the battle
+    between the starter and the lab's rival event (../shared/notes/real-game.md, 2026-12-07), while the benchmark
+    world, which has no such stretch, had measured it helpful. ``EnvConfig()`` itself keeps every mechanism off,
+    for env users and tests."""
+    return EnvConfig(episode_length=16384, explore_reset_interval=2048, swarm_interval=512, reset_to_archive=0.25,
+                     swarm_cell_size=8, swarm_archive_size=512, explore_boost=3.0, observe_progress=True,
+                     stuck_steps=256, stuck_ends_episode=False, adaptive_steps=True, paint_interval=16, clip_steps=25)
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs. Torch, numpy and Python RNGs are seeded with ``env.seed`` (``--seed``)."""
+
+    run_dir: str | None = None
+    """directory for config.yaml, checkpoints and TensorBoard logs (none: runs/<date>-<time>)"""
+    total_steps: int = 2_000_000
+    """env steps to train for, summed over envs (rounded up to whole rollouts)"""
+    num_envs: int = 16
+    """emulators stepped in parallel (16 keeps 2 cores busy with rollouts of num_envs * num_steps = 2048 steps)"""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """where the policy runs; auto: cuda when available, else cpu"""
+    torch_threads: int = 0
+    """torch CPU threads (0: one per CPU this process may use: its affinity mask, capped by a cgroup quota)"""
+    deterministic: bool = False
+    """torch.use_deterministic_algorithms: with torch_threads 1 a resumed run repeats an uninterrupted one exactly"""
+    checkpoint_minutes: float = 10.0
+    """write a checkpoint after the first update that ends this many minutes after the last one"""
+    checkpoint_iterations: int = 0
+    """also write one every this many updates (0: off)"""
+    map_png_iterations: int = 10
+    """write run_dir/explored_map.png (visits of all envs on the global Kanto map) every this many updates and at each checkpoint (0: only at checkpoints)"""
+    keep_checkpoints: int = 3
+    """checkpoints kept in run_dir/checkpoints (oldest deleted first; 0 keeps all)"""
+    progress: bool = True
+    """show a progress bar (only when stdout is a terminal; otherwise a status line every 10 s)"""
+    wandb: bool = False
+    """also log to Weights & Biases (needs the wandb package and network access)"""
+    wandb_project: str = "pokerl_fast"
+    """W&B project name"""
+    eval_interval: int = 0
+    """evaluate the policy alone (from the start state, no swarming) every this many updates, logged as eval/...
+    and kept in progress.json (0: off)"""
+    eval_episodes: int = 8
+    """episodes per evaluation, run as one batch of envs"""
+    eval_steps: int = 0
+    """steps per evaluation episode (0: env.episode_length)"""
+    overlap: Literal["auto", "on", "off"] = "auto"
+    """learn from one rollout while the envs collect the next (the policy the envs act with is one update behind;
+    PPO's ratio is taken against the log-probs they acted with): on a GPU the update runs on its own CUDA stream
+    while the CPUs step the emulators. auto: on with --device cuda (not under torchrun), off on CPU, where the
+    update and the emulators would share the same cores"""
+    live_map_port: int = -1
+    """serve the live map page on http://127.0.0.1:PORT/ (0: any free port, -1: off; --live-map [PORT] is the
+    short form, port 8765 by default)"""
+    env: EnvConfig = field(default_factory=training_env)
+    """environment (the trainer's defaults turn the progress mechanisms on: see training_env)"""
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+    """PPO"""
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    """network"""
+
+    # Derived sizes, computed in one place (CleanRL's batch_size / minibatch_size / num_iterations).
+    @property
+    def batch_size(self) -> int:
+        """env steps per rollout"""
+        return self.num_envs * self.ppo.num_steps
+
+    @property
+    def num_segments(self) -> int:
+        """BPTT segments per rollout"""
+        return self.batch_size // self.ppo.bptt
+
+    @property
+    def minibatch_size(self) -> int:
+        """env steps per minibatch"""
+        return self.batch_size // self.ppo.num_minibatches
+
+    @property
+    def num_iterations(self) -> int:
+        """rollout + update cycles"""
+        return max(1, math.ceil(self.total_steps / self.batch_size))
+
+    def validate(self) -> None:
+        """Raise ValueError with a one-line fix for any bad value."""
+        self.env.validate()
+        if self.num_envs < 1:
+            raise ValueError(f"num_envs must be >= 1 (got {self.num_envs})")
+        if self.total_steps < 1:
+            raise ValueError(f"total_steps must be >= 1 (got {self.total_steps})")
+        check_sizes(self.ppo, self.num_envs)
+        if self.eval_interval < 0:
+            raise ValueError(f"eval_interval must be >= 0 (got {self.eval_interval}); 0 turns evaluation off")
+        if self.eval_episodes < 1:
+            raise ValueError(f"eval_episodes must be >= 1 (got {self.eval_episodes})")
+        if self.eval_steps < 0:
+            raise ValueError(f"eval_steps must be >= 0 (got {self.eval_steps}); 0 means env.episode_length")

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pokerl_fast.video import VideoWriter
+from pokerl_fast.watch.video import VideoWriter
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = ["--hidden-size", "32", "--cnn-channels", "4", "8", "8", "--cnn-features", "32", "--map-embedding", "4",

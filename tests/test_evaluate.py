@@ -10,7 +10,7 @@ import torch
 
 from pokerl_fast.config import EnvConfig
 from pokerl_fast.env.progress import MILESTONE_NAMES
-from pokerl_fast.evaluate import evaluate, evaluation_config
+from pokerl_fast.learn.policy_alone import evaluate, evaluation_config
 from pokerl_fast.learn.policy import Policy, PolicyConfig
 
 TINY = PolicyConfig(hidden_size=32, cnn_channels=(4, 8, 8), cnn_features=32, map_embedding=4, ram_hidden=16)

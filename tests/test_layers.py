@@ -1,11 +1,13 @@
 """The package's layers, read from its imports: each layer imports only the layers below it.
 
-    base     config, fileio, runtime, cli   plain Python, no emulator, no torch
-    game     pokerl_fast.game               what Pokemon Red is: constants, ROM, start states, Kanto map, test world
-    native   pokerl_fast._native            the bindings (the Cython bridge and the pybind11 core)
-    env      pokerl_fast.env                emulators stepped as one batch, Gymnasium envs, swarming
-    learn    pokerl_fast.learn              policy, PPO, checkpoints: tensors, not emulators
-    top      train, evaluate, logger        the trainer
+    base     config, cli, fileio, runtime        plain Python: every option, flags, files; no emulator, no torch
+    game     pokerl_fast.game                    what Pokemon Red is: constants, ROM, start states, test world
+    native   pokerl_fast._native                 the bindings (the Cython bridge and the pybind11 core)
+    env      pokerl_fast.env                     emulators stepped as one batch, Gymnasium envs, swarming, tallies
+    learn    pokerl_fast.learn                   policy, PPO, checkpoints, ranks; the policy alone run on envs
+    watch    pokerl_fast.watch                   map pictures, videos, the live page, the eval command
+    run      pokerl_fast.run                     the trainer: loop, checks, learner, outputs, checkpoints, CLI
+    entry    train, eval                         the two commands' module names (python -m pokerl_fast.train)
 """
 
 import ast
@@ -15,13 +17,16 @@ import pokerl_fast
 
 PACKAGE = pathlib.Path(pokerl_fast.__file__).resolve().parent
 
+LAYERS = ("base", "game", "native", "env", "learn", "watch", "run", "entry")
 ALLOWED = {
     "base": {"base"},
     "game": {"base", "game"},
     "native": set(),
     "env": {"base", "game", "native", "env"},
-    "learn": {"base", "learn"},
-    "top": {"base", "game", "native", "env", "learn", "top"},
+    "learn": {"base", "env", "learn"},
+    "watch": {"base", "game", "native", "env", "learn", "watch"},
+    "run": {"base", "game", "native", "env", "learn", "watch", "run"},
+    "entry": {"run", "watch"},
 }
 
 
@@ -31,14 +36,14 @@ def layer_of_module(name: str) -> str | None:
     if parts[0] != "pokerl_fast" or len(parts) == 1:
         return None
     head = parts[1]
-    if head in ("config", "fileio", "runtime", "cli", "video"):
+    if head in ("config", "fileio", "runtime", "cli"):
         return "base"
-    if head in ("game", "env", "learn"):
+    if head in ("game", "env", "learn", "watch", "run"):
         return head
     if head == "_native":
         return "native"
-    if head in ("train", "evaluate", "eval", "live", "logger", "__main__"):
-        return "top"
+    if head in ("train", "eval"):
+        return "entry"
     raise AssertionError(f"module {name} belongs to no layer: add it to tests/test_layers.py")
 
 
@@ -90,9 +95,23 @@ def test_imports_flow_down_the_layers():
 
 
 def test_the_checker_sees_a_wrong_import(tmp_path):
-    """The rule is not vacuous: a learn module importing the env layer is caught."""
+    """The rule is not vacuous: an env module importing the learn layer, or watch importing the trainer, is caught."""
     f = tmp_path / "bad.py"
-    f.write_text("import numpy\nfrom pokerl_fast.env import vector\n\ndef g():\n    import pokerl_fast.game.rom\n")
+    f.write_text("import numpy\nfrom pokerl_fast.learn import ppo\n\ndef g():\n    import pokerl_fast.run.train\n")
     mods = [m for _, m in imported_modules(f)]
-    assert mods == ["pokerl_fast.env", "pokerl_fast.game.rom"]
-    assert "env" not in ALLOWED["learn"] and "game" not in ALLOWED["learn"]
+    assert mods == ["pokerl_fast.learn", "pokerl_fast.run.train"]
+    assert [layer_of_module(m) for m in mods] == ["learn", "run"]
+    assert "learn" not in ALLOWED["env"] and "run" not in ALLOWED["watch"]
+
+
+def test_each_layer_allows_only_layers_below_it():
+    for k, layer in enumerate(LAYERS):
+        assert ALLOWED[layer] <= set(LAYERS[: k + 1]), layer
+
+
+def test_the_top_level_shows_the_layers():
+    """The package's top level: the layers' packages, the base modules and the two commands, nothing else."""
+    top = {p.stem if p.is_file() else p.name for p in PACKAGE.iterdir()
+           if p.name != "__pycache__" and (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))}
+    assert top == {"__init__", "config", "cli", "fileio", "runtime", "game", "_native", "env", "learn", "watch", "run",
+                   "train", "eval"}

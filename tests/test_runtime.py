@@ -41,7 +41,8 @@ def test_threads_follow_the_affinity_mask_not_the_machine():
     code = (
         "import os, torch\n"
         "from pokerl_fast.config import EnvConfig\n"
-        "from pokerl_fast.train import TrainConfig, configure_torch\n"
+        "from pokerl_fast.config import TrainConfig\n"
+        "from pokerl_fast.run.checks import configure_torch\n"
         "configure_torch(TrainConfig(device='cpu'))\n"
         "print(EnvConfig().threads_for(16), torch.get_num_threads(), os.cpu_count())"
     )

@@ -143,7 +143,8 @@ def test_a_run_and_its_resume_open_no_network_socket_unpickle_nothing_and_write_
 def test_paths_from_the_config_are_resolved(tmp_path, monkeypatch):
     """A relative or ``~`` path means what it meant where the run started: config.yaml keeps it absolute, so a
     resume from another folder writes and reads where the first run did."""
-    from pokerl_fast.train import TrainConfig, check_inputs
+    from pokerl_fast.config import TrainConfig
+    from pokerl_fast.run.checks import check_inputs
     from pokerl_fast.game.red import start_state
     from pokerl_fast.game.rom import resolve_rom
 

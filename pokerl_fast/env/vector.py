@@ -319,15 +319,6 @@ class VecEnv(VectorEnv):
         clips, self._clips = self._clips, []
         return clips
 
-    def kanto_picture(self) -> np.ndarray:
-        """RGB picture of Kanto as the envs saw it, visits and trails over it (kanto_map.kanto_picture); needs
-        paint_interval > 0."""
-        from pokerl_fast.game.kanto_map import kanto_picture
-
-        if self.canvas is None:
-            raise ValueError("the painted map is off: set paint_interval > 0 (EnvConfig)")
-        return kanto_picture(self.canvas, self.painted, self.global_visit_counts(), self.trails)
-
     # -- progress: milestones, the stuck detector and swarming ---------------------------------
 
     def _detect_stuck(self) -> None:

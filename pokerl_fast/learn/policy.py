@@ -23,36 +23,16 @@ states replay exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from pokerl_fast.config import PolicyConfig
+
 NUM_MAP_IDS = 256
 
 _SHIFTS = torch.tensor([6, 4, 2, 0], dtype=torch.uint8)
-
-
-@dataclass
-class PolicyConfig:
-    """Policy network sizes."""
-
-    hidden_size: int = 512
-    """LSTM hidden size; also the width of the fused feature layer feeding it."""
-    cnn_channels: tuple[int, int, int] = (32, 64, 64)
-    """output channels of the three conv layers over the (screen, visited) image"""
-    cnn_features: int = 512
-    """width of the linear layer after the CNN"""
-    map_embedding: int = 32
-    """size of the learned embedding of the current map id"""
-    ram_hidden: int = 128
-    """width of the MLP layer over the RAM feature vector"""
-    progress_hidden: int = 64
-    """width of the MLP layer over the "progress" observation, when the env has one (observe_progress)"""
-    bf16: bool = False
-    """run the network under bfloat16 autocast (CPUs with AVX512-BF16 or AMX, recent GPUs): forward+backward
-    about 1.8x faster on this project's 2-core CPU; outputs and LSTM states stay float32. Off: plain float32"""
 
 
 def unpack_2bit(packed: Tensor) -> Tensor:

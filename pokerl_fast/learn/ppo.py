@@ -23,57 +23,8 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Categorical
 
+from pokerl_fast.config import PPOConfig
 from pokerl_fast.learn.policy import Policy
-
-
-@dataclass
-class PPOConfig:
-    """PPO hyperparameters. Defaults follow the reference Pokemon Red PPO trainer; sizes are scaled for 2 CPU cores."""
-
-    num_steps: int = 128
-    """env steps per env per rollout (the reference collects far more envs x steps on a GPU machine)"""
-    bptt: int = 16
-    """BPTT horizon: the rollout is cut into segments of this many steps for the LSTM"""
-    gamma: float = 0.998
-    """discount factor"""
-    gae_lambda: float = 0.95
-    """GAE lambda"""
-    learning_rate: float = 2e-4
-    """Adam learning rate"""
-    anneal_lr: bool = False
-    """decay the learning rate linearly to 0 over the run"""
-    adam_eps: float = 1e-5
-    """Adam epsilon"""
-    num_minibatches: int = 4
-    """minibatches per epoch; each holds (num_steps / bptt) * num_envs / num_minibatches segments"""
-    update_epochs: int = 3
-    """passes over each rollout"""
-    norm_adv: bool = True
-    """normalize advantages within each minibatch"""
-    clip_coef: float = 0.1
-    """policy ratio clip (and value clip when clip_vloss)"""
-    clip_vloss: bool = True
-    """clip the value-function update around the rollout's values"""
-    ent_coef: float = 0.01
-    """entropy bonus coefficient"""
-    vf_coef: float = 0.5
-    """value loss coefficient"""
-    max_grad_norm: float = 0.5
-    """global gradient norm clip"""
-    target_kl: float | None = None
-    """stop the epoch loop early when approx KL exceeds this (none = never)"""
-
-
-def check_sizes(cfg: PPOConfig, num_envs: int) -> None:
-    """Refuse rollout sizes that do not cut into whole segments and minibatches, saying what to change."""
-    if cfg.num_steps % cfg.bptt:
-        raise ValueError(f"num_steps={cfg.num_steps} is not a multiple of bptt={cfg.bptt}; change one of them")
-    segments = cfg.num_steps // cfg.bptt * num_envs
-    if segments % cfg.num_minibatches:
-        raise ValueError(
-            f"(num_steps/bptt)*num_envs = {segments} segments do not split into num_minibatches="
-            f"{cfg.num_minibatches}; pick num_minibatches dividing {segments}"
-        )
 
 
 _TORCH_DTYPES = {np.dtype(np.uint8): torch.uint8, np.dtype(np.float32): torch.float32}

@@ -8,7 +8,7 @@ import numpy as np
 import pokerl_fast
 from pokerl_fast.game import constants as C
 from pokerl_fast.game import testworld as tw
-from pokerl_fast.logger import EpisodeStats
+from pokerl_fast.run.logger import EpisodeStats
 
 TRIGGER = tw.TRIGGERS[0]  # PALLET_TOWN (3, 2) sets EVENT_FOLLOWED_OAK_INTO_LAB
 PATH = tw.find_path(tw.START_ROOM, tw.START_XY, TRIGGER.room, TRIGGER.xy)
@@ -71,7 +71,7 @@ def test_milestones_held_at_the_start_count_as_step_zero_and_survive_set_state()
 
 
 def test_the_first_time_a_milestone_is_reached_its_env_leaves_a_clip_of_its_last_screens():
-    from pokerl_fast.game.kanto_map import screens_to_rgb
+    from pokerl_fast.watch.kanto_map import screens_to_rgb
 
     steps = 12
     envs = pokerl_fast.make_vec_env(2, reset_noop_max=0, num_threads=1, clip_steps=steps)

@@ -11,6 +11,7 @@ from pokerl_fast.env.vector import map_rect
 from pokerl_fast._native import _core as K
 from pokerl_fast.env import reference as ref
 from pokerl_fast.game import constants as C
+from pokerl_fast.watch.kanto_map import envs_picture
 
 CELL = K.CANVAS_CELL
 
@@ -62,7 +63,7 @@ def test_vec_env_paints_keeps_trails_and_restores_them(start_state):
             a.step(rng.integers(0, 4, 2))
         assert a.painted.sum() > 20 and a.canvas.any()
         assert (a.trails[:, -60:] >= 0).all() and (a.trails[:, :4] == -1).all()  # 60 of 64 samples filled
-        pic = a.kanto_picture()
+        pic = envs_picture(a)
         assert pic.ndim == 3 and pic.shape[2] == 3 and pic.shape[0] > 40
         b.reset(seed=1)
         b.set_state(a.get_state())
@@ -79,6 +80,6 @@ def test_vec_env_paints_keeps_trails_and_restores_them(start_state):
     try:
         assert off.canvas is None and "canvas" not in (off.reset() and off.get_state())
         with pytest.raises(ValueError, match="paint_interval"):
-            off.kanto_picture()
+            envs_picture(off)
     finally:
         off.close()

@@ -167,7 +167,7 @@ def test_milestones_held_at_the_start_are_not_earned_nor_a_run_first():
 
 
 def test_episode_stats_count_a_milestone_only_in_episodes_that_earned_it():
-    from pokerl_fast.logger import EpisodeStats
+    from pokerl_fast.run.logger import EpisodeStats
 
     stats = EpisodeStats((), MILESTONE_NAMES)
     rows = np.full((4, M), -1)
@@ -191,7 +191,7 @@ def test_episode_stats_count_a_milestone_only_in_episodes_that_earned_it():
 
 
 def test_progress_tally_on_synthetic_arrays(tmp_path):
-    from pokerl_fast.logger import ProgressTally, format_progress_table, summary_scalars
+    from pokerl_fast.env.tally import ProgressTally, format_progress_table, summary_scalars
 
     names = ("A", "B", "C")
     t = ProgressTally(names)

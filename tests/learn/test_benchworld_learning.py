@@ -13,7 +13,8 @@ import pytest
 
 import pokerl_fast
 from pokerl_fast.learn.policy import PolicyConfig
-from pokerl_fast.train import TrainConfig, train
+from pokerl_fast.config import TrainConfig
+from pokerl_fast.run.train import train
 
 NUM_ENVS = 16
 BUDGET = 160 * NUM_ENVS * 128  # 327,680 env steps: 160 updates

@@ -9,7 +9,8 @@ import pytest
 import pokerl_fast
 from pokerl_fast.config import EnvConfig
 from pokerl_fast.learn.policy import PolicyConfig
-from pokerl_fast.train import TrainConfig, train
+from pokerl_fast.config import TrainConfig
+from pokerl_fast.run.train import train
 
 NUM_ENVS = 16
 EPISODE_LENGTH = 512

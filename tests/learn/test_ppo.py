@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch.utils._pytree import tree_leaves
 
+from pokerl_fast import config
 from pokerl_fast.learn import ppo
 from pokerl_fast.learn.policy import Policy, PolicyConfig
 from test_policy import PACKED_SHAPE, RAM_FEATURES, TINY, obs_space, random_obs
@@ -65,9 +66,9 @@ def test_segments_cut_each_env_into_consecutive_bptt_windows():
 
 def test_check_sizes_says_what_to_change():
     with pytest.raises(ValueError, match="multiple of bptt"):
-        ppo.check_sizes(ppo.PPOConfig(num_steps=20, bptt=16), 4)
+        config.check_sizes(ppo.PPOConfig(num_steps=20, bptt=16), 4)
     with pytest.raises(ValueError, match="num_minibatches"):
-        ppo.check_sizes(ppo.PPOConfig(num_steps=32, bptt=16, num_minibatches=3), 4)
+        config.check_sizes(ppo.PPOConfig(num_steps=32, bptt=16, num_minibatches=3), 4)
 
 
 def synthetic_rollout(policy, T=32, N=4, bptt=8, seed=0):
@@ -208,7 +209,7 @@ def test_collect_rollout_on_the_real_env_replays_exactly(observe_progress):
     """Rollout bookkeeping on the real env, with episode ends inside the rollout and at segment starts (and with
     the optional "progress" observation stored and replayed like the others)."""
     import pokerl_fast
-    from pokerl_fast.logger import EpisodeStats
+    from pokerl_fast.run.logger import EpisodeStats
 
     torch.manual_seed(0)
     N, T, L = 3, 24, 8

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from pokerl_fast.game.constants import KANTO_HEIGHT, KANTO_WIDTH, MAP_IDS, MAPS
-from pokerl_fast.game.kanto_map import OUTLINE, UNVISITED, explored_map_rgb, render_explored_map
+from pokerl_fast.watch.kanto_map import OUTLINE, UNVISITED, explored_map_rgb, render_explored_map
 
 
 def _counts():

@@ -18,7 +18,7 @@ import torch
 
 from pokerl_fast.config import EnvConfig
 from pokerl_fast.learn.ppo import obs_to_torch
-from pokerl_fast.logger import NUM_MAP_IDS, ProgressTally, map_name
+from pokerl_fast.env.tally import NUM_MAP_IDS, ProgressTally, map_name
 
 
 def evaluation_config(env_config: EnvConfig, steps: int, seed: int) -> EnvConfig:

@@ -16,7 +16,7 @@ import numpy as np
 from pokerl_fast.game.constants import KANTO_HEIGHT, KANTO_WIDTH, MAPS
 from pokerl_fast.fileio import write_atomic
 
-__all__ = ["explored_map_rgb", "render_explored_map", "global_position", "map_window", "kanto_picture",
+__all__ = ["explored_map_rgb", "render_explored_map", "global_position", "map_window", "kanto_picture", "envs_picture",
            "kanto_picture_geometry",
            "render_kanto_map", "UNVISITED", "OUTLINE"]
 
@@ -134,6 +134,14 @@ def kanto_picture(canvas: np.ndarray, painted: np.ndarray, counts: np.ndarray,
                   trails: np.ndarray | None = None, labels: bool = True, legend: bool = True) -> np.ndarray:
     """kanto_picture_geometry's picture alone."""
     return kanto_picture_geometry(canvas, painted, counts, trails, labels, legend)[0]
+
+
+def envs_picture(envs) -> np.ndarray:
+    """RGB picture of Kanto as a VecEnv's envs saw it (its canvas), visits and trails over it; needs
+    paint_interval > 0."""
+    if envs.canvas is None:
+        raise ValueError("the painted map is off: set paint_interval > 0 (EnvConfig)")
+    return kanto_picture(envs.canvas, envs.painted, envs.global_visit_counts(), envs.trails)
 
 
 def kanto_picture_geometry(canvas: np.ndarray, painted: np.ndarray, counts: np.ndarray,
