@@ -32,7 +32,7 @@ inline int popcount_bytes(const uint8_t* p, int n) {
 
 struct RamState {
     uint8_t map, x, y, facing, badges;
-    uint8_t party_count;  // clamped to PARTY_MAX; slots at and beyond it are zero below
+    uint8_t party_count;  // the filled slots of wPartyCount's (party_slot_filled); slots beyond are zero below
     uint8_t species[red::PARTY_MAX];
     uint8_t levels[red::PARTY_MAX];
     uint16_t hp[red::PARTY_MAX];      // big-endian in RAM
@@ -71,14 +71,29 @@ inline int32_t count_required_events(const uint8_t* wram) {
     return n;
 }
 
+// Whether party slot i holds a whole mon: its struct's species is the party list's and it has stats (max HP).
+// Red's AddPartyMon raises wPartyCount and writes the species list, then asks for a nickname (YES/NO, and the
+// naming screen: many steps), and only then fills the mon's struct; until then the slot is not a mon yet.
+inline bool party_slot_filled(const uint8_t* wram, int i) {
+    const int o = i * red::PARTY_MON_STRIDE;
+    return wram_at(wram, red::PARTY_MON1_SPECIES + o) == wram_at(wram, red::PARTY_SPECIES + i) &&
+           (wram_at(wram, red::PARTY_MON1_MAX_HP + o) | wram_at(wram, red::PARTY_MON1_MAX_HP + o + 1)) != 0;
+}
+
 inline void decode_ram(const uint8_t* wram, RamState& s) {
     s.map = wram_at(wram, red::CUR_MAP);
     s.x = wram_at(wram, red::X_COORD);
     s.y = wram_at(wram, red::Y_COORD);
     s.facing = wram_at(wram, red::PLAYER_FACING);
     s.badges = wram_at(wram, red::OBTAINED_BADGES);
-    uint8_t pc = wram_at(wram, red::PARTY_COUNT);
-    s.party_count = pc > red::PARTY_MAX ? red::PARTY_MAX : pc;
+    // The party: wPartyCount (at most PARTY_MAX) cut before the first slot that is not filled yet, so a mon
+    // being added (its nickname prompt open) joins once it has its stats: not a blackout at 0 HP, not a heal, and
+    // its level is where it joins, not a gain.
+    const uint8_t pc = wram_at(wram, red::PARTY_COUNT);
+    const int listed = pc > red::PARTY_MAX ? red::PARTY_MAX : pc;
+    int filled = 0;
+    while (filled < listed && party_slot_filled(wram, filled)) ++filled;
+    s.party_count = uint8_t(filled);
     s.level_sum = s.hp_sum = s.max_hp_sum = 0;
     for (int i = 0; i < red::PARTY_MAX; ++i) {
         if (i < s.party_count) {

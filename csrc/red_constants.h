@@ -15,6 +15,7 @@ constexpr uint16_t OBTAINED_BADGES = 0xD356;  // wObtainedBadges
 constexpr uint16_t PARTY_COUNT = 0xD163;  // wPartyCount
 constexpr uint16_t PARTY_SPECIES = 0xD164;  // wPartySpecies
 constexpr uint16_t PARTY_MON1_HP = 0xD16C;  // wPartyMon1HP
+constexpr uint16_t PARTY_MON1_SPECIES = 0xD16B;  // wPartyMon1Species
 constexpr uint16_t PARTY_MON1_LEVEL = 0xD18C;  // wPartyMon1Level
 constexpr uint16_t PARTY_MON1_MAX_HP = 0xD18D;  // wPartyMon1MaxHP
 constexpr uint16_t EVENT_FLAGS = 0xD747;  // wEventFlags

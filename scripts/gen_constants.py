@@ -40,6 +40,7 @@ NAMED = {
     "PARTY_COUNT": "wPartyCount",
     "PARTY_SPECIES": "wPartySpecies",
     "PARTY_MON1_HP": "wPartyMon1HP",
+    "PARTY_MON1_SPECIES": "wPartyMon1Species",
     "PARTY_MON1_LEVEL": "wPartyMon1Level",
     "PARTY_MON1_MAX_HP": "wPartyMon1MaxHP",
     "EVENT_FLAGS": "wEventFlags",

@@ -48,10 +48,20 @@ def _popcount(arr: np.ndarray) -> int:
     return int(np.unpackbits(np.asarray(arr, dtype=np.uint8)).sum())
 
 
+def party_slot_filled(wram, i: int) -> bool:
+    """ram.h party_slot_filled: the slot's struct species is the party list's and its max HP is not 0 (Red's
+    AddPartyMon fills the struct only after the nickname prompt)."""
+    o = i * C.PARTY_MON_STRIDE
+    return (_byte(wram, C.PARTY_MON1_SPECIES + o) == _byte(wram, C.PARTY_SPECIES + i)
+            and (_byte(wram, C.PARTY_MON1_MAX_HP + o) | _byte(wram, C.PARTY_MON1_MAX_HP + o + 1)) != 0)
+
+
 def decode_ram(wram) -> dict:
     """The fields of csrc/ram.h RamState, from 8192 WRAM bytes."""
     wram = np.asarray(wram, dtype=np.uint8)
-    party_count = min(_byte(wram, C.PARTY_COUNT), C.PARTY_MAX)
+    party_count = 0  # wPartyCount's slots up to the first not yet filled (ram.h party_slot_filled)
+    while party_count < min(_byte(wram, C.PARTY_COUNT), C.PARTY_MAX) and party_slot_filled(wram, party_count):
+        party_count += 1
     species, levels, hp, max_hp = (np.zeros(6, dt) for dt in (np.uint8, np.uint8, np.uint16, np.uint16))
     for i in range(party_count):
         o = i * C.PARTY_MON_STRIDE

@@ -14,6 +14,7 @@ OBTAINED_BADGES = 0xD356  # wObtainedBadges
 PARTY_COUNT = 0xD163  # wPartyCount
 PARTY_SPECIES = 0xD164  # wPartySpecies
 PARTY_MON1_HP = 0xD16C  # wPartyMon1HP
+PARTY_MON1_SPECIES = 0xD16B  # wPartyMon1Species
 PARTY_MON1_LEVEL = 0xD18C  # wPartyMon1Level
 PARTY_MON1_MAX_HP = 0xD18D  # wPartyMon1MaxHP
 EVENT_FLAGS = 0xD747  # wEventFlags

@@ -36,6 +36,7 @@ def plausible_wram(rng):
         hp = int(rng.integers(1, mx + 1))
         w[at(C.PARTY_MON1_HP + o): at(C.PARTY_MON1_HP + o) + 2] = (hp >> 8, hp & 0xFF)
         w[at(C.PARTY_MON1_LEVEL + o)] = rng.integers(2, 60)
+        w[at(C.PARTY_SPECIES + i)] = w[at(C.PARTY_MON1_SPECIES + o)]  # a whole mon: the list names its struct's
     w[at(C.IS_IN_BATTLE)] = 0
     w[at(C.NUM_BAG_ITEMS)] = 3
     w[at(C.BAG_ITEMS): at(C.BAG_ITEMS) + 7] = (4, 5, 20, 1, 11, 2, 0xFF)
@@ -652,11 +653,43 @@ def test_battles_won_counts_a_fainted_enemy_not_a_battle_left():
     assert h.buffers["term_sums"][0, term("battles_won")] == 4.0
 
 
-def set_slot(w, slot, level):
+def set_slot(w, slot, level, species=0xB1):
+    """A whole mon in party slot ``slot``: species in the list and the struct, level, 30/30 HP."""
     o = slot * C.PARTY_MON_STRIDE
+    w[at(C.PARTY_SPECIES + slot)] = w[at(C.PARTY_MON1_SPECIES + o)] = species
     w[at(C.PARTY_MON1_LEVEL + o)] = level
     set_word(w, C.PARTY_MON1_MAX_HP + o, 30)
     set_hp(w, slot, 30)
+
+
+def test_a_mon_being_added_joins_the_party_only_with_its_stats():
+    """Red's AddPartyMon raises wPartyCount and lists the species, asks for a nickname (many steps), then fills
+    the mon's struct. Until then the slot is no mon: no blackout at its 0 HP, no heal and no level gain when its
+    stats appear; a slot whose struct holds another species (stale) is not the new mon either."""
+    weights = np.ones(K.NUM_TERMS, np.float32)
+    weights[term("explore")] = 0
+    h, w = one_env(weights)
+    w[at(C.PARTY_COUNT)] = 0
+    h.k.reset([0])
+    w[at(C.PARTY_MON1_SPECIES)] = w[at(C.PARTY_MON1_LEVEL)] = 0  # the empty struct of a new game
+    set_word(w, C.PARTY_MON1_MAX_HP, 0)
+    set_hp(w, 0, 0)
+    w[at(C.PARTY_COUNT)] = 1
+    w[at(C.PARTY_SPECIES)], w[at(C.PARTY_SPECIES) + 1] = 0xB1, 0xFF  # listed; the struct is still empty
+    assert K.decode(w)["party_count"] == ref.decode_ram(w)["party_count"] == 0
+    assert step_reward(h) == 0.0
+    w[at(C.PARTY_MON1_SPECIES)] = 0x99  # a stale struct of another mon
+    set_word(w, C.PARTY_MON1_MAX_HP, 30)
+    assert K.decode(w)["party_count"] == ref.decode_ram(w)["party_count"] == 0
+    assert step_reward(h) == 0.0
+    set_slot(w, 0, 5)  # the prompt is over: the starter's struct
+    assert K.decode(w)["party_count"] == ref.decode_ram(w)["party_count"] == 1
+    assert step_reward(h) == 0.0 and not h.buffers["term_sums"][0].any()
+    set_hp(w, 0, 0)  # and now a real faint is a blackout
+    assert step_reward(h) == weights[term("blackout")]
+    w[at(C.PARTY_COUNT)] = 2  # a second mon listed before the first: the party stops at the first unfilled slot
+    w[at(C.PARTY_SPECIES) + 1] = 0x99
+    assert K.decode(w)["party_count"] == 1
 
 
 def test_levels_pay_only_what_a_mon_gains_after_joining():

@@ -21,6 +21,7 @@ from pokerl_fast.game.testworld import layout as L
 from pokerl_fast.game.testworld import route as R
 from pokerl_fast.game.testworld.bench import MILESTONE_SPOTS
 from pokerl_fast.game.testworld.drive import (
+    approach,
     events_set,
     finish_battle,
     go_to,
@@ -30,7 +31,7 @@ from pokerl_fast.game.testworld.drive import (
     step_onto,
     wait_until,
 )
-from pokerl_fast.game.testworld.world import PRIVATE_RAM, build_rom
+from pokerl_fast.game.testworld.world import PRIVATE_RAM, STATES, build_rom
 
 
 def money(m) -> int:
@@ -116,6 +117,7 @@ def test_oak_stops_you_and_the_aide_keeps_you_in_the_lab_until_the_starter(pb):
     step_onto(pb, "OAKS_LAB", (6, 2), world=BENCH)  # the ball before Oak asked: nothing
     assert m[C.PARTY_COUNT] == 0 and not R.event_set(pb, "EVENT_GOT_STARTER")
     play_until(pb, "EVENT_GOT_STARTER")
+    wait_until(pb, in_control, 100, "the end of the nickname prompt")
     assert m[C.PARTY_COUNT] == 1 and m[C.PARTY_SPECIES] == BENCH.starter.species_id
     assert m[C.PARTY_MON1_LEVEL] == 5 and hp(m) == 20
     assert m[PRIVATE_RAM["wRoomKind"] + 5 * 10 + 4] == 0  # the aide stepped aside (floor)
@@ -253,6 +255,44 @@ def test_the_reward_forgives_the_rival_in_the_lab_and_charges_brocks_blackout(pb
     try:
         terms = _step_until_battle_over(envs, up)
         assert terms["reward/blackout"] < 0.0 and terms["reward/battles_won"] == 0.0
+    finally:
+        envs.close()
+
+
+def _terms_after(envs, actions) -> tuple[dict, dict]:
+    """Reset, step ``actions``; the reward terms' sums and the last info."""
+    envs.reset(seed=0)
+    for action in actions:
+        _, _, _, _, info = envs.step(np.array([action]))
+    return {k: float(v[0]) for k, v in info.items() if k.startswith("reward/")}, info
+
+
+def test_the_starter_joins_with_its_stats_after_its_nickname_prompt(pb):
+    """Red's AddPartyMon lists the new mon (wPartyCount, the species list) before the nickname prompt and fills its
+    struct (level, HP) after it: until then the party has no mon. Walking onto the ball, and starting an episode
+    inside the prompt, the starter joins at level 5 with full HP: no level gain, no heal, no blackout (on the real
+    game all three were paid for the half-added starter: ../shared/notes/real-game.md)."""
+    m = pb.memory
+    actions = list(pokerl_fast.config.ACTIONS)
+    play_until(pb, "EVENT_OAK_ASKED_TO_CHOOSE_MON")
+    onto = approach(pb, "OAKS_LAB", (6, 2), world=BENCH)
+    envs = _env_from(pb)  # just before the ball
+    try:
+        terms, info = _terms_after(envs, [actions.index(onto)] + [actions.index("b")] * 6)
+        assert info["levels"][0] == BENCH.starter_level and info["required_events"][0] > 0
+        assert terms["reward/levels"] == terms["reward/heal"] == terms["reward/blackout"] == 0.0
+    finally:
+        envs.close()
+    press(pb, onto)
+    assert m[PRIVATE_RAM["wState"]] == STATES["NICKNAME"] and m[C.FONT_LOADED] & 1
+    assert m[C.PARTY_COUNT] == 1 and m[C.PARTY_SPECIES] == BENCH.starter.species_id and hp(m) == 0
+    envs = _env_from(pb)  # inside the prompt: the mon is listed, its struct not filled yet
+    try:
+        _, info = envs.reset(seed=0)
+        assert info["levels"][0] == 0
+        terms, info = _terms_after(envs, [actions.index("b")] * 6)
+        assert info["levels"][0] == BENCH.starter_level
+        assert terms["reward/levels"] == terms["reward/heal"] == terms["reward/blackout"] == 0.0
     finally:
         envs.close()
 

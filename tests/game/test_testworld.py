@@ -27,7 +27,7 @@ from pokerl_fast.game.testworld.world import KINDS, PRIVATE_RAM, STATES, tile_pi
 from pokerl_fast.game.emulator import new_pyboy
 
 # Update only on purpose: a change here means every cached state and recorded run is invalid.
-PINNED_SHA1 = "b2c2cd0276f645fe6c50828a654a2cf1f9d0ecf6"
+PINNED_SHA1 = "e9efd8ee1822c6c722074bc5ae149f963249e2b2"
 DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "testworld.md"
 
 

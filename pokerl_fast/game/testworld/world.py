@@ -29,6 +29,7 @@ from pokerl_fast.game.testworld.sm83 import Asm
 __all__ = [
     "READY_ADDR", "READY_VALUE", "PRIVATE_RAM", "TITLE", "KINDS", "STATES", "MENU_STATES", "TILE_MAP_IDS",
     "WINDOW_TILES", "WALK_FRAMES", "BATTLE_INTRO_FRAMES", "BATTLE_WIN_FRAMES", "BLACKOUT_FRAMES", "DIALOG_FRAMES",
+    "NICKNAME_FRAMES",
     "PUSH_FRAMES", "START_MENU_X", "PARTY_MENU_X", "FIELD_MENU_X", "build_rom", "tile_pixels", "window_map",
 ]
 
@@ -86,7 +87,7 @@ _KIND_OF_CHAR = {
     L.LEDGE: "LEDGE", L.TRAINER: "TRIGGER", L.BLOCKER: "NPC",
 }
 STATES = {"IDLE": 0, "WALK": 1, "BATTLE_INTRO": 2, "BATTLE": 3, "BATTLE_WIN": 4, "BLACKOUT": 5, "DIALOG": 6,
-          "START_MENU": 7, "PARTY_MENU": 8, "FIELD_MENU": 9, "PUSH": 10}
+          "START_MENU": 7, "PARTY_MENU": 8, "FIELD_MENU": 9, "PUSH": 10, "NICKNAME": 11}
 MENU_STATES = ("START_MENU", "PARTY_MENU", "FIELD_MENU")
 
 # wTileMap mirror (Red's 20x18 screen tile buffer, player-centred): the tile id written for each kind. Cut
@@ -105,6 +106,7 @@ BATTLE_INTRO_FRAMES = 4
 BATTLE_WIN_FRAMES = 16
 BLACKOUT_FRAMES = 48  # HP shows 0 and IS_IN_BATTLE stays 1 for two 24-frame env steps
 DIALOG_FRAMES = 16
+NICKNAME_FRAMES = 48  # the starter's nickname prompt: two steps and more between the party count and the mon's stats
 PUSH_FRAMES = 16  # a boulder push: input ignored, then the boulder is one cell further
 START_MENU_X, PARTY_MENU_X, FIELD_MENU_X = 80, 0, 96  # the menu window's left edge (px) per menu
 MENU_FIRST_ROW = 2  # window tile row of item 0; items are two tile rows apart
@@ -529,11 +531,19 @@ class _World:
         self.store("wRngHi", 0xAC)
         a.ret()
 
-        a.label("GiveStarter")  # a party of one: the starter (Red's starter ball, or the test world's boot)
+        # A party of one: the starter. At boot all at once; from Red's starter ball in two parts, as Red's
+        # AddPartyMon does: the count and the species list (ListStarter), then the nickname prompt (the NICKNAME
+        # state), and only then the mon's struct (FillStarter).
+        a.label("GiveStarter")
+        a.call("ListStarter")
+        a.jr("FillStarter")
+        a.label("ListStarter")
         self.store(C.PARTY_COUNT, 1)
         self.store(C.PARTY_SPECIES, w.starter.species_id)
-        self.store(wram["wPartyMon1Species"], w.starter.species_id)
         self.store(C.PARTY_SPECIES + 1, 0xFF)
+        a.ret()
+        a.label("FillStarter")
+        self.store(wram["wPartyMon1Species"], w.starter.species_id)
         self.store(C.PARTY_MON1_LEVEL, w.starter_level)
         for i, move in enumerate(w.starter_moves):
             self.store(C.PARTY_MON1_MOVES + i, move)
@@ -883,7 +893,7 @@ class _World:
         self.dispatch_state({
             "IDLE": "StIdle", "WALK": "StWalk", "BATTLE": "StBattle",
             "START_MENU": "StStartMenu", "PARTY_MENU": "StPartyMenu", "FIELD_MENU": "StFieldMenu",
-        }, default="StTimed")  # BATTLE_INTRO, BATTLE_WIN, BLACKOUT, DIALOG, PUSH
+        }, default="StTimed")  # BATTLE_INTRO, BATTLE_WIN, BLACKOUT, DIALOG, NICKNAME, PUSH
 
         a.label("StIdle")
         a.xor("a")
@@ -1050,7 +1060,7 @@ class _World:
         a.ld("hl", C.FONT_LOADED)
         a.res(C.BIT_FONT_LOADED, "[hl]")
         a.ld("a", ["wState"])
-        for name in ("DIALOG",) + MENU_STATES:
+        for name in ("DIALOG", "NICKNAME") + MENU_STATES:
             a.cp(STATES[name])
             a.jr("z", ".text")
         a.ret()
@@ -1069,8 +1079,12 @@ class _World:
         a.dec("[hl]")
         a.ret("nz")
         self.dispatch_state({"BATTLE_INTRO": ".intro", "BATTLE_WIN": "BattleWon", "BLACKOUT": "Blackout",
-                             "PUSH": ".push"})
+                             "PUSH": ".push", "NICKNAME": ".nickname"})
         self.zero("wState", C.JOY_IGNORE)  # dialog over
+        a.ret()
+        a.label(".nickname")  # the prompt is over: the starter gets its struct
+        a.call("FillStarter")
+        self.zero("wState", C.JOY_IGNORE)
         a.ret()
         a.label(".intro")
         self.store("wState", s["BATTLE"])
@@ -1592,7 +1606,8 @@ class _World:
                     a.ret("nz")
                 self.set_event(sp.event)
                 if sp.gives_starter:
-                    a.call("GiveStarter")
+                    a.call("ListStarter")
+                    self.enter_timed("NICKNAME", NICKNAME_FRAMES, ignore_input=True)
                 if sp.warp is not None:
                     self.set_warp(sp.warp[0], sp.warp[1])
                 elif sp.reload:
