@@ -25,7 +25,8 @@ from conftest import rate
 NUM_ENVS = 16
 SMALL = PolicyConfig(hidden_size=128, cnn_channels=(16, 32, 32), cnn_features=128, map_embedding=16, ram_hidden=64)
 """a CPU-sized network for comparison with the default (512-wide LSTM)"""
-POLICIES = {"default": PolicyConfig(), "default-bf16": PolicyConfig(bf16=True), "small": SMALL}
+POLICIES = {"default": PolicyConfig(), "default-fp32": PolicyConfig(bf16=False), "small": SMALL}
+"""default: what a user gets (bfloat16 where the hardware runs it: PolicyConfig.bf16 none)"""
 
 
 def env_steps_per_second(num_envs: int, seconds: float = 3.0) -> float:
@@ -46,11 +47,11 @@ def env_steps_per_second(num_envs: int, seconds: float = 3.0) -> float:
 
 
 def train_steps_per_second(tmp_path, policy: PolicyConfig, iterations: int = 4, device: str = "cpu",
-                           overlap: str = "off") -> dict:
+                           overlap: str = "off", eval_interval: int = 0) -> dict:
     """charts/SPS of a real training run (rollouts + GAE + updates), skipping the first (warm-up) iteration."""
     cfg = TrainConfig(
         run_dir=str(tmp_path), num_envs=NUM_ENVS, device=device, progress=False, checkpoint_minutes=1e9,
-        ppo=PPOConfig(), policy=policy, overlap=overlap,
+        ppo=PPOConfig(), policy=policy, overlap=overlap, eval_interval=eval_interval,
     )
     warm = train(dataclasses.replace(cfg, run_dir=str(tmp_path / "warm"), total_steps=cfg.batch_size))
     start = time.perf_counter()
@@ -59,7 +60,8 @@ def train_steps_per_second(tmp_path, policy: PolicyConfig, iterations: int = 4, 
     assert warm["global_step"] == cfg.batch_size and out["global_step"] == cfg.batch_size * iterations
     scalars = out["scalars"]
     return {"sps": scalars["charts/SPS"], "rollout_s": scalars["perf/rollout_seconds"],
-            "update_s": scalars["perf/update_seconds"], "wall_sps": out["global_step"] / elapsed}
+            "update_s": scalars["perf/update_seconds"], "wall_sps": out["global_step"] / elapsed,
+            "eval_s": scalars.get("perf/eval_seconds")}
 
 
 @pytest.mark.benchmark(group="train")
@@ -139,3 +141,18 @@ def test_overlap_sps_vs_sequential_sps(benchmark, report, tmp_path):
     report(f"overlap/sequential training steps/s ({device})", ovl["wall_sps"] / seq["wall_sps"],
            note=f"overlap {ovl['wall_sps']:.0f} vs sequential {seq['wall_sps']:.0f} steps/s, default policy"
                 f"{' bf16' if policy.bf16 else ''}, {NUM_ENVS} envs")
+
+
+@pytest.mark.benchmark(group="train")
+def test_default_evaluation_share_of_training(benchmark, report, tmp_path):
+    """The periodic evaluation the trainer runs by default (TrainConfig.eval_interval updates apart: eval_episodes
+    envs of eval_steps steps, the policy alone) against the training time between two evaluations, both measured in
+    the same run with the default policy and precision."""
+    defaults = TrainConfig()
+    result = train_steps_per_second(tmp_path, PolicyConfig(), iterations=2, eval_interval=2)
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    iteration_s = result["rollout_s"] + result["update_s"]
+    share = result["eval_s"] / (defaults.eval_interval * iteration_s + result["eval_s"])
+    report("default evaluation share of training time", share,
+           note=f"target < 0.05; one evaluation ({defaults.eval_episodes} x {defaults.eval_steps} steps) "
+                f"{result['eval_s']:.1f} s vs {defaults.eval_interval} updates x {iteration_s:.2f} s")

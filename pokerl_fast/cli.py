@@ -251,11 +251,17 @@ def _spelling_table(cls: type) -> dict[str, tuple[_Leaf, bool | None]]:
         is_bool = leaf.type is bool
         for spelling in leaf.spellings:
             table[spelling] = (leaf, False if is_bool else None)
-            if is_bool:
+            if is_bool or _optional_bool(leaf.type):
                 table["--no-" + spelling[2:]] = (leaf, True)
-        if is_bool:
+        if is_bool or _optional_bool(leaf.type):
             table[leaf.tyro_negation] = (leaf, True)
     return table
+
+
+def _optional_bool(tp: Any) -> bool:
+    """``bool | None``: a switch with a third state, none (the caller decides); ``--X`` alone is true, ``--no-X``
+    false, ``--X none`` none (tyro wants a value each time)."""
+    return set(_union_args(tp)) == {bool, type(None)}
 
 
 def _arity(tp: Any) -> tuple[int | None, typing.Callable[[int], Any], bool]:
@@ -277,8 +283,8 @@ def _token(value: str, tp: Any, optional: bool, spelled: str) -> str:
     """One value token as tyro reads it: ``None`` for none/null on an Optional field, integers in plain digits."""
     if optional and value.lower() in ("none", "null"):
         return "None"
-    if tp is int:
-        return str(coerce(value, int, spelled))
+    if tp is int or tp is bool:  # 2e6 for an int; true/no/on/... for a switch's value
+        return str(coerce(value, tp, spelled))
     return value
 
 
@@ -298,6 +304,9 @@ def _to_tyro(cls: type, argv: list[str]) -> tuple[list[str], list[_Leaf]]:
             continue
         leaf, negated = hit
         typed.append(leaf)
+        if _optional_bool(leaf.type) and (negated or not eq and (i == len(argv) or argv[i].startswith("--"))):
+            out += [leaf.tyro_flag, "False" if negated else "True"]
+            continue
         if negated is not None:
             out.append((leaf.tyro_negation if negated else leaf.tyro_flag) + eq + value)
             continue

@@ -49,6 +49,21 @@ def cgroup_cpu_limit(root: str | Path = "/sys/fs/cgroup") -> float | None:
         return None
 
 
+def cpu_runs_bf16(cpuinfo: str | None = None) -> bool:
+    """Whether this CPU computes bfloat16 in hardware: AVX512-BF16 or AMX-BF16 among the flags Linux lists in
+    /proc/cpuinfo (``cpuinfo``: that file's text, for tests). False where the file cannot be read."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return False
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            flags = set(line.partition(":")[2].split())
+            return bool({"avx512_bf16", "amx_bf16"} & flags)
+    return False
+
+
 def available_cpus() -> int:
     """CPUs this process may run on: its affinity mask, capped by a cgroup CPU quota (rounded up), at least 1."""
     try:

@@ -109,7 +109,13 @@ def test_flag_names_follow_the_spelling_rule():
 @pytest.mark.parametrize("path, tp, default", LEAVES, ids=[p for p, _, _ in LEAVES])
 def test_every_spelling_of_every_field_sets_that_field(path, tp, default):
     for spelling in cli.flag_names(TrainConfig)[path]:
-        if tp is bool:
+        if set(typing.get_args(tp)) == {bool, type(None)}:  # a switch whose default (none) the trainer decides
+            assert parse(spelling)[1] == nested(path, True), spelling
+            assert parse("--no-" + spelling[2:])[1] == nested(path, False), spelling
+            assert parse(spelling, "off")[1] == nested(path, False), spelling
+            assert parse(spelling, "none")[1] == nested(path, None), spelling
+            assert parse(spelling, "--num-envs", "3")[1] == {**nested(path, True), "num_envs": 3}, spelling
+        elif tp is bool:
             assert parse(spelling)[1] == nested(path, True), spelling
             assert parse("--no-" + spelling[2:])[1] == nested(path, False), spelling
         else:

@@ -98,3 +98,11 @@ def test_available_memory_is_memavailable_capped_by_the_cgroup_limit(tmp_path):
     (v1 / "memory.limit_in_bytes").write_text(f"{2 << 30}\n")
     assert runtime.cgroup_memory_left(v1.parent) == (2 << 30) - 5
     assert runtime.available_memory(tmp_path / "none", tmp_path / "none") is None
+
+
+@pytest.mark.parametrize("flags, want", [("fpu avx2 avx512f avx512_bf16 sse", True), ("fpu amx_bf16 amx_tile", True),
+                                         ("fpu avx2 avx512f avx512_vnni", False), ("", False)])
+def test_bf16_hardware_is_read_from_the_cpu_flags(flags, want):
+    text = f"processor\t: 0\nmodel name\t: x\nflags\t\t: {flags}\n\nprocessor\t: 1\nflags\t\t: {flags}\n"
+    assert runtime.cpu_runs_bf16(text) is want
+    assert runtime.cpu_runs_bf16("processor\t: 0\n") is False  # no flags line

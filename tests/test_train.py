@@ -23,7 +23,7 @@ from safetensors.torch import load_file
 
 import support
 
-from pokerl_fast import cli
+from pokerl_fast import cli, runtime
 from pokerl_fast.learn import checkpoint
 from pokerl_fast.config import TrainConfig
 from pokerl_fast.run.checks import TrainError, check_resume
@@ -202,6 +202,9 @@ def test_short_run_writes_config_checkpoint_and_tensorboard(tmp_path):
     assert "mechanisms: episodes of" in out.stdout  # the run says which progress mechanisms are on
     saved = yaml.safe_load((run_dir / "config.yaml").read_text())
     assert saved["num_envs"] == 2 and saved["env"]["seed"] == 3 and saved["policy"]["hidden_size"] == 32
+    # the precision the hardware runs, chosen at the start, said in the first lines and kept as chosen
+    assert saved["policy"]["bf16"] is runtime.cpu_runs_bf16()
+    assert ("precision: bfloat16 autocast" if saved["policy"]["bf16"] else "precision: float32") in out.stdout
     ckpt = checkpoint.latest(run_dir / "checkpoints")
     assert ckpt.step == 8 * BATCH
     assert ckpt.meta["rom_sha1"] and ckpt.meta["version"] and ckpt.meta["config"]["env"]["seed"] == 3
@@ -758,6 +761,15 @@ def test_train_with_the_rom_flag_on_a_copy_of_the_test_world(tmp_path):
 def test_train_with_the_rom_flag_on_red(tmp_path):
 
     check_run_with_rom(Path(support.red_rom()), tmp_path, 4 * BATCH)
+
+
+@pytest.mark.parametrize("asked, cpu, want", [(True, False, True), (False, True, False), (None, True, True),
+                                              (None, False, False)])
+def test_bf16_is_as_asked_or_where_the_cpu_runs_it(monkeypatch, asked, cpu, want):
+    from pokerl_fast.run.checks import resolve_bf16
+
+    monkeypatch.setattr(runtime, "cpu_runs_bf16", lambda: cpu)
+    assert resolve_bf16(asked, torch.device("cpu")) is want
 
 
 def test_the_run_says_which_mechanisms_are_on():

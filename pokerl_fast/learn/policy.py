@@ -160,7 +160,7 @@ class Policy(nn.Module):
         return logits.float(), values.float(), (h.float(), c.float())
 
     def _autocast(self, device: torch.device):
-        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.config.bf16)
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=bool(self.config.bf16))
 
     def _forward_sequence(self, obs, state, dones):
         T, B = dones.shape

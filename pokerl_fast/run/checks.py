@@ -158,7 +158,7 @@ def check_inputs(cfg: TrainConfig, resuming: bool) -> tuple[TrainConfig, bytes]:
     """Every check a run's inputs get before anything is written: the config's values, the ROM, the memory the
     run needs, the run dir (named here: default runs/<date>-<time>), and the start state (the user's file checked
     against the ROM, else made from the ROM). Raises TrainError, RomError or StartStateError with one line.
-    Returns the config with ``run_dir`` set, and the start state."""
+    Returns the config with ``run_dir`` and the precision (``policy.bf16``) set, and the start state."""
     from pokerl_fast.env import load_start_state
 
     try:
@@ -175,7 +175,18 @@ def check_inputs(cfg: TrainConfig, resuming: bool) -> tuple[TrainConfig, bytes]:
         cfg.env, start_state=resolve_path(cfg.env.start_state) if cfg.env.start_state is not None else None,
         rom=cfg.env.rom if cfg.env.rom is None or cfg.env.rom in WORLDS and not Path(cfg.env.rom).exists()
         else resolve_path(cfg.env.rom))
-    return dataclasses.replace(cfg, run_dir=run_dir, env=env), load_start_state(env, rom)
+    policy = dataclasses.replace(cfg.policy, bf16=resolve_bf16(cfg.policy.bf16, resolve_device(cfg.device)))
+    return dataclasses.replace(cfg, run_dir=run_dir, env=env, policy=policy), load_start_state(env, rom)
+
+
+def resolve_bf16(asked: bool | None, device: torch.device) -> bool:
+    """bfloat16 autocast as asked, or (none) where the hardware runs it: a CUDA GPU that supports it, a CPU with
+    AVX512-BF16 or AMX."""
+    if asked is not None:
+        return asked
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return runtime.cpu_runs_bf16()
 
 
 def resolve_path(path: str | os.PathLike) -> str:

@@ -8,11 +8,12 @@ import io
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import torch
 
-from pokerl_fast import cli
+from pokerl_fast import cli, runtime
 from pokerl_fast.config import TrainConfig
 from pokerl_fast.env.tally import format_progress_table, summary_scalars
 from pokerl_fast.learn import distributed
@@ -42,7 +43,10 @@ def open_logger(cfg: TrainConfig, learner: Learner, device: torch.device, resume
         + (f" | resumed at step {start_step}" if resumed else "")
         + (f" | {ranks.world} ranks (torchrun), {cfg.num_envs} envs each" if ranks.active else "")
     )
-    logger.message(cfg.env.mechanisms() + (" | bf16" if cfg.policy.bf16 else ""))
+    logger.message(cfg.env.mechanisms())
+    logger.message("precision: bfloat16 autocast (--no-bf16 for float32)" if cfg.policy.bf16 else
+                   "precision: float32" + ("" if device.type == "cuda" or runtime.cpu_runs_bf16() else
+                                           " (this CPU has no AVX512-BF16 or AMX)"))
     return logger
 
 
@@ -88,12 +92,13 @@ def run_evaluation(cfg: TrainConfig, learner: Learner, envs, device: torch.devic
     every evaluation sees the same starts); kept as ``learner.last_eval``, returned as eval/... scalars."""
     from pokerl_fast.learn.policy_alone import evaluate
 
+    start = time.monotonic()
     result = evaluate(learner.policy, cfg.env, episodes=cfg.eval_episodes,
                       steps=cfg.eval_steps or cfg.env.episode_length, seed=cfg.env.seed, device=device,
                       start_state=envs.start_state)
     result.update(global_step=learner.counters.global_step, iteration=learner.counters.iteration)
     learner.last_eval = result
-    return summary_scalars(result, "eval")
+    return summary_scalars(result, "eval") | {"perf/eval_seconds": time.monotonic() - start}
 
 
 def write_progress(cfg: TrainConfig, learner: Learner, logger: RunLogger) -> dict:
