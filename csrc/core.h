@@ -5,6 +5,7 @@
 // threads.
 #pragma once
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -242,6 +243,8 @@ struct StateField {
 };
 
 static_assert(sizeof(bool) == 1, "started is stored as one byte");
+static_assert(offsetof(RewardState, most_dex) == offsetof(RewardState, most_events) + 3 * sizeof(int32_t),
+              "reward_most is stored as 4 consecutive int32");
 inline const std::vector<StateField>& state_fields() {
     static const std::vector<StateField> fields = {
         {"started", F_U8, 1, [](EnvCore& e) -> void* { return &e.started; }},
@@ -259,6 +262,7 @@ inline const std::vector<StateField>& state_fields() {
         {"prev_blackout", F_I32, 1, [](EnvCore& e) -> void* { return &e.rew.prev_blackout; }},
         {"prev_hp_fraction", F_F64, 1, [](EnvCore& e) -> void* { return &e.rew.prev_hp_fraction; }},
         {"prev_level_value", F_F64, 1, [](EnvCore& e) -> void* { return &e.rew.prev_level_value; }, true},
+        {"reward_most", F_I32, 4, [](EnvCore& e) -> void* { return &e.rew.most_events; }, true},
         {"scene_print", F_U64, 1, [](EnvCore& e) -> void* { return &e.scene_print; }, true},
         {"scene_changed", F_I32, 1, [](EnvCore& e) -> void* { return &e.scene_changed; }, true},
     };

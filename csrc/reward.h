@@ -36,6 +36,10 @@ struct RewardState {
     int32_t event_base;        // event bits set at episode start
     double level_base;         // level value not earned: the party's at episode start and each joining mon's
     uint64_t items_seen[4];    // 256-bit set of key item ids held this episode
+    // The most event bits, required events, badges and Pokedex bits (seen + owned) the RAM has shown this episode:
+    // the terms count these, so a flag Red clears (the Safari Zone's game, a script resetting its own flags, a new
+    // game after the credits) never costs reward, and setting it again pays nothing twice.
+    int32_t most_events, most_required, most_badges, most_dex;
     // What the transition-based terms need from the previous update.
     int32_t prev_in_battle, prev_party_count, prev_blackout;
     double prev_hp_fraction, prev_level_value;
@@ -82,6 +86,14 @@ inline void follow_party(RewardState& r, const RamState& s, double levels_cap) {
     }
 }
 
+inline void note_most(RewardState& r, const RamState& s) {
+    auto keep = [](int32_t& most, int32_t now) { most = now > most ? now : most; };
+    keep(r.most_events, s.event_count);
+    keep(r.most_required, s.required_count);
+    keep(r.most_badges, s.badge_count);
+    keep(r.most_dex, s.dex_seen_count + s.dex_owned_count);
+}
+
 inline void note_items(RewardState& r, const RamState& s) {
     for (int i = 0; i < s.num_bag_items; ++i) {
         const uint8_t id = s.bag_ids[i];
@@ -93,17 +105,17 @@ inline void note_items(RewardState& r, const RamState& s) {
 inline void compute_scores(const RewardState& r, const RamState& s, double explore_score, double levels_cap,
                            double* out) {
     out[T_EXPLORE] = explore_score;
-    const int32_t ev = s.event_count - r.event_base;
+    const int32_t ev = r.most_events - r.event_base;
     out[T_EVENTS] = ev > 0 ? double(ev) : 0.0;
-    out[T_REQUIRED_EVENTS] = s.required_count;
-    out[T_BADGES] = s.badge_count;
+    out[T_REQUIRED_EVENTS] = r.most_required;
+    out[T_BADGES] = r.most_badges;
     out[T_LEVELS] = party_level_value(s, 0, s.party_count, levels_cap) - r.level_base;
     out[T_HEAL] = r.heal;
     out[T_BATTLES_WON] = r.battles_won;
     int items = 0;
     for (uint64_t w : r.items_seen) items += __builtin_popcountll(w);
     out[T_KEY_ITEMS] = items;
-    out[T_DEX] = s.dex_seen_count + s.dex_owned_count;
+    out[T_DEX] = r.most_dex;
     out[T_BLACKOUT] = r.blackouts;
 }
 
@@ -120,6 +132,7 @@ inline void reward_reset(RewardState& r, const RamState& s, double explore_score
     std::memset(&r, 0, sizeof(r));
     r.event_base = s.event_count;
     r.level_base = party_level_value(s, 0, s.party_count, levels_cap);
+    note_most(r, s);
     note_items(r, s);
     remember_prev(r, s, levels_cap);
     compute_scores(r, s, explore_score, levels_cap, r.score);
@@ -134,6 +147,7 @@ inline double reward_step(RewardState& r, const RamState& s, double explore_scor
     if (battle_won(r.prev_in_battle, s)) ++r.battles_won;
     if (is_blackout(s) && !r.prev_blackout && !blackout_forgiven(s)) ++r.blackouts;
     follow_party(r, s, levels_cap);
+    note_most(r, s);
     note_items(r, s);
     remember_prev(r, s, levels_cap);
 

@@ -23,16 +23,18 @@ VALID_BUTTONS = frozenset(("down", "left", "right", "up", "a", "b", "start", "se
 
 @dataclass
 class RewardConfig:
-    """Weight of each reward term; the reward is the change of the weighted total each step."""
+    """Weight of each reward term; the reward is the change of the weighted total each step. The event-based terms
+    (events, required_events, badges, dex; key_items already) count the most the episode has seen, so a flag Red
+    clears (the Safari Zone's game, a script resetting its own flags, a new game after the credits) costs nothing."""
 
     explore: float = 0.02
     """Per new tile visited on the global Kanto map this episode."""
     events: float = 0.5
-    """Per event flag bit set (relative to the episode's start state)."""
+    """Per event flag bit set (relative to the episode's start state; the most set at once this episode)."""
     required_events: float = 2.0
     """Extra weight per event that gates progress (constants.REQUIRED_EVENTS)."""
     badges: float = 5.0
-    """Per gym badge obtained."""
+    """Per gym badge obtained (the most held this episode)."""
     levels: float = 0.25
     """Per level a party mon gained after it joined: the starter's, a catch's or a withdrawn mon's level on
     joining pays nothing (it goes into the baseline); a mon leaving the party keeps what it earned (the score
@@ -52,7 +54,7 @@ class RewardConfig:
     key_items: float = 1.0
     """Per distinct key item or HM held in the bag this episode (constants.KEY_ITEMS: Oak's Parcel, S.S. Ticket, HM01, ...)."""
     dex: float = 0.1
-    """Per Pokedex bit (seen + owned)."""
+    """Per Pokedex bit (seen + owned; the most this episode)."""
     blackout: float = -1.0
     """Per blackout: the whole party fainted where Red blacks out (HandlePlayerBlackOut); losing the rival's
     battle in Oak's lab (wCurOpponent OPP_RIVAL1 on map OAKS_LAB) is not one, the game goes on. Negative: a penalty."""

@@ -351,6 +351,7 @@ void set_state(PyBatch& pb, const py::dict& state) {
     // An optional field missing (a checkpoint from before it existed) is derived from the rest once RAM is decoded.
     const bool derive_levels = !state.contains("prev_level_value");
     const bool derive_scene = !state.contains("scene_print");
+    const bool derive_most = !state.contains("reward_most");
     for (const auto& f : state_fields()) {
         present.push_back(!f.optional || state.contains(f.name));
         if (!present.back()) {
@@ -412,6 +413,10 @@ void set_state(PyBatch& pb, const py::dict& state) {
         if (derive_levels) {  // a checkpoint from before the level taper: the levels score goes on from where it was
             e.rew.prev_level_value = party_level_value(e.ram, 0, e.ram.party_count, e.levels_cap);
             e.rew.level_base = e.rew.prev_level_value - e.rew.score[T_LEVELS];
+        }
+        if (derive_most) {  // a checkpoint from before the most-seen counts: they start from today's RAM
+            e.rew.most_events = e.rew.most_required = e.rew.most_badges = e.rew.most_dex = 0;
+            note_most(e.rew, e.ram);
         }
         if (derive_scene) {  // a checkpoint from before the scene fingerprint: the scene counts as unchanged
             e.scene_print = scene_fingerprint(e.wram);

@@ -353,9 +353,17 @@ class Reward:
         self.event_base = d["event_count"]
         self.level_base = self.party_value(d)
         self.items_seen = set(int(i) for i in d["bag_ids"]) & KEY_ITEMS
+        self.most = {}
+        self._note_most(d)
         self._remember(d)
         self.score = self.scores(d, explore_count)
         self.sums = np.zeros(len(TERM_NAMES), np.float64)
+
+    def _note_most(self, d: dict):
+        """reward.h note_most: the most event bits, required events, badges and dex bits seen this episode."""
+        now = {"events": d["event_count"], "required": d["required_count"], "badges": d["badge_count"],
+               "dex": d["dex_seen_count"] + d["dex_owned_count"]}
+        self.most = {k: max(v, self.most.get(k, v)) for k, v in now.items()}
 
     def _remember(self, d: dict):
         self.prev_in_battle = d["in_battle"]
@@ -390,14 +398,14 @@ class Reward:
     def scores(self, d: dict, explore_count: int) -> np.ndarray:
         return np.array([
             explore_count,
-            max(d["event_count"] - self.event_base, 0),
-            d["required_count"],
-            d["badge_count"],
+            max(self.most["events"] - self.event_base, 0),
+            self.most["required"],
+            self.most["badges"],
             self.party_value(d) - self.level_base,
             self.heal,
             self.battles_won,
             len(self.items_seen),
-            d["dex_seen_count"] + d["dex_owned_count"],
+            self.most["dex"],
             self.blackouts,
         ], np.float64)
 
@@ -411,6 +419,7 @@ class Reward:
         if self._blackout(d) and not self.prev_blackout and not self.blackout_forgiven(d):
             self.blackouts += 1
         self._follow_party(d)
+        self._note_most(d)
         self.items_seen.update(int(i) for i in d["bag_ids"] if int(i) in KEY_ITEMS)
         self._remember(d)
         now = self.scores(d, explore_count)

@@ -506,10 +506,11 @@ def test_each_term_pays_its_weight_times_its_delta():
     w[at(C.X_COORD)] = 3
     assert step_reward(h) == 0.0, "revisiting a tile pays nothing"
 
-    w[at(C.EVENT_FLAGS) + 100] ^= 0b11
-    added = bin(int(w[at(C.EVENT_FLAGS) + 100])).count("1") - bin(int(w[at(C.EVENT_FLAGS) + 100] ^ 0b11)).count("1")
+    before = bin(int(w[at(C.EVENT_FLAGS) + 100])).count("1")
+    w[at(C.EVENT_FLAGS) + 100] |= 0b11
+    added = bin(int(w[at(C.EVENT_FLAGS) + 100])).count("1") - before
     got = step_reward(h)
-    assert got == weights[term("events")] * max(added, 0)
+    assert got == weights[term("events")] * added
 
     addr, bit = C.EVENT_FLAGS_BY_NAME["EVENT_BEAT_BROCK"]
     was_set = (w[at(addr)] >> bit) & 1
@@ -519,11 +520,9 @@ def test_each_term_pays_its_weight_times_its_delta():
     w[at(C.PARTY_MON1_LEVEL)] += np.uint8(2)
     assert step_reward(h) == 2 * weights[term("levels")]
 
-    w[at(C.POKEDEX_OWNED)] = 0
-    w[at(C.POKEDEX_SEEN)] = 0
-    step_reward(h)
-    w[at(C.POKEDEX_OWNED)] = 1
-    w[at(C.POKEDEX_SEEN)] = 3
+    for _ in range(3):  # three dex bits not set before: seen or owned, each pays
+        where = first_clear_bit(w, C.POKEDEX_OWNED, C.POKEDEX_BYTES)
+        w[at(where[0])] |= np.uint8(1 << where[1])
     assert step_reward(h) == 3 * weights[term("dex")]
 
     w[at(C.BAG_ITEMS)] = 0x14  # a potion: not a key item
@@ -1089,6 +1088,57 @@ def test_real_testworld_levels_pay_gains_not_the_starters_level(testworld_pyboy)
     pb.memory[C.PARTY_COUNT] = 1
     idle(world)
     assert sums_of(world)["levels"] == gained
+
+
+def first_clear_bit(w, addr, n):
+    """(byte address, bit) of the first 0 bit in n bytes of WRAM at addr."""
+    for k in range(n):
+        for b in range(8):
+            if not w[at(addr + k)] >> b & 1:
+                return addr + k, b
+    raise AssertionError("no clear bit")
+
+
+@pytest.mark.parametrize("name, addr, n", [("events", C.EVENT_FLAGS, C.EVENT_FLAGS_BYTES),
+                                           ("badges", C.OBTAINED_BADGES, 1),
+                                           ("dex", C.POKEDEX_SEEN, C.POKEDEX_BYTES)])
+def test_event_terms_count_the_most_seen_so_a_cleared_flag_never_costs(name, addr, n):
+    """A flag the game clears (Red's Safari Zone, a script resetting its own flags, a new game after the credits)
+    costs nothing, setting it again pays nothing twice, and a new one pays; native and reference agree each step."""
+    weights = np.zeros(K.NUM_TERMS, np.float32)
+    weights[term(name)] = 1
+    h, w = one_env(weights)
+    h.k.reset([0])
+    h.refs[0].reset(h.wram[0], h.screen[0])
+    rewards = []
+    first = first_clear_bit(w, addr, n)
+    for action in ("set", "clear", "set", "clear", "set", "new"):  # "new": another bit, beyond the most seen
+        where = first if action != "new" else first_clear_bit(w, addr, n)
+        if action == "clear":
+            w[at(where[0])] &= np.uint8(~(1 << where[1]) & 0xFF)
+        else:
+            w[at(where[0])] |= np.uint8(1 << where[1])
+        want = h.step()[0]
+        h.assert_env_matches(0, want)
+        rewards.append(float(h.buffers["reward"][0]))
+    assert rewards == [1.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+
+
+def test_real_testworld_a_cleared_event_flag_never_costs_reward(testworld_pyboy):
+    """On the real test world: an event flag set, cleared by hand (as Red's scripts do with their own), set again;
+    the events and required terms pay once; native and reference agree at every step."""
+    pb = testworld_pyboy
+    world = RealWorld(pb, np.ones(K.NUM_TERMS, np.float32))
+    world.compare()
+    name = C.REQUIRED_EVENTS[0]
+    addr, bit = C.EVENT_FLAGS_BY_NAME[name]
+    assert not pb.memory[addr] >> bit & 1
+    seen = []
+    for value in (1, 0, 1, 0):
+        pb.memory[addr] = pb.memory[addr] & ~(1 << bit) & 0xFF | value << bit
+        idle(world)
+        seen.append((sums_of(world)["events"], sums_of(world)["required_events"]))
+    assert seen == [(1.0, 1.0)] * 4  # weights of 1: one event bit, one required event, paid once
 
 
 def test_levels_above_the_cap_pay_a_quarter_each_and_a_levelled_state_starts_at_its_value():
