@@ -185,10 +185,11 @@ def make_start_state(info: RomInfo) -> bytes:
         pyboy.stop(save=False)
 
 
-def load_into(pyboy, state: bytes) -> str | None:
-    """Load ``state`` into ``pyboy``; why PyBoy cannot (a phrase after the state's name), or None."""
+def load_into(pyboy, state: bytes | io.BytesIO) -> str | None:
+    """Load ``state`` (bytes, or a file object left where the loader stopped) into ``pyboy``; why PyBoy cannot
+    (a phrase after the state's name), or None."""
     try:
-        pyboy.load_state(io.BytesIO(state))
+        pyboy.load_state(state if isinstance(state, io.BytesIO) else io.BytesIO(state))
     except Exception as e:  # PyBoy raises assorted errors on foreign or damaged states
         return f"is not a save state PyBoy can load ({type(e).__name__}: {e})"
     return None
