@@ -22,13 +22,14 @@ namespace pokerl {
 // Per-env int32 info values, one (num_envs,) array each, exported to Python as INFO_NAMES.
 enum Info : int {
     I_MAP, I_X, I_Y, I_BADGES, I_EVENTS, I_REQUIRED_EVENTS, I_EXPLORE, I_LEVELS, I_IN_BATTLE, I_SCENE,
-    I_SCENE_CHANGED, NUM_INFO,
+    I_SCENE_CHANGED, I_GAME_BEATEN, NUM_INFO,
 };
 // scene: ram.h's Scene (0 free, 1 text or menu, 2 battle); scene_changed: 1 when the step changed what the scene
-// shows (scene_fingerprint differs from the previous step's), 0 on the step that starts an episode.
+// shows (scene_fingerprint differs from the previous step's), 0 on the step that starts an episode; game_beaten:
+// 1 while ram.h's game_beaten holds (the Hall of Fame with the champion beaten).
 constexpr const char* INFO_NAMES[NUM_INFO] = {
     "map", "x", "y", "badges", "events", "required_events", "explore", "levels", "in_battle", "scene",
-    "scene_changed",
+    "scene_changed", "game_beaten",
 };
 
 struct EnvCore {
@@ -83,7 +84,7 @@ inline void write_outputs(EnvCore& e, double reward) {
     const RamState& s = e.ram;
     const int32_t values[NUM_INFO] = {s.map, s.x, s.y, s.badge_count, s.event_count, s.required_count,
                                       int32_t(e.explore.count), s.level_sum, s.in_battle,
-                                      scene_of(e.wram), e.scene_changed};
+                                      scene_of(e.wram), e.scene_changed, int32_t(game_beaten(e.wram))};
     for (int k = 0; k < NUM_INFO; ++k) *e.info[k] = values[k];
     if (e.obs_progress) encode_progress(s, e.wram, e.obs_progress);
 }

@@ -186,6 +186,14 @@ inline uint64_t scene_fingerprint(const uint8_t* wram) {
     return h;
 }
 
+// The game is beaten: the player stands in the Hall of Fame with the champion beaten (EVENT_BEAT_CHAMPION_RIVAL).
+// Red's HallOfFame script records the team, clears the Elite Four's and the champion's events (ResetEventRange),
+// saves and restarts the game from its title screen: entering the room is the game's end.
+inline bool game_beaten(const uint8_t* wram) {
+    return wram_at(wram, red::CUR_MAP) == red::MAP_HALL_OF_FAME &&
+           ((wram_at(wram, red::EVENT_BEAT_CHAMPION_RIVAL_ADDR) >> red::EVENT_BEAT_CHAMPION_RIVAL_BIT) & 1);
+}
+
 // True when the game polls the joypad for a new step: no input lock and no walk in progress.
 // Called inside the emulator's per-frame loop, so it reads two bytes and nothing else.
 inline bool ready_for_input(const uint8_t* wram) {

@@ -127,20 +127,24 @@ constexpr int FRONT_TILE_RIGHT_COL = 10;
 constexpr int FRONT_TILE_RIGHT_ROW = 9;
 
 // Battles: opponent ids and wIsInBattle values, from Red's disassembly; the map where a loss to OPP_RIVAL1 is
-// forgiven (HandlePlayerBlackOut).
+// forgiven (HandlePlayerBlackOut); the Hall of Fame, where the game ends.
 constexpr int OPP_ID_OFFSET = 200;
 constexpr int OPP_RIVAL1 = 225;
 constexpr int OPP_BROCK = 234;
+constexpr int OPP_RIVAL3 = 243;
 constexpr int BATTLE_WILD = 1;
 constexpr int BATTLE_TRAINER = 2;
 constexpr int BIT_FONT_LOADED = 0;
 constexpr int TEXT_ARROW_COL = 18;
 constexpr int TEXT_ARROW_ROW = 16;
 constexpr int MAP_OAKS_LAB = 40;  // wCurMap in Oak's lab (maps.tsv)
+constexpr int MAP_HALL_OF_FAME = 118;  // wCurMap in the Hall of Fame (maps.tsv)
 
 // Event flags read by name: (address, bit).
 constexpr uint16_t EVENT_GOT_POKEDEX_ADDR = 0xD74B;
 constexpr int EVENT_GOT_POKEDEX_BIT = 5;
+constexpr uint16_t EVENT_BEAT_CHAMPION_RIVAL_ADDR = 0xD867;
+constexpr int EVENT_BEAT_CHAMPION_RIVAL_BIT = 1;
 
 // Key items and HMs as a 256-bit set of item ids (bit i & 63 of word i >> 6).
 constexpr uint64_t KEY_ITEM_MASK[4] = {0x80012E0080000060ull, 0x00000000000077E1ull, 0x0000000000000000ull, 0x00000000000001F0ull};

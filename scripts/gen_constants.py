@@ -85,7 +85,7 @@ NAMED = {
 KEY_ITEMS = (0x05, 0x06, 0x1F, 0x29, 0x2A, 0x2B, 0x2D, 0x30, 0x3F, 0x40, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4A,
              0x4C, 0x4D, 0x4E, 0xC4, 0xC5, 0xC6, 0xC7, 0xC8)
 # Event flags native code tests by name: NAME -> NAME_ADDR, NAME_BIT (in both outputs).
-NAMED_EVENTS = ("EVENT_GOT_POKEDEX",)
+NAMED_EVENTS = ("EVENT_GOT_POKEDEX", "EVENT_BEAT_CHAMPION_RIVAL")
 # Map completion: map name -> the events a visit to that map is for (the explore_boost mechanic pays boosted
 # exploration on a map until all of its events are set). Checked against Red's disassembly (pret/pokered
 # scripts/*.asm; notes in docs/learning.md): each event is set by the map's own script (Oak's lab: starter, rival,
@@ -203,6 +203,7 @@ BATTLE_FACTS = {
     "OPP_ID_OFFSET": 200,
     "OPP_RIVAL1": 200 + 0x19,
     "OPP_BROCK": 200 + 0x22,
+    "OPP_RIVAL3": 200 + 0x2B,  # the champion (trainer_const RIVAL3)
     "BATTLE_WILD": 1,
     "BATTLE_TRAINER": 2,
     # Text and menus (pret/pokered engine/menus/display_text_id_init.asm, home/text_script.asm): DisplayTextIDInit
@@ -305,9 +306,10 @@ def facts(d: dict) -> list[tuple[str, list[Fact]]]:
         ("Field moves (HMs): facts from Red's disassembly, not from ../shared/data.",
          [Fact(k, v, "hex" if k.startswith(HEX_PREFIXES) else "int") for k, v in HM_FACTS.items()]),
         ("Battles: opponent ids and wIsInBattle values, from Red's disassembly; the map where a loss to OPP_RIVAL1 "
-         "is forgiven (HandlePlayerBlackOut).",
+         "is forgiven (HandlePlayerBlackOut); the Hall of Fame, where the game ends.",
          [Fact(k, v) for k, v in BATTLE_FACTS.items()]
-         + [Fact("MAP_OAKS_LAB", map_id("OAKS_LAB", d), comment="wCurMap in Oak's lab (maps.tsv)")]),
+         + [Fact("MAP_OAKS_LAB", map_id("OAKS_LAB", d), comment="wCurMap in Oak's lab (maps.tsv)"),
+            Fact("MAP_HALL_OF_FAME", map_id("HALL_OF_FAME", d), comment="wCurMap in the Hall of Fame (maps.tsv)")]),
         ("Event flags read by name: (address, bit).",
          [f for name in NAMED_EVENTS
           for f in (Fact(f"{name}_ADDR", d["events"][name][0], "addr"), Fact(f"{name}_BIT", d["events"][name][1]))]),

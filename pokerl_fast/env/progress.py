@@ -1,7 +1,8 @@
 """Milestones: which required events and badges an env holds, when each episode reached each, and when the run did.
 
-A milestone is a required event (``constants.REQUIRED_EVENTS``, in that order) or a badge (``BADGE_<NAME>``, in
-wObtainedBadges bit order). ``milestones_held`` reads them from WRAM images; ``Progress`` keeps, per env, the
+A milestone is a required event (``constants.REQUIRED_EVENTS``, in that order), a badge (``BADGE_<NAME>``, in
+wObtainedBadges bit order) or ``GAME_BEATEN``: the player in the Hall of Fame with the champion beaten (ram.h
+game_beaten), which ends the episode as terminated. ``milestones_held`` reads them from WRAM images; ``Progress`` keeps, per env, the
 step of the current episode at which each was first reached and, for the run, the vector step at which any env
 first reached it. The vector env asks it which envs progressed each step (their required-event or badge count
 changed) and offers those envs' states to the swarming archive; the logger summarises ended episodes' ``earned``
@@ -19,15 +20,21 @@ from pokerl_fast.env.swarm import Key, make_key
 from pokerl_fast.game import constants as C
 
 BADGE_NAMES = ("BOULDER", "CASCADE", "THUNDER", "RAINBOW", "SOUL", "MARSH", "VOLCANO", "EARTH")
-MILESTONE_NAMES: tuple[str, ...] = (*C.REQUIRED_EVENTS, *(f"BADGE_{b}" for b in BADGE_NAMES))
-"""What counts as progress: every required event, then every badge (wObtainedBadges bit order)."""
+GAME_BEATEN = "GAME_BEATEN"
+MILESTONE_NAMES: tuple[str, ...] = (*C.REQUIRED_EVENTS, *(f"BADGE_{b}" for b in BADGE_NAMES), GAME_BEATEN)
+"""What counts as progress: every required event, then every badge (wObtainedBadges bit order), then the game's end."""
 NUM_REQUIRED = len(C.REQUIRED_EVENTS)
+NUM_BADGES = len(BADGE_NAMES)
+GAME_BEATEN_COLUMN = MILESTONE_NAMES.index(GAME_BEATEN)
 
 # Where each required event's bit sits in a WRAM image (offset from WRAM_BASE) and its mask, in REQUIRED_EVENTS order.
 REQUIRED_OFFSETS = np.array([C.EVENT_FLAGS_BY_NAME[n][0] - C.WRAM_BASE for n in C.REQUIRED_EVENTS], np.int64)
 REQUIRED_MASKS = np.array([1 << C.EVENT_FLAGS_BY_NAME[n][1] for n in C.REQUIRED_EVENTS], np.uint8)
 BADGES_OFFSET = C.OBTAINED_BADGES - C.WRAM_BASE
 _BADGE_BITS = np.arange(8, dtype=np.uint8)
+_MAP_OFFSET = C.CUR_MAP - C.WRAM_BASE
+_CHAMPION_OFFSET = C.EVENT_BEAT_CHAMPION_RIVAL_ADDR - C.WRAM_BASE
+_CHAMPION_MASK = 1 << C.EVENT_BEAT_CHAMPION_RIVAL_BIT
 
 
 def milestones_held(wram: np.ndarray) -> np.ndarray:
@@ -35,12 +42,13 @@ def milestones_held(wram: np.ndarray) -> np.ndarray:
     wram = np.asarray(wram, np.uint8)
     events = (wram[..., REQUIRED_OFFSETS] & REQUIRED_MASKS) != 0
     badges = (wram[..., BADGES_OFFSET, None] >> _BADGE_BITS) & 1 != 0
-    return np.concatenate([events, badges], axis=-1)
+    beaten = (wram[..., _MAP_OFFSET, None] == C.MAP_HALL_OF_FAME) & ((wram[..., _CHAMPION_OFFSET, None] & _CHAMPION_MASK) != 0)
+    return np.concatenate([events, badges, beaten], axis=-1)
 
 
 def archive_key(held: np.ndarray) -> Key:
     """The swarming archive's key for one env's held milestones (a row of ``milestones_held``)."""
-    badges = int(np.packbits(held[NUM_REQUIRED:], bitorder="little")[0])
+    badges = int(np.packbits(held[NUM_REQUIRED:NUM_REQUIRED + NUM_BADGES], bitorder="little")[0])
     return make_key(np.flatnonzero(held[:NUM_REQUIRED]).tolist(), badges)
 
 
@@ -144,5 +152,7 @@ class Progress:
         self.first_frames = dict(state.get("milestone_frames", {}))
         self._taken = set(self.first_step)
         if "episode_milestones" in state:  # states saved before per-env milestones existed leave them unknown (-1)
-            self.episode_steps[:] = state["episode_milestones"]
+            rows = np.asarray(state["episode_milestones"])
+            self.episode_steps[:] = -1  # milestones added since the state was saved (GAME_BEATEN): not reached
+            self.episode_steps[:, :rows.shape[1]] = rows
 

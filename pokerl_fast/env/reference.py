@@ -27,7 +27,7 @@ TERM_NAMES = (
     "heal", "battles_won", "key_items", "dex", "blackout",
 )
 INFO_NAMES = ("map", "x", "y", "badges", "events", "required_events", "explore", "levels", "in_battle", "scene",
-              "scene_changed")
+              "scene_changed", "game_beaten")
 RAM_FEATURE_NAMES = (
     "x", "y", "facing_down", "facing_up", "facing_left", "facing_right", "badges", "party_count",
     "level_sum", "hp_fraction", "wild_battle", "trainer_battle", "events", "required_events",
@@ -112,6 +112,12 @@ def scene_of(wram) -> int:
     if _byte(wram, C.IS_IN_BATTLE):
         return SCENE_BATTLE
     return SCENE_TEXT if (_byte(wram, C.FONT_LOADED) >> C.BIT_FONT_LOADED) & 1 else SCENE_FREE
+
+
+def game_beaten(wram) -> bool:
+    """ram.h game_beaten: the player is in the Hall of Fame with EVENT_BEAT_CHAMPION_RIVAL set."""
+    return (_byte(wram, C.CUR_MAP) == C.MAP_HALL_OF_FAME
+            and bool(_byte(wram, C.EVENT_BEAT_CHAMPION_RIVAL_ADDR) >> C.EVENT_BEAT_CHAMPION_RIVAL_BIT & 1))
 
 
 def scene_fingerprint(wram) -> int:
@@ -516,7 +522,8 @@ class ReferenceEnv:
             "term_sums": self.reward.sums.astype(np.float32),
         }
         info = (d["map"], d["x"], d["y"], d["badge_count"], d["event_count"], d["required_count"],
-                self.explore.count, d["level_sum"], d["in_battle"], scene_of(self.wram), self.scene_changed)
+                self.explore.count, d["level_sum"], d["in_battle"], scene_of(self.wram), self.scene_changed,
+                int(game_beaten(self.wram)))
         out.update({"info_" + name: v for name, v in zip(INFO_NAMES, info)})
         if self.observe_progress:
             out["progress"] = progress_features(d, self.wram)

@@ -37,7 +37,7 @@ from pokerl_fast.game.emulator import SOUND_EMULATED, new_pyboy
 from pokerl_fast.game.rom import RomInfo, resolve_rom
 from pokerl_fast.game.savestate import read_state_file
 from pokerl_fast.env.emulator import Emulator
-from pokerl_fast.env.progress import MILESTONE_NAMES, Progress, archive_key, milestones_held
+from pokerl_fast.env.progress import GAME_BEATEN_COLUMN, MILESTONE_NAMES, Progress, archive_key, milestones_held
 from pokerl_fast.env.swarm import StateArchive, plan_moves
 
 SCENE_FREE = _core.SCENE_FREE
@@ -266,9 +266,12 @@ class VecEnv(VectorEnv):
         self._elapsed += 1
         self._returns += self._rewards
         np.greater_equal(self._elapsed, cfg.episode_length, out=self._truncated)
+        self._end_beaten_games()
         if cfg.stuck_steps:
             self._detect_stuck()
         progressed = self.progress.progressed(*self._counts)
+        if self._terminated.any():  # the game's end is progress too: date GAME_BEATEN before the reset
+            progressed = np.union1d(progressed, np.flatnonzero(self._terminated))
         if len(progressed):
             self._record_progress(progressed)
             if cfg.explore_reset_on_progress:
@@ -282,10 +285,11 @@ class VecEnv(VectorEnv):
         else:
             self._swarm_to = None
         if cfg.explore_reset_interval:  # long episodes: forget the visited tiles on a schedule
-            due = np.flatnonzero((self._elapsed % cfg.explore_reset_interval == 0) & ~self._truncated)
+            due = np.flatnonzero((self._elapsed % cfg.explore_reset_interval == 0) & ~self._truncated
+                                 & ~self._terminated)
             if len(due):
                 self._batch.reset_exploration(due)
-        ended = np.flatnonzero(self._truncated)
+        ended = np.flatnonzero(self._truncated | self._terminated)
         info = self._info(ended if len(ended) else None)
         if len(ended):
             self._episode_count[ended] += 1
@@ -320,6 +324,13 @@ class VecEnv(VectorEnv):
         return clips
 
     # -- progress: milestones, the stuck detector and swarming ---------------------------------
+
+    def _end_beaten_games(self) -> None:
+        """Terminate the episodes that beat the game this step: the player in the Hall of Fame with the champion
+        beaten (info game_beaten; Red then rolls the credits and starts a new game). An episode that started
+        there (a start state in the Hall of Fame) plays on: it did not beat the game."""
+        np.logical_and(self._info_arrays["game_beaten"] != 0,
+                       self.progress.episode_steps[:, GAME_BEATEN_COLUMN] != 0, out=self._terminated)
 
     def _detect_stuck(self) -> None:
         """Count the steps since each env's last new tile or event, leaving out the steps in a text box, menu or

@@ -126,20 +126,24 @@ FRONT_TILE_RIGHT_COL = 10
 FRONT_TILE_RIGHT_ROW = 9
 
 # Battles: opponent ids and wIsInBattle values, from Red's disassembly; the map where a loss to OPP_RIVAL1 is
-# forgiven (HandlePlayerBlackOut).
+# forgiven (HandlePlayerBlackOut); the Hall of Fame, where the game ends.
 OPP_ID_OFFSET = 200
 OPP_RIVAL1 = 225
 OPP_BROCK = 234
+OPP_RIVAL3 = 243
 BATTLE_WILD = 1
 BATTLE_TRAINER = 2
 BIT_FONT_LOADED = 0
 TEXT_ARROW_COL = 18
 TEXT_ARROW_ROW = 16
 MAP_OAKS_LAB = 40  # wCurMap in Oak's lab (maps.tsv)
+MAP_HALL_OF_FAME = 118  # wCurMap in the Hall of Fame (maps.tsv)
 
 # Event flags read by name: (address, bit).
 EVENT_GOT_POKEDEX_ADDR = 0xD74B
 EVENT_GOT_POKEDEX_BIT = 5
+EVENT_BEAT_CHAMPION_RIVAL_ADDR = 0xD867
+EVENT_BEAT_CHAMPION_RIVAL_BIT = 1
 
 # Key items and HMs: item ids the key_items reward term counts.
 KEY_ITEMS = (0x05, 0x06, 0x1F, 0x29, 0x2A, 0x2B, 0x2D, 0x30, 0x3F, 0x40, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4A, 0x4C, 0x4D, 0x4E, 0xC4, 0xC5, 0xC6, 0xC7, 0xC8)

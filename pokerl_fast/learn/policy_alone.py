@@ -59,7 +59,12 @@ def evaluate(policy, env_config: EnvConfig, *, episodes: int, steps: int, seed: 
         lstm = policy.initial_state(episodes, device)
         done = torch.zeros(episodes, device=device)
         action_dtype = envs.action_space.dtype
-        final = None
+        # Each env's first episode: it ends at the last step, or earlier when it beats the game (terminated);
+        # an env whose episode ended early plays on, uncounted, until the others' end.
+        ended = np.zeros(episodes, bool)
+        final = {"milestone_steps": np.full((episodes, len(envs.milestone_names)), -1, np.int64),
+                 "stuck": np.zeros(episodes, bool), "explore": np.zeros(episodes, np.int64),
+                 "return": np.zeros(episodes, np.float64)}
         for t in range(steps):
             logits, _, lstm = policy(obs_to_torch(obs, device), lstm, done)
             if greedy:
@@ -68,21 +73,26 @@ def evaluate(policy, env_config: EnvConfig, *, episodes: int, steps: int, seed: 
                 action = torch.multinomial(torch.softmax(logits.float(), dim=-1), 1, generator=generator).squeeze(-1)
             obs, _, _, _, info = envs.step(action.cpu().numpy().astype(action_dtype))
             last = info.get("final") or info
-            tally.add_steps(last["map"], last["stuck"])
-            maps_seen[np.arange(episodes), last["map"]] = True
+            live = ~ended  # steps of the first episodes only
+            tally.add_steps(last["map"][live], last["stuck"][live])
+            maps_seen[np.flatnonzero(live), last["map"][live]] = True
             if watch is not None:
                 watch(envs, t + 1)
             if "final" in info:
-                final = info  # every env ends its one episode at the last step (episode_length = steps)
-        mask = final["_episode"]
-        assert mask.all(), "every evaluation episode ends at its last step"
-        tally.add_episodes(final["final"]["milestone_steps"], final["final"]["stuck"])
+                now = info["_episode"] & ~ended
+                final["milestone_steps"][now] = info["final"]["milestone_steps"][now]
+                final["stuck"][now] = info["final"]["stuck"][now]
+                final["explore"][now] = info["final"]["explore"][now]
+                final["return"][now] = info["episode_return"][now]
+                ended |= now
+        assert ended.all(), "every evaluation episode ends by its last step (episode_length = steps)"
+        tally.add_episodes(final["milestone_steps"], final["stuck"])
         result = tally.summary()
-        explore = final["final"]["explore"].astype(np.int64)
-        returns = np.asarray(final["episode_return"], np.float64)
+        explore = final["explore"]
+        returns = final["return"]
         result["explore"] = {"mean": float(explore.mean()), "per_episode": explore.tolist()}
         result["return"] = {"mean": float(returns.mean()), "per_episode": returns.tolist()}
-        rows = np.asarray(final["final"]["milestone_steps"])
+        rows = final["milestone_steps"]
         result["per_episode"] = [
             {"return": float(returns[i]), "tiles": int(explore[i]),
              "milestones": {name: int(rows[i, k]) for k, name in enumerate(envs.milestone_names) if rows[i, k] > 0},

@@ -192,6 +192,23 @@ def test_scene_reads_battle_then_the_font_bit_and_the_fingerprint_skips_only_the
     assert K.scene_fingerprint(w) == base
 
 
+def test_game_beaten_is_the_hall_of_fame_with_the_champion_beaten_native_and_reference_agree():
+    h, w = one_env()
+    addr, bit = C.EVENT_BEAT_CHAMPION_RIVAL_ADDR, C.EVENT_BEAT_CHAMPION_RIVAL_BIT
+    h.k.reset([0])
+    h.refs[0].reset(h.wram[0], h.screen[0])
+    seen = []
+    for map_id, flag in ((C.MAP_HALL_OF_FAME, 0), (C.MAP_IDS["CHAMPIONS_ROOM"], 1), (C.MAP_HALL_OF_FAME, 1),
+                         (C.MAP_HALL_OF_FAME, 0)):  # Red's HallOfFame script clears the flag again
+        w[at(C.CUR_MAP)] = map_id
+        w[at(addr)] = int(w[at(addr)]) & ~(1 << bit) & 0xFF | flag << bit
+        want = h.step()[0]
+        h.assert_env_matches(0, want)
+        seen.append(int(h.buffers["info_game_beaten"][0]))
+        assert ref.game_beaten(w) == bool(seen[-1])
+    assert seen == [0, 0, 1, 0]
+
+
 def test_scene_changed_is_one_for_a_step_that_changed_the_scene_and_zero_at_a_reset():
     h, w = one_env(np.ones(K.NUM_TERMS, np.float32))
     w[at(C.FONT_LOADED)] = 1

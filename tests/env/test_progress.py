@@ -28,7 +28,9 @@ def held_by_hand(wram: np.ndarray) -> list[bool]:
         addr, bit = C.EVENT_FLAGS_BY_NAME[name]
         out.append(bool(int(wram[addr - C.WRAM_BASE]) >> bit & 1))
     badges = int(wram[C.OBTAINED_BADGES - C.WRAM_BASE])
-    return out + [bool(badges >> i & 1) for i in range(8)]
+    addr, bit = C.EVENT_FLAGS_BY_NAME["EVENT_BEAT_CHAMPION_RIVAL"]
+    beaten = int(wram[C.CUR_MAP - C.WRAM_BASE]) == C.MAP_IDS["HALL_OF_FAME"] and bool(int(wram[addr - C.WRAM_BASE]) >> bit & 1)
+    return out + [bool(badges >> i & 1) for i in range(8)] + [beaten]
 
 
 def random_wram(rng, n: int) -> np.ndarray:
@@ -39,10 +41,11 @@ def random_wram(rng, n: int) -> np.ndarray:
     return np.where(np.arange(n)[:, None] % 2 == 0, dense, sparse).astype(np.uint8)
 
 
-def test_names_are_the_required_events_then_the_badges():
+def test_names_are_the_required_events_then_the_badges_then_the_games_end():
     assert MILESTONE_NAMES[:NUM_REQUIRED] == tuple(C.REQUIRED_EVENTS)
     assert MILESTONE_NAMES[NUM_REQUIRED:] == ("BADGE_BOULDER", "BADGE_CASCADE", "BADGE_THUNDER", "BADGE_RAINBOW",
-                                              "BADGE_SOUL", "BADGE_MARSH", "BADGE_VOLCANO", "BADGE_EARTH")
+                                              "BADGE_SOUL", "BADGE_MARSH", "BADGE_VOLCANO", "BADGE_EARTH",
+                                              "GAME_BEATEN")
 
 
 def test_held_milestones_match_a_per_bit_check_on_random_wram():

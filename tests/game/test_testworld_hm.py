@@ -129,8 +129,8 @@ def test_rooms_use_red_tilesets():
     for r in tw.ROOMS:
         if r.name in outdoor:
             assert r.tileset == C.TILESET_OVERWORLD, r.name
-        elif r.name == "PEWTER_GYM":
-            assert r.tileset == C.TILESET_GYM
+        elif r.name in ("PEWTER_GYM", "CHAMPIONS_ROOM", "HALL_OF_FAME"):  # GYM in Red's map headers
+            assert r.tileset == C.TILESET_GYM, r.name
         else:
             assert r.tileset not in (C.TILESET_OVERWORLD, C.TILESET_GYM), r.name
 

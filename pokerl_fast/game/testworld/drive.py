@@ -117,9 +117,10 @@ def approach(pyboy, room_name: str, xy: tuple[int, int], passable=(), world: L.W
     close_menus(pyboy)
     here = position(pyboy, world)
     opened = events_set(pyboy, world)
+    stepped_aside = {b.xy for b in world.blockers if b.room == room_name and b.event in opened}
     for name, (dx, dy, _) in L.DIRECTIONS.items():
         nb = (xy[0] - dx, xy[1] - dy)
-        if world.room(room_name).tile(nb) == L.FLOOR:
+        if world.room(room_name).tile(nb) == L.FLOOR or nb in stepped_aside:
             try:
                 cost = 0 if here == (room_name, nb) else len(
                     world.find_path(*here, room_name, nb, passable=passable, opened_by=opened))

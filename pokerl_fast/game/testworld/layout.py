@@ -29,7 +29,7 @@ __all__ = [
     "FACING_DOWN", "FACING_UP", "FACING_LEFT", "FACING_RIGHT", "DIRECTIONS",
     "TILESET_REDS_HOUSE_1", "TILESET_REDS_HOUSE_2", "TILESET_DOJO", "STARTER_MOVES",
     "Room", "Door", "Trigger", "Talk", "Npc", "Gym", "Heal", "Pickup", "Species", "Trainer", "Blocker", "World", "TEST",
-    "ROOMS", "DOORS", "TRIGGERS", "NPCS", "GYMS", "HEALS", "PICKUPS", "ENCOUNTERS",
+    "ROOMS", "DOORS", "TRIGGERS", "NPCS", "GYMS", "HEALS", "PICKUPS", "ENCOUNTERS", "TRAINERS", "BLOCKERS",
     "START_ROOM", "START_MAP", "START_XY", "START_FACING", "BLACKOUT_ROOM", "BLACKOUT_XY",
     "STARTER", "STARTER_LEVEL", "STARTER_MAX_HP", "START_MONEY", "ENCOUNTER_ONE_IN",
     "SCREEN_STEPS_W", "SCREEN_STEPS_H", "LayoutError",
@@ -310,10 +310,26 @@ ROOMS: tuple[Room, ...] = (
         "#..#..#W.#",
         "#C##B##W##",
         "#........#",
-        "#........#",
+        "#........D",
         "#........#",
         "######D###",
     ), C.TILESET_OVERWORLD),
+    # The end of the game in miniature: the champion (a trainer battle), then Oak steps aside (a person in the way
+    # until EVENT_BEAT_CHAMPION_RIVAL) and the door north leads into the Hall of Fame, where the game ends.
+    Room("CHAMPIONS_ROOM", (
+        "###D###",
+        "#..O..#",
+        "#..R..#",
+        "#.....#",
+        "D.....#",
+        "#######",
+    ), C.TILESET_GYM),
+    Room("HALL_OF_FAME", (
+        "##########",
+        "#........#",
+        "#........#",
+        "#####D####",
+    ), C.TILESET_GYM),
 )
 
 START_ROOM = "REDS_HOUSE_2F"
@@ -342,7 +358,17 @@ DOORS: tuple[Door, ...] = (
     Door("PEWTER_GYM", (3, 8), "VIRIDIAN_CITY", (3, 3)),
     Door("VIRIDIAN_CITY", (6, 0), "ROUTE_2", (6, 7)),
     Door("ROUTE_2", (6, 8), "VIRIDIAN_CITY", (6, 1)),
+    Door("ROUTE_2", (9, 6), "CHAMPIONS_ROOM", (1, 4)),
+    Door("CHAMPIONS_ROOM", (0, 4), "ROUTE_2", (8, 6)),
+    Door("CHAMPIONS_ROOM", (3, 0), "HALL_OF_FAME", (5, 2)),
+    Door("HALL_OF_FAME", (5, 3), "CHAMPIONS_ROOM", (2, 1)),
 )
+
+TRAINERS: tuple[Trainer, ...] = (
+    Trainer("CHAMPIONS_ROOM", (3, 2), "CHAMPION", C.OPP_RIVAL3, 5, 4, 3, "EVENT_BEAT_CHAMPION_RIVAL"),
+)
+
+BLOCKERS: tuple[Blocker, ...] = (Blocker("CHAMPIONS_ROOM", (3, 1), "OAK", "EVENT_BEAT_CHAMPION_RIVAL"),)
 
 TRIGGERS: tuple[Trigger, ...] = (
     Trigger("PALLET_TOWN", (3, 2), "EVENT_FOLLOWED_OAK_INTO_LAB"),
@@ -666,7 +692,7 @@ TEST = World(
     heals=HEALS, pickups=PICKUPS, encounters=ENCOUNTERS, start_room=START_ROOM, start_xy=START_XY,
     blackout_room=BLACKOUT_ROOM, blackout_xy=BLACKOUT_XY, start_facing=START_FACING, starter=STARTER,
     starter_level=STARTER_LEVEL, starter_max_hp=STARTER_MAX_HP, starter_moves=STARTER_MOVES,
-    start_money=START_MONEY,
+    start_money=START_MONEY, trainers=TRAINERS, blockers=BLOCKERS,
 )
 """The test world: the records above."""
 

@@ -1670,10 +1670,16 @@ class _World:
                 a.set(t.badge_bit, "[hl]")
             if t.forgiven:  # Red heals the party after the lab battle, won or lost
                 a.call("HealParty")
+            # A person waiting for this win (Oak beside the champion) steps aside at once: the room is loaded again.
+            steps_aside = any(b.event == t.event and b.room == t.room for b in self.w.blockers)
+            if steps_aside:
+                self.set_warp(t.room, t.xy)
             a.ret()
             if t.forgiven:
                 a.label(f"TrainerLost{i}")
                 self.set_event(t.event)
+                if steps_aside:
+                    self.set_warp(t.room, t.xy)
                 a.scf()
                 a.ret()
 
