@@ -25,8 +25,10 @@ from conftest import rate
 NUM_ENVS = 16
 SMALL = PolicyConfig(hidden_size=128, cnn_channels=(16, 32, 32), cnn_features=128, map_embedding=16, ram_hidden=64)
 """a CPU-sized network for comparison with the default (512-wide LSTM)"""
-POLICIES = {"default": PolicyConfig(), "default-fp32": PolicyConfig(bf16=False), "small": SMALL}
-"""default: what a user gets (bfloat16 where the hardware runs it: PolicyConfig.bf16 none)"""
+POLICIES = {"default": PolicyConfig(), "default-plain": PolicyConfig(fast_path=False),
+            "default-fp32": PolicyConfig(bf16=False), "small": SMALL}
+"""default: what a user gets (bfloat16 where the hardware runs it: PolicyConfig.bf16 none; the learner's fast
+path); default-plain: the same without the fast path (the learner before docs/performance.md's changes)"""
 
 
 def env_steps_per_second(num_envs: int, seconds: float = 3.0) -> float:
@@ -61,7 +63,8 @@ def train_steps_per_second(tmp_path, policy: PolicyConfig, iterations: int = 4, 
     scalars = out["scalars"]
     return {"sps": scalars["charts/SPS"], "rollout_s": scalars["perf/rollout_seconds"],
             "update_s": scalars["perf/update_seconds"], "wall_sps": out["global_step"] / elapsed,
-            "eval_s": scalars.get("perf/eval_seconds")}
+            "eval_s": scalars.get("perf/eval_seconds"),
+            "update_us_per_step": 1e6 * scalars["perf/update_seconds"] / cfg.batch_size}
 
 
 @pytest.mark.benchmark(group="train")
@@ -76,6 +79,21 @@ def test_train_sps_vs_env_sps(benchmark, report, tmp_path, name):
                 f"{NUM_ENVS} envs, {torch.get_num_threads()} torch threads")
     report(f"update share of an iteration ({name} policy)",
            result["update_s"] / (result["update_s"] + result["rollout_s"]))
+    report(f"update us per collected env step ({name} policy)", result["update_us_per_step"], "{:.0f}")
+
+
+@pytest.mark.benchmark(group="train")
+def test_fast_path_vs_plain_path(benchmark, report, tmp_path):
+    """The learner's fast path against the plain one, default policy and precision, measured back to back."""
+    plain = train_steps_per_second(tmp_path / "plain", POLICIES["default-plain"])
+    fast = train_steps_per_second(tmp_path / "fast", POLICIES["default"])
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    report("training steps/s, fast path / plain path (default policy)", fast["sps"] / plain["sps"],
+           note=f"fast {fast['sps']:.0f} vs plain {plain['sps']:.0f} steps/s")
+    report("update time per collected step, plain / fast (default policy)",
+           plain["update_us_per_step"] / fast["update_us_per_step"],
+           note=f"plain {plain['update_us_per_step']:.0f} vs fast {fast['update_us_per_step']:.0f} us")
+    report("rollout time per step, plain / fast (default policy)", plain["rollout_s"] / fast["rollout_s"])
 
 
 def _policy_and_batch(cfg: PolicyConfig, batch: int, seq: int = 1):

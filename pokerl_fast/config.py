@@ -307,6 +307,12 @@ class PolicyConfig:
     trainer turns it on where the hardware runs bfloat16 (a CPU with AVX512-BF16 or AMX, a CUDA GPU that supports
     it) and off elsewhere, says which in its first lines and keeps the choice in config.yaml (a Policy built with
     none runs float32). On this project's 2-core AMX CPU it trains the default policy about 1.25x faster"""
+    fast_path: bool = True
+    """the learner's fast path (docs/performance.md): channels-last convolutions, the image unpacked straight into
+    the compute dtype, weights cast to bfloat16 once per rollout instead of once per step, a fused Adam and
+    denormal floats flushed to zero on the CPU. The
+    same network and losses within float/bfloat16 rounding (tests/learn/test_fast_path.py); off: the plain path,
+    kept so benchmarks can compare the two in one run"""
 
 def training_env() -> EnvConfig:
     """The trainer's env defaults: the progress mechanisms chosen from the ablations on the benchmark world

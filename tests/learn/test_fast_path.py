@@ -1,0 +1,127 @@
+"""The learner's fast path (PolicyConfig.fast_path: channels-last convolutions, the image unpacked into the compute
+dtype, weights cast once per rollout, fused Adam) learns what the plain path learns: on a fixed batch the PPO
+losses and every gradient agree within float32 rounding, and within bfloat16's under autocast; a rollout's actions,
+log-probabilities and values agree; one fused Adam step moves the weights as the plain one does."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from pokerl_fast.learn import ppo
+from pokerl_fast.learn.policy import Policy, PolicyConfig
+from test_policy import PACKED_SHAPE, RAM_FEATURES, random_obs
+from test_ppo import synthetic_rollout
+
+SMALLISH = PolicyConfig(hidden_size=64, cnn_channels=(8, 16, 16), cnn_features=64, map_embedding=8, ram_hidden=16)
+CFG = ppo.PPOConfig(num_steps=32, bptt=8, num_minibatches=2, update_epochs=2, learning_rate=1e-3)
+
+
+def pair(bf16: bool) -> tuple[Policy, Policy]:
+    """(plain, fast) policies with the same weights."""
+    torch.manual_seed(0)
+    plain = Policy(RAM_FEATURES, 7, dataclasses.replace(SMALLISH, bf16=bf16, fast_path=False), packed_shape=PACKED_SHAPE)
+    fast = Policy(RAM_FEATURES, 7, dataclasses.replace(SMALLISH, bf16=bf16, fast_path=True), packed_shape=PACKED_SHAPE)
+    fast.load_state_dict(plain.state_dict())
+    assert fast.cnn[0].weight.is_contiguous(memory_format=torch.channels_last)
+    return plain, fast
+
+
+def loss_and_grads(policy: Policy, batch: ppo.Batch) -> tuple[dict[str, float], dict[str, torch.Tensor]]:
+    policy.zero_grad()
+    loss, stats = ppo.ppo_loss(policy, batch, CFG)
+    loss.backward()
+    return {k: float(v) for k, v in stats.items()}, {n: p.grad.clone() for n, p in policy.named_parameters()}
+
+
+@pytest.mark.parametrize("bf16, tol", [(False, 1e-4), (True, 3e-2)])
+def test_losses_and_gradients_on_a_fixed_batch_match_the_plain_path(bf16, tol):
+    plain, fast = pair(bf16)
+    _, batch = synthetic_rollout(plain, T=32, N=4, bptt=8)
+    stats_p, grads_p = loss_and_grads(plain, batch)
+    stats_f, grads_f = loss_and_grads(fast, batch)
+    for key in ("policy_loss", "value_loss", "entropy", "loss"):
+        assert stats_f[key] == pytest.approx(stats_p[key], rel=tol, abs=tol), key
+    for name, g in grads_p.items():
+        scale = g.abs().max().item() + 1e-12
+        assert (grads_f[name] - g).abs().max().item() <= tol * scale * 10, name  # per tensor, relative to its size
+        if g.abs().max() > 0:
+            cos = torch.nn.functional.cosine_similarity(g.flatten(), grads_f[name].flatten(), dim=0).item()
+            assert cos > 1 - tol, name
+    if not bf16:
+        assert stats_f["loss"] == pytest.approx(stats_p["loss"], rel=1e-5)
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_a_rollout_under_the_acting_context_acts_as_step_by_step(bf16):
+    plain, fast = pair(bf16)
+    gen = torch.Generator().manual_seed(3)
+    obs = random_obs((4,), gen)
+    carry = lambda: ppo.Carry(obs, torch.zeros(4), plain.initial_state(4))  # noqa: E731
+    torch.manual_seed(1)
+    a = [ppo.act(plain, carry()) for _ in range(3)]
+    torch.manual_seed(1)
+    with fast.acting("cpu"):
+        b = [ppo.act(fast, carry()) for _ in range(3)]
+    for (act_a, lp_a, v_a, _), (act_b, lp_b, v_b, _) in zip(a, b):
+        tol = 3e-2 if bf16 else 1e-5
+        torch.testing.assert_close(lp_b, lp_a, rtol=tol, atol=tol)
+        torch.testing.assert_close(v_b, v_a, rtol=tol, atol=tol)
+    if not bf16:  # same logits to float rounding: the same draws
+        assert all(torch.equal(x[0], y[0]) for x, y in zip(a, b))
+
+
+def test_fused_adam_moves_the_weights_as_plain_adam():
+    plain, fast = pair(False)
+    _, batch = synthetic_rollout(plain, T=32, N=4, bptt=8)
+    opts = (torch.optim.Adam(plain.parameters(), lr=1e-3, eps=1e-5),
+            torch.optim.Adam(fast.parameters(), lr=1e-3, eps=1e-5, fused=True))
+    for policy, opt in zip((plain, fast), opts):
+        for _ in range(3):
+            loss_and_grads(policy, batch)
+            opt.step()
+    for (name, p), q in zip(plain.named_parameters(), fast.parameters()):
+        torch.testing.assert_close(q, p, rtol=1e-4, atol=1e-5, msg=name)
+
+
+def test_the_trainer_builds_a_fused_adam_on_the_fast_path_only():
+    from pokerl_fast.config import TrainConfig
+    from pokerl_fast.run.learner import new_optimizer
+
+    plain, fast = pair(False)
+    cfg = TrainConfig()
+    assert new_optimizer(fast, cfg).defaults["fused"]
+    off = dataclasses.replace(cfg, policy=dataclasses.replace(cfg.policy, fast_path=False))
+    assert not new_optimizer(plain, off).defaults["fused"]
+
+
+def test_a_resumed_fused_adam_keeps_stepping_as_the_uninterrupted_one():
+    """A checkpoint stores tensors contiguous: the channels-last convolutions' Adam moments come back NCHW. Loaded
+    through run/state.load_optimizer_state they are laid out as their weights again, and the next steps agree
+    exactly with the run that never stopped (the fused kernel walks the tensors in memory order)."""
+    from pokerl_fast.run.state import load_optimizer_state
+
+    _, a = pair(False)
+    _, b = pair(False)
+    _, batch = synthetic_rollout(a, T=32, N=4, bptt=8)
+    opt_a = torch.optim.Adam(a.parameters(), lr=1e-3, fused=True)
+    opt_b = torch.optim.Adam(b.parameters(), lr=1e-3, fused=True)
+    for policy, opt in ((a, opt_a), (b, opt_b)):
+        loss_and_grads(policy, batch)
+        opt.step()
+    saved = opt_b.state_dict()
+    for state in saved["state"].values():  # as safetensors gives them back
+        for key, value in state.items():
+            state[key] = value.contiguous()
+    opt_b = torch.optim.Adam(b.parameters(), lr=1e-3, fused=True)
+    load_optimizer_state(opt_b, saved)
+    conv = b.cnn[0].weight
+    assert opt_b.state[conv]["exp_avg"].stride() == conv.stride() != conv.contiguous().stride()
+    for policy, opt in ((a, opt_a), (b, opt_b)):
+        for _ in range(2):
+            loss_and_grads(policy, batch)
+            opt.step()
+    for (name, p), q in zip(a.named_parameters(), b.parameters()):
+        assert torch.equal(p, q), name
