@@ -73,3 +73,19 @@ def set_event_flag(wram, name: str) -> None:
     """Set Red's event flag ``name`` in a WRAM view (WRAM_BASE at index 0), as the game's SetEvent does."""
     addr, bit = C.EVENT_FLAGS_BY_NAME[name]
     np.asarray(wram)[addr - C.WRAM_BASE] |= 1 << bit
+
+
+def decode_video(path) -> tuple[str, "np.ndarray"]:
+    """(codec name, (frames, height, width, 3) RGB frames) of a video file, decoded by the ffmpeg the package uses."""
+    import re
+    import subprocess
+
+    import numpy as np
+
+    from pokerl_fast.watch.video import encoder_available
+
+    done = subprocess.run([encoder_available(), "-v", "info", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24",
+                           "-"], capture_output=True, check=True)
+    found = re.search(r"Video: (\w+).*?, (\d+)x(\d+)", done.stderr.decode(errors="replace"))
+    codec, width, height = found.group(1), int(found.group(2)), int(found.group(3))
+    return codec, np.frombuffer(done.stdout, np.uint8).reshape(-1, height, width, 3)

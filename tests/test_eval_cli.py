@@ -16,16 +16,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pokerl_fast.watch.video import VideoWriter
+import support
+from pokerl_fast.watch import video
+from pokerl_fast.watch.video import CAPTION_H, VideoWriter
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = ["--hidden-size", "32", "--cnn-channels", "4", "8", "8", "--cnn-features", "32", "--map-embedding", "4",
         "--ram-hidden", "16"]
 
 
-def cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+def cli(*args: str, cwd: Path, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pokerl_fast.eval", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +52,8 @@ def test_eval_writes_video_map_and_json_of_the_newest_checkpoint(run_dir, tmp_pa
     for ep in report["per_episode"]:
         assert ep["maps"][0] == "REDS_HOUSE_2F" or "REDS_HOUSE_2F" in ep["maps"]
         assert ep["tiles"] >= 1 and isinstance(ep["return"], float)
-    with Image.open(out / "eval.gif") as gif:  # the reset and every step, the screen above the map window
-        assert gif.size == (160, 144 + 96)
+    with Image.open(out / "eval.gif") as gif:  # the reset and every step: env 0 at 3x, the others, the map, a caption
+        assert gif.size == (3 * 160 + 160 + 3 * 160, 3 * 144 + CAPTION_H)
         durations = []  # a GIF merges a repeated frame into the one before (its duration grows)
         for k in range(gif.n_frames):
             gif.seek(k)
@@ -59,8 +61,10 @@ def test_eval_writes_video_map_and_json_of_the_newest_checkpoint(run_dir, tmp_pa
         assert sum(durations) == 41 * 70  # 15 fps: 70 ms a frame (GIF times are in centiseconds)
         gif.seek(gif.n_frames // 2)
         frame = np.asarray(gif.convert("RGB"))
-    assert len(np.unique(frame[:144].reshape(-1, 3), axis=0)) >= 2  # a real picture of the game, not a blank
-    assert (frame[144:] == 255).all(axis=-1).any()  # env 0's white square on the map window
+    assert len(np.unique(frame[:432, :480].reshape(-1, 3), axis=0)) >= 2  # a real picture of the game, not a blank
+    assert (frame[:432, 480:640] != 0).any()  # the other two episodes' screens beside it
+    assert (frame[:288, 640:] == 255).all(axis=-1).any()  # env 0's white square on the map window
+    assert (frame[432:] > 128).any()  # the caption
     with Image.open(out / "eval_map.png") as png:  # cropped to where the episodes went, 4 pixels a tile
         assert png.size[0] < 436 * 4 and png.size[1] < 444 * 4
     # The same seed gives the same episodes; a checkpoint dir can be named directly.
@@ -71,22 +75,19 @@ def test_eval_writes_video_map_and_json_of_the_newest_checkpoint(run_dir, tmp_pa
     assert "episode 0: return" in done.stdout and "wrote" in done.stdout
 
 
-@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="no ffmpeg on PATH (CI installs it): MP4 is not checked")
-def test_eval_writes_an_mp4_through_ffmpeg(run_dir, tmp_path):
+def test_eval_writes_an_mp4_through_the_bundled_ffmpeg_with_no_ffmpeg_on_path(run_dir, tmp_path):
+    env = {**os.environ, "PATH": os.path.dirname(sys.executable)}  # python only: no ffmpeg on PATH
     done = cli(str(run_dir), "--episodes", "2", "--steps", "30", "--greedy", "--out", str(tmp_path / "o"),
-               cwd=tmp_path)
+               cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
-    probe = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
-                            "stream=nb_read_frames,width,height,codec_name", "-of", "json",
-                            str(tmp_path / "o" / "eval.mp4")], capture_output=True, text=True, check=True)
-    stream = json.loads(probe.stdout)["streams"][0]
-    assert (stream["codec_name"], stream["width"], stream["height"]) == ("h264", 160, 240)
-    assert int(stream["nb_read_frames"]) == 31
+    codec, frames = support.decode_video(tmp_path / "o" / "eval.mp4")
+    assert codec == "h264" and frames.shape == (31, 3 * 144 + CAPTION_H, 3 * 160 + 160 + 3 * 160, 3)
     assert json.loads((tmp_path / "o" / "eval.json").read_text())["greedy"] is True
 
 
 def test_video_writer_falls_back_to_gif_without_ffmpeg(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no ffmpeg here
+    monkeypatch.setattr(video, "bundled_ffmpeg", lambda: None)  # nor the wheel's
     w = VideoWriter(tmp_path / "clip", fps=10)
     rng = np.random.default_rng(0)
     frames = [rng.integers(0, 4, (6, 8, 3), dtype=np.uint8) * 80 for _ in range(5)]  # all different

@@ -24,6 +24,7 @@ from safetensors.torch import load_file
 import support
 
 from pokerl_fast import cli, runtime
+from pokerl_fast.watch.video import CAPTION_H
 from pokerl_fast.learn import checkpoint
 from pokerl_fast.config import TrainConfig
 from pokerl_fast.run.checks import TrainError, check_resume
@@ -803,9 +804,10 @@ def test_milestone_clips_are_written_once_each_bounded_and_decodable(tmp_path):
         written = write_clips(envs, str(tmp_path), num_envs=1)
         assert [p.name for p in written] == [f"{len(path):012d}-{trigger.event}-env0.{p.suffix[1:]}" for p in written]
         assert written[0].parent == tmp_path / "clips" and written[0].stat().st_size < 200_000
-        if written[0].suffix == ".gif":
-            with Image.open(written[0]) as gif:
-                assert gif.size == (160, 144)
+        assert written[0].suffix == ".mp4"  # the bundled ffmpeg: MP4 whatever is on PATH
+        codec, frames = support.decode_video(written[0])
+        assert codec == "h264" and frames.shape == (8, 3 * 144 + CAPTION_H, 3 * 160, 3)
+        assert (frames[-1, 3 * 144 + 2:] > 128).any()  # the caption's text
         assert write_clips(envs, str(tmp_path), num_envs=1) == []  # nothing new
     finally:
         envs.close()

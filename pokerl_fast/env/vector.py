@@ -510,6 +510,16 @@ class VecEnv(VectorEnv):
         return self.progress.episode_steps
 
     @property
+    def episode_steps(self) -> np.ndarray:
+        """Per env, the steps of its current episode so far (0 right after a reset; a view: copy to keep)."""
+        return self._elapsed
+
+    @property
+    def episode_returns(self) -> np.ndarray:
+        """Per env, the return of its current episode so far (a view: copy to keep)."""
+        return self._returns
+
+    @property
     def milestone_names(self) -> tuple[str, ...]:
         """Column names of ``episode_milestones`` and of info["final"]["milestone_steps"]."""
         return MILESTONE_NAMES

@@ -21,7 +21,7 @@ from pokerl_fast.run.checks import TrainError
 from pokerl_fast.run.learner import Learner, num_iterations
 from pokerl_fast.run.logger import RunLogger
 from pokerl_fast.watch.kanto_map import render_explored_map, render_kanto_map, screens_to_rgb
-from pokerl_fast.watch.video import VideoWriter
+from pokerl_fast.watch.video import VideoWriter, upscale, with_caption
 
 
 def open_logger(cfg: TrainConfig, learner: Learner, device: torch.device, resumed: bool,
@@ -50,6 +50,8 @@ def open_logger(cfg: TrainConfig, learner: Learner, device: torch.device, resume
     return logger
 
 
+CLIP_SCALE = 3
+"""Clips are drawn 3x (nearest neighbour) with a caption line: the milestone, the env, the step before it."""
 MAX_CLIPS = 64
 """Milestone clips a run writes at most (one per milestone first reached: Red has fewer)."""
 
@@ -65,8 +67,10 @@ def write_clips(envs, run_dir: str, num_envs: int) -> list[Path]:
         writer = VideoWriter(folder / f"{vector_step * num_envs:012d}-{name}-env{env}", fps=10)
         try:
             folder.mkdir(exist_ok=True)
-            for frame in screens_to_rgb(packed):
-                writer.add(frame)
+            for k, frame in enumerate(screens_to_rgb(packed)):  # the policy's half-resolution screens, 3x
+                last = k - len(packed) + 1
+                writer.add(with_caption(upscale(frame, CLIP_SCALE), f"{name.removeprefix('EVENT_')}   env {env}   "
+                                        f"step {last}" if last else f"{name.removeprefix('EVENT_')} reached"))
             written.append(writer.close())
         except OSError as e:
             writer.abort()

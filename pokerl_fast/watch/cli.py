@@ -5,9 +5,11 @@ Loads the run's config and the policy's weights from a checkpoint (a run dir mea
 the policy alone from the start state (no swarming: ``pokerl_fast.learn.policy_alone``) for N episodes side by side, and
 writes into ``RUN_DIR/eval/<checkpoint>/`` (or ``--out``):
 
-- ``eval.mp4`` (``eval.gif`` when no ``ffmpeg`` is on PATH): env 0's screen at full resolution, one frame per
-  env step, above a window of the map painted from what the episodes saw around it, tinted where they have
-  been, the other episodes' players light blue and env 0 a white square;
+- ``eval.mp4`` (H.264 through the ffmpeg the imageio-ffmpeg wheel ships; ``--gif`` for a GIF), one frame per
+  env step: env 0's screen at 3x, the next three episodes' screens at 1x in a column beside it, and a 3x window
+  of the map painted from what the episodes saw around env 0, tinted where they have been, the other episodes'
+  players light blue and env 0 a white square; under it a caption line: the step, env 0's return so far and
+  the milestones it reached;
 - ``eval_map.png``: the Kanto map as the evaluated episodes saw it (painted from their screens), their visits
   and trails over it, map names and a legend, cropped to where they went;
 - ``eval.json``: per episode the return, the step each milestone was first reached, the maps visited and the
@@ -41,7 +43,7 @@ from pokerl_fast.learn import checkpoint  # noqa: E402
 from pokerl_fast.learn.policy import Policy  # noqa: E402
 from pokerl_fast.env.tally import format_progress_table  # noqa: E402
 from pokerl_fast.config import TrainConfig  # noqa: E402
-from pokerl_fast.watch.video import VideoWriter  # noqa: E402
+from pokerl_fast.watch.video import VideoWriter, upscale, with_caption  # noqa: E402
 
 WINDOW = (40, 24)
 """Map steps shown below the screen in the video (width, height), TILE_PX pixels a step: 160 x 96 pixels."""
@@ -86,29 +88,52 @@ def load_policy(ckpt: checkpoint.Checkpoint, cfg: TrainConfig) -> Policy:
     return policy.eval()
 
 
+SCALE = 3
+"""The filmed episode's screen and the map window are drawn 3x (nearest neighbour): readable on a laptop."""
+TILED = 3
+"""Other episodes shown at 1x in a column beside the filmed one (three Game Boy screens: its height at 3x)."""
+
+
 class Recorder:
-    """``evaluate``'s watcher: after every step, env 0's screen above a window of the map around it."""
+    """``evaluate``'s watcher: after every step one video frame: env 0's screen at 3x, the next episodes' screens
+    at 1x in a column beside it, the window of the map around env 0 at 3x, and a caption line (step, env 0's
+    return and the milestones it reached)."""
 
     def __init__(self, writer: VideoWriter | None):
         self.writer = writer
         self.positions: list[tuple[int, int] | None] = []
+        self.reached: list[str] = []
+        self.ret = 0.0
 
     def __call__(self, envs, step: int) -> None:
         info = envs.position()
         where = [kanto_map.global_position(m, x, y) for m, x, y in zip(info["map"], info["x"], info["y"])]
         self.positions.append(where[0])
+        if step == 0:
+            self.reached, self.ret = [], 0.0
+        if envs.episode_steps[0] > 0:  # at an episode's last step the env has already begun the next one
+            self.ret = float(envs.episode_returns[0])
+            names = envs.milestone_names
+            self.reached += [names[k] for k in np.flatnonzero(envs.episode_milestones[0] > 0)
+                             if names[k] not in self.reached]
         if self.writer is None:
             return
-        screen = envs.screen(0)
         center = where[0] or next((p for p in reversed(self.positions) if p is not None), (0, 0))
         window = map_view(envs, center, where[1:])
         if where[0] is not None:  # env 0: a white square at the window's centre
             cy, cx = (WINDOW[1] // 2) * TILE_PX, (WINDOW[0] // 2) * TILE_PX
             window[cy:cy + TILE_PX, cx:cx + TILE_PX] = 255
-        frame = np.zeros((screen.shape[0] + window.shape[0], max(screen.shape[1], window.shape[1]), 3), np.uint8)
-        frame[:screen.shape[0], :screen.shape[1]] = screen
-        frame[screen.shape[0]:, :window.shape[1]] = window
-        self.writer.add(frame)
+        main = upscale(envs.screen(0), SCALE)
+        h, w = main.shape[:2]
+        sh, sw = h // TILED, w // SCALE  # one Game Boy screen at 1x
+        window = upscale(window, SCALE)
+        frame = np.zeros((h, w + sw + window.shape[1], 3), np.uint8)
+        frame[:, :w] = main
+        for k in range(1, min(envs.num_envs, TILED + 1)):
+            frame[(k - 1) * sh:k * sh, w:w + sw] = envs.screen(k)
+        frame[:window.shape[0], w + sw:] = window
+        got = ", ".join(name.removeprefix("EVENT_") for name in self.reached) or "none yet"
+        self.writer.add(with_caption(frame, f"step {step}   return {self.ret:.2f}   milestones: {got}"))
 
 
 def map_view(envs, center: tuple[int, int], others) -> np.ndarray:
@@ -167,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=None, help="seed of the episodes (default: the run's)")
     parser.add_argument("--out", help="output dir (default: RUN_DIR/eval/<checkpoint>)")
     parser.add_argument("--fps", type=float, default=15.0, help="video frames per second (one frame per env step)")
-    parser.add_argument("--gif", action="store_true", help="write a GIF even when ffmpeg is available")
+    parser.add_argument("--gif", action="store_true", help="write a GIF instead of an MP4")
     parser.add_argument("--no-video", action="store_true", help="only eval.json and eval_map.png")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser

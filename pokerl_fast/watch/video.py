@@ -1,6 +1,10 @@
-"""Writing frames as a video: MP4 (H.264) through an ``ffmpeg`` program on PATH, or an animated GIF with Pillow
-when there is none. Frames are RGB uint8 arrays of one size, given one at a time; an MP4 streams to ffmpeg's
-stdin, a GIF keeps palette frames (one byte a pixel) until ``close``. Nothing is downloaded."""
+"""Writing frames as a video: MP4 (H.264) through the ``ffmpeg`` program the imageio-ffmpeg wheel ships (a
+dependency: installed with the package, nothing downloaded at run time), or one on PATH; an animated GIF with
+Pillow only when asked (``gif=True``) or when neither exists. Frames are RGB uint8 arrays of one size, given one
+at a time; an MP4 streams to ffmpeg's stdin, a GIF keeps palette frames (one byte a pixel) until ``close``.
+
+``upscale`` (nearest neighbour: the Game Boy's pixels stay square and sharp) and ``with_caption`` (a line of text
+under a frame) make frames a person can read on a laptop without zooming."""
 
 from __future__ import annotations
 
@@ -11,12 +15,45 @@ import subprocess
 
 import numpy as np
 
-__all__ = ["VideoWriter", "encoder_available"]
+__all__ = ["CAPTION_H", "VideoWriter", "encoder_available", "upscale", "with_caption"]
+
+CAPTION_H = 24
+"""Height in pixels of the caption line under a frame."""
+
+
+def bundled_ffmpeg() -> str | None:
+    """The ffmpeg binary of the imageio-ffmpeg wheel, or None when it is not installed."""
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        return None
+    try:
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError:  # the wheel has no binary for this platform
+        return None
 
 
 def encoder_available() -> str | None:
-    """The ffmpeg program's path, or None (videos are then GIFs)."""
-    return shutil.which("ffmpeg")
+    """The ffmpeg program's path (the bundled one, else one on PATH), or None (videos are then GIFs)."""
+    return bundled_ffmpeg() or shutil.which("ffmpeg")
+
+
+def upscale(frame: np.ndarray, factor: int) -> np.ndarray:
+    """(H, W, 3) -> (H * factor, W * factor, 3), each pixel a factor x factor square (nearest neighbour)."""
+    return frame.repeat(factor, axis=0).repeat(factor, axis=1) if factor > 1 else frame
+
+
+def with_caption(frame: np.ndarray, text: str) -> np.ndarray:
+    """``frame`` with a CAPTION_H-pixel black line of white ``text`` under it (cut at the frame's width)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    strip = Image.new("RGB", (frame.shape[1], CAPTION_H))
+    try:
+        font = ImageFont.load_default(size=16)
+    except TypeError:  # Pillow without FreeType sizes: its bitmap font
+        font = ImageFont.load_default()
+    ImageDraw.Draw(strip).text((6, 3), text, fill=(255, 255, 255), font=font)
+    return np.concatenate([frame, np.asarray(strip)], axis=0)
 
 
 class VideoWriter:
