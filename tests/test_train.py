@@ -219,6 +219,10 @@ def test_short_run_writes_config_checkpoint_and_tensorboard(tmp_path):
         assert name in tags, name
     assert sorted(tags["losses/value_loss"]) == [BATCH * i for i in range(1, 9)]
     assert all(np.isfinite(v) for v in tags["losses/policy_loss"].values())
+    from PIL import Image as PILImage
+
+    with PILImage.open(run_dir / "progress.png") as png:  # the learning as a picture, written at the end
+        assert png.size[0] == 1000 and png.size[1] >= 100
     # The explored map: Kanto painted from the envs' screens (the trainer's default), cropped to the start rooms,
     # with the Game Boy's shades in it and a legend strip below.
     from PIL import Image

@@ -105,8 +105,10 @@ def run_evaluation(cfg: TrainConfig, learner: Learner, envs, device: torch.devic
     return summary_scalars(result, "eval") | {"perf/eval_seconds": time.monotonic() - start}
 
 
-def write_progress(cfg: TrainConfig, learner: Learner, logger: RunLogger) -> dict:
-    """Print the run's progress table (and the last evaluation's) and write run_dir/progress.json; returns it."""
+def write_progress(cfg: TrainConfig, learner: Learner, logger: RunLogger, envs=None, world: int = 1) -> dict:
+    """Print the run's progress table (and the last evaluation's) and write run_dir/progress.json and, with
+    ``envs``, progress.png (watch/progress_chart.py: each milestone's first step, its reach rate over training and
+    the evaluations'); returns the report."""
     report = {
         "global_step": learner.counters.global_step,
         "iteration": learner.counters.iteration,
@@ -121,7 +123,25 @@ def write_progress(cfg: TrainConfig, learner: Learner, logger: RunLogger) -> dic
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(report, indent=1))
     os.replace(tmp, path)
+    if envs is not None:
+        write_progress_png(cfg, learner, logger, envs, world)
     return report
+
+
+def write_progress_png(cfg: TrainConfig, learner: Learner, logger: RunLogger, envs, world: int = 1) -> None:
+    """run_dir/progress.png from the run's TensorBoard series; a picture that cannot be written is one line on
+    stderr (the run's results are in progress.json and the checkpoint)."""
+    from pokerl_fast.watch.progress_chart import progress_picture, save_png
+
+    logger.flush()  # the series are read back from the event files
+    firsts = {name: step * cfg.num_envs * world for name, step in envs.milestones.items()}
+    try:
+        picture = progress_picture(cfg.run_dir, envs.milestone_names, firsts, learner.counters.global_step * world,
+                                   learner.last_eval)
+        save_png(picture, Path(cfg.run_dir) / "progress.png")
+    except OSError as e:
+        print(f"warning: could not write progress.png ({e.strerror or e}); the run's figures are in progress.json",
+              file=sys.stderr)
 
 
 def write_map(envs, run_dir: str) -> None:

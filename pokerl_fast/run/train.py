@@ -184,7 +184,7 @@ def train(cfg: TrainConfig, resume: checkpoint.Checkpoint | None = None, stop: t
             same = distributed.digests_agree(ranks, digest)
             logger.message(f"{ranks.world} ranks: weights {'identical on every rank' if same else 'DIFFER between ranks'}"
                            f" (sha256 {digest[:16]})")
-        progress = write_progress(cfg, learner, logger) if ranks.main else {}
+        progress = write_progress(cfg, learner, logger, envs, ranks.world) if ranks.main else {}
         if stopped:
             reason = f"{signals.received}: " if signals.received else ""
             logger.message(f"{reason}stopped at step {c.global_step * ranks.world} and saved a checkpoint; continue "
