@@ -15,7 +15,9 @@ writes into ``RUN_DIR/eval/<checkpoint>/`` (or ``--out``):
 - ``eval.json``: per episode the return, the step each milestone was first reached, the maps visited and the
   tiles explored; over all episodes each milestone's reach rate and median step, the share of steps per map.
 
-Ctrl-C stops it and leaves no half-written file. Bad input is one line and exit code 2, as for training.
+``--watch`` instead plays one episode in a PyBoy window (SDL2) at the game's speed (``--speed``), the policy
+driving; it writes nothing. Ctrl-C stops it and leaves no half-written file. Bad input is one line and exit code
+2, as for training.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -195,13 +198,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--gif", action="store_true", help="write a GIF instead of an MP4")
     parser.add_argument("--no-video", action="store_true", help="only eval.json and eval_map.png")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--watch", action="store_true",
+                        help="play one episode in a PyBoy window at the game's speed instead (needs a display)")
+    parser.add_argument("--speed", type=float, default=1.0,
+                        help="with --watch: times the Game Boy's speed (1: real time; 0: as fast as it can)")
     return parser
 
 
+def watch_in_a_window(args: argparse.Namespace, ckpt: checkpoint.Checkpoint, cfg: TrainConfig, steps: int,
+                      seed: int) -> dict:
+    """--watch: one episode in a PyBoy window (watch/window.py); nothing is written."""
+    from pokerl_fast.watch.window import watch_episode
+
+    policy = load_policy(ckpt, cfg)
+    print(f"watching {ckpt.path.name}: one episode of up to {steps} steps at {args.speed:g}x the game's speed "
+          "(Ctrl-C closes the window)")
+    result = watch_episode(policy, cfg.env, steps=steps, seed=seed, speed=args.speed, greedy=args.greedy)
+    print(f"episode: {result['steps']} steps, return {result['return']:.2f}"
+          + (f" ({result['resynced']} steps re-synchronised from the env)" if result["resynced"] else ""))
+    return result
+
+
 def run(args: argparse.Namespace) -> dict:
-    if args.episodes < 1 or args.steps < 0 or args.fps <= 0:
-        raise EvalError(f"--episodes must be >= 1, --steps >= 0 and --fps > 0 (got {args.episodes}, {args.steps}, "
-                        f"{args.fps})")
+    if args.episodes < 1 or args.steps < 0 or args.fps <= 0 or args.speed < 0:
+        raise EvalError(f"--episodes must be >= 1, --steps >= 0, --fps > 0 and --speed >= 0 (got {args.episodes}, "
+                        f"{args.steps}, {args.fps}, {args.speed})")
+    if args.watch and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise EvalError("--watch needs a display and none is set (DISPLAY is empty): run it on a desktop or under "
+                        "xvfb-run, or leave out --watch to get eval.mp4")
     ckpt, run_dir = find_checkpoint(args.path)
     cfg = cli.merge(TrainConfig(), ckpt.meta["config"], "checkpoint config")
     if args.rom:
@@ -212,6 +236,8 @@ def run(args: argparse.Namespace) -> dict:
                         f"but {rom.path} has sha1 {rom.sha1}; pass the run's ROM with --rom")
     steps = args.steps or cfg.eval_steps or 2048
     seed = cfg.env.seed if args.seed is None else args.seed
+    if args.watch:
+        return watch_in_a_window(args, ckpt, cfg, steps, seed)
     out = Path(args.out) if args.out else run_dir / "eval" / ckpt.path.name
     made = not out.exists()
     try:
