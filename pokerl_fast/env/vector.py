@@ -54,8 +54,8 @@ def load_start_state(config: EnvConfig, rom: RomInfo) -> bytes:
     return start_state(rom.path)
 
 
-TRAIL_SAMPLES = 64
-"""Positions kept per env for the painted map's trails (one every paint_interval steps)."""
+TRAIL_SAMPLES = 256
+"""Positions kept per env for the painted map's trails: one every step, the last 256 steps (oldest first)."""
 _GLOBAL_X = np.full(256, -(1 << 20), np.int32)  # map id -> global x of its top-left step (very negative: none)
 _GLOBAL_Y = np.full(256, -(1 << 20), np.int32)
 for _m in MAPS:
@@ -259,8 +259,10 @@ class VecEnv(VectorEnv):
         self._batch.step(self._actions)
         self.total_steps += 1
         self.total_frames += int(self._frames.sum())
-        if cfg.paint_interval and self.total_steps % cfg.paint_interval == 0:
-            self._paint()
+        if cfg.paint_interval:
+            self._follow_trails()
+            if self.total_steps % cfg.paint_interval == 0:
+                self._paint()
         if cfg.clip_steps:
             self._clip_ring[:, self.total_steps % cfg.clip_steps] = self._obs["screen"]
         self._elapsed += 1
@@ -302,13 +304,17 @@ class VecEnv(VectorEnv):
     # -- the map painted from observation ------------------------------------------------------
 
     def _paint(self) -> None:
-        """One env in turn paints its screen (csrc/canvas.h); every env's global position joins its trail."""
+        """One env in turn paints its screen (csrc/canvas.h)."""
         k = self.total_steps // self.config.paint_interval
         i = k % self.num_envs
         emu = self._emus[i]
         m = int(self._info_arrays["map"][i])
         _core.paint_view(self._obs["screen"][i], emu.oam_view(), emu.lcd_registers()[0], self._wram[i],
                          map_rect(m), self.canvas, self.painted)
+
+    def _follow_trails(self) -> None:
+        """Every env's global position joins its trail, every step: drawn tile by tile, a line never jumps walls
+        (a warp or a map without a global place breaks it)."""
         info = self._info_arrays
         gx = _GLOBAL_X[info["map"]] + info["x"]
         gy = _GLOBAL_Y[info["map"]] + info["y"]

@@ -184,8 +184,8 @@ def kanto_picture_geometry(canvas: np.ndarray, painted: np.ndarray, counts: np.n
     if trails is not None:
         for env in np.asarray(trails):
             steps = [(int(x), int(y)) for x, y in env if x >= 0]
-            for a, b in zip(steps, steps[1:]):  # a jump (a warp, a swarm move) is not drawn as a line
-                if abs(a[0] - b[0]) + abs(a[1] - b[1]) <= 4:
+            for a, b in zip(steps, steps[1:]):  # one sample a step: a jump (a warp, a swarm move) breaks the line
+                if abs(a[0] - b[0]) + abs(a[1] - b[1]) <= 1:
                     draw.line((to_px(*a), to_px(*b)), fill=TRAIL, width=max(1, px // 6))
             if steps:
                 cx, cy = to_px(*steps[-1])
