@@ -9,6 +9,7 @@ The series are read back from the run's own TensorBoard files, so a resumed run 
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -39,7 +40,13 @@ def read_scalars(run_dir: str | os.PathLike, prefixes: tuple[str, ...]) -> dict[
     if not any(p.name.startswith("events.out.tfevents") for p in Path(run_dir).iterdir()):
         return {}
     acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
-    acc.Reload()
+    tb_logger = logging.getLogger("tensorboard")
+    level = tb_logger.level
+    tb_logger.setLevel(logging.ERROR)  # a resumed run's purged steps are expected, not worth a warning line
+    try:
+        acc.Reload()
+    finally:
+        tb_logger.setLevel(level)
     out = {}
     for tag in acc.Tags()["scalars"]:
         if tag.startswith(prefixes):
