@@ -86,6 +86,24 @@ def test_the_live_page_shows_moving_markers_and_milestones_in_chromium(live_run,
         text = wait_for("const t = document.getElementById('milestones').innerText;"
                         "return t.includes('EVENT_') ? t : null", 240)
         assert "step" in text
+        # The map fills the page's view (fitted), zooms about the view's centre and follows one env.
+        rect = "const r = document.getElementById('map').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]"
+        view = driver.execute_script("const v = document.getElementById('view'); return [v.clientWidth, v.clientHeight]")
+        assert view[0] > 0.6 * 900
+        x, y, w, h = driver.execute_script(rect)
+        assert w >= 0.95 * view[0] or h >= 0.95 * view[1]  # fitted: one side spans the view
+        driver.execute_script("window.liveMap.zoomBy(2)")
+        x2, y2, w2, h2 = driver.execute_script(rect)
+        assert abs(w2 / w - 2) < 0.01 and abs((x2 + w2 / 2) - view[0] / 2) <= abs((x + w / 2) - view[0] / 2) * 2 + 2
+        follow = next(i for i, m in enumerate(driver.execute_script("return window.liveMap.markers")) if m)
+        driver.execute_script(f"window.liveMap.followEnv({follow})")
+        wait_for(f"return window.liveMap.view.follow === {follow}", 5)
+        time.sleep(0.6)  # a poll or two
+        marker, v = driver.execute_script(f"return [window.liveMap.markers[{follow}], window.liveMap.view]")
+        if marker:  # the followed env's marker sits at the view's centre
+            assert abs(v["tx"] + marker[0] * v["z"] - view[0] / 2) < 2 and abs(v["ty"] + marker[1] * v["z"] - view[1] / 2) < 2
+        trails = driver.execute_script("return window.liveMap.state.trails")
+        assert trails and len(trails) == 8 and any(t for t in trails)  # the run's own per-step trails
         shot = tmp_path / "live.png"
         driver.save_screenshot(str(shot))
         assert shot.stat().st_size > 5000

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from pokerl_fast import cli, runtime
@@ -160,6 +161,18 @@ def write_map(envs, run_dir: str) -> None:
 LIVE_MAP_PORT = 8765
 
 
+LIVE_TRAIL_STEPS = 64
+"""Steps of each env's trail the live page draws (the run keeps more for explored_map.png)."""
+
+
+def live_trails(trails) -> list | None:
+    """The last LIVE_TRAIL_STEPS samples of each env's trail as [[gx, gy] or None, ...] (oldest first), or None."""
+    if trails is None:
+        return None
+    recent = np.array(trails[:, -LIVE_TRAIL_STEPS:])  # a copy: the envs write the ring while the page reads
+    return [[None if x < 0 else [int(x), int(y)] for x, y in env] for env in recent]
+
+
 def open_live_map(cfg: TrainConfig, learner: Learner, envs, ranks: distributed.Ranks, speed: dict):
     """The live map page (watch/live.py) on 127.0.0.1, rank 0 only; None when off."""
     if cfg.live_map_port < 0 or not ranks.main:
@@ -172,7 +185,8 @@ def open_live_map(cfg: TrainConfig, learner: Learner, envs, ranks: distributed.R
         return {"step": learner.counters.global_step * ranks.world, "sps": speed.get("sps", 0.0),
                 "positions": [global_position(m, x, y) for m, x, y in zip(pos["map"], pos["x"], pos["y"])],
                 "milestones": {name: step * cfg.num_envs * ranks.world
-                               for name, step in envs.progress.first_step.items()}}
+                               for name, step in envs.progress.first_step.items()},
+                "trails": live_trails(envs.trails)}
 
     def picture():
         if envs.canvas is None:
