@@ -82,10 +82,11 @@ struct Driver {
         ++frames;
     }
 
-    // Snapshot the LCD registers and draw the half-resolution picture from VRAM and OAM.
+    // Snapshot the LCD registers (the map painter reads them with either picture) and, with the native picture,
+    // draw the half-resolution picture from VRAM and OAM.
     void draw() {
         for (int k = 0; k < NUM_LCD_REGS; ++k) regs[k] = *emu.lcd[k];
-        render_half(emu.vram, emu.oam, regs, shades);
+        if (native_screen) render_half(emu.vram, emu.oam, regs, shades);
     }
 
     // The observation's source picture: 72x80 shades (native) or PyBoy's 144x160 RGBA screen.
@@ -115,7 +116,7 @@ struct Driver {
         if (tapping) release(emu, 0, BTN_A);
         if (c.helpers & HELPER_AUTO_HM) f += auto_hm(dmask);
         keep_helpers(emu.wram, c.helpers);
-        if (native_screen) draw();
+        draw();  // with PyBoy's picture too: the registers were zeros there, so the map painter painted nothing
         return f;
     }
 
@@ -166,7 +167,7 @@ struct Driver {
     // Tick `n` frames without input; the last one rendered when asked (PyBoy's screen). Redraws the native picture.
     void tick_frames(int n, bool render) {
         for (int k = 0; k < n; ++k) tick(render && k == n - 1 && !native_screen);
-        if (native_screen) draw();
+        draw();
     }
 
     // Tick `n` frames without input and leave the observation current (after load_state it is stale):

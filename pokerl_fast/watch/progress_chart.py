@@ -1,6 +1,7 @@
 """``progress.png``: the learning as one picture, the figure a user would otherwise assemble from TensorBoard.
 
-One row per milestone the run reached (required events, badges, GAME_BEATEN, in that order): its name and the env
+One row per milestone the run reached, in the order it first reached them (then any only the evaluations reached):
+its name and the env
 step at which an env first reached it, then two small plots over the run's env steps: the reach rate during
 training (the run-wide share of ended episodes that earned it: TensorBoard ``progress/reach_rate/<NAME>``, a tick
 where it was first reached) and the reach rate of the policy alone at each evaluation (``eval/reach_rate/<NAME>``).
@@ -91,6 +92,7 @@ def draw_progress(names: tuple[str, ...], firsts: dict[str, int], train: dict[st
     from PIL import Image, ImageDraw
 
     shown = [n for n in names if n in firsts or n in train or n in evals]
+    shown.sort(key=lambda n: firsts.get(n, float("inf")))  # in the order the run reached them (stable: then names)
     height = HEADER_H + ROW_H * max(len(shown), 1) + FOOTER_H
     image = Image.new("RGB", (WIDTH, height), BACKGROUND)
     draw = ImageDraw.Draw(image)

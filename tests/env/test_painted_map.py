@@ -85,3 +85,22 @@ def test_vec_env_paints_keeps_trails_and_restores_them(start_state):
             envs_picture(off)
     finally:
         off.close()
+
+
+def test_the_map_paints_the_same_from_pyboys_screen_as_from_the_native_picture():
+    """eval films PyBoy's own screen (screen_source "pyboy"): the map behind its video must still be painted. The
+    LCD registers the painter reads were only taken with the native picture, so nothing was painted there."""
+    got = {}
+    for source in ("native", "pyboy"):
+        envs = pokerl_fast.make_vec_env(2, rom="benchworld", paint_interval=1, screen_source=source,
+                                        reset_noop_max=0)
+        try:
+            envs.reset(seed=0)
+            rng = np.random.default_rng(0)
+            for _ in range(60):
+                envs.step(rng.integers(0, 4, 2))
+            got[source] = (envs.painted.copy(), envs.canvas.copy())
+        finally:
+            envs.close()
+    assert got["pyboy"][0].sum() > 100
+    assert np.array_equal(got["pyboy"][0], got["native"][0]) and np.array_equal(got["pyboy"][1], got["native"][1])
