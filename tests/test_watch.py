@@ -36,7 +36,7 @@ def policy():
 def test_the_window_replays_every_env_step_exactly(policy):
     seen = []
     result = watch_episode(policy, EnvConfig(num_threads=1), steps=200, seed=3, speed=0, window="null",
-                           on_step=lambda view, t: seen.append(t))
+                           on_step=lambda view, t, ret: seen.append(t))
     assert result["steps"] == 200 and seen == list(range(1, 201))
     assert result["resynced"] == 0 and result["final_wram_matches"]
 
@@ -60,7 +60,7 @@ def test_under_xvfb_the_window_shows_the_game_screen_at_3x(policy, xvfb):
 
     shots = {}
 
-    def on_step(view, t):
+    def on_step(view, t, ret):
         if t == 12:
             shots["desktop"] = np.asarray(ImageGrab.grab(xdisplay=xvfb).convert("RGB"))
             shots["screen"] = view.screen.ndarray[:, :, :3].copy()
@@ -78,22 +78,67 @@ def test_under_xvfb_the_window_shows_the_game_screen_at_3x(policy, xvfb):
     assert (shown == screen).all(-1).mean() > 0.99  # the game screen, pixel for pixel
 
 
-def test_watch_without_a_display_is_one_line_and_exit_2(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    done = subprocess.run([sys.executable, "-m", "pokerl_fast.eval", str(tmp_path / "nothing"), "--watch"],
-                          capture_output=True, text=True, env=env, timeout=120)
-    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "needs a display" in done.stderr
-
-
-def test_watch_plays_a_runs_checkpoint_from_the_command_line(tmp_path, xvfb):
-    run = tmp_path / "run"
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    run = tmp_path_factory.mktemp("watchrun") / "run"
     train = subprocess.run([sys.executable, "-m", "pokerl_fast.train", "--run-dir", str(run), "--num-envs", "2",
                             "--num-steps", "16", "--bptt", "8", "--total-steps", "32", "--hidden-size", "32",
                             "--cnn-channels", "4", "8", "8", "--cnn-features", "32", "--map-embedding", "4",
                             "--ram-hidden", "16", "--no-progress", "--eval-interval", "0"],
                            capture_output=True, text=True, timeout=300)
     assert train.returncode == 0, train.stderr[-2000:]
+    return run
+
+
+def test_watch_plays_a_runs_checkpoint_from_the_command_line(tiny_run, xvfb):
+    run = tiny_run
     done = subprocess.run([sys.executable, "-m", "pokerl_fast.eval", str(run), "--watch", "--speed", "0",
                            "--steps", "30"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "episode: 30 steps" in done.stdout and not (run / "eval").exists()  # --watch writes nothing
+
+
+@pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("chromedriver")),
+                    reason="needs Debian's chromium and chromium-driver (CI installs them)")
+def test_without_a_display_the_episode_streams_to_a_local_page_at_game_speed(tiny_run):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from test_live_map import CHROMIUM, DRIVER
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    proc = subprocess.Popen([sys.executable, "-m", "pokerl_fast.eval", str(tiny_run), "--watch", "--speed", "4",
+                             "--steps", "150", "--watch-port", "0"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    url = None
+    try:
+        for line in proc.stdout:
+            if line.startswith("no display: the episode streams to "):
+                url = line.split(" to ", 1)[1].split()[0]
+                break
+        assert url and url.startswith("http://127.0.0.1:")
+        os.environ["SE_AVOID_STATS"] = "true"
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+            options.add_argument(arg)
+        driver = webdriver.Chrome(options=options, service=Service(DRIVER))
+        try:
+            driver.get(url)
+            end = time.monotonic() + 30
+            while time.monotonic() < end and driver.execute_script("return window.watch.frames") < 10:
+                time.sleep(0.2)
+            first = driver.execute_script("return [window.watch.frames, window.watch.step, "
+                                          "document.getElementById('screen').naturalWidth]")
+            assert first[0] >= 10 and first[2] == 160  # the game's screen, frame after frame
+            time.sleep(1.0)
+            later = driver.execute_script("return window.watch.step")
+            # paced: 4x the game's 60 frames/s at 12-24 frames a step is 10-20 steps a second, not thousands
+            assert 5 <= later - first[1] <= 40
+            assert driver.execute_script("return window.watch.error") is None
+        finally:
+            driver.quit()
+        rest, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0 and "episode: 150 steps" in rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -16,7 +16,8 @@ writes into ``RUN_DIR/eval/<checkpoint>/`` (or ``--out``):
   tiles explored; over all episodes each milestone's reach rate and median step, the share of steps per map.
 
 ``--watch`` instead plays one episode in a PyBoy window (SDL2) at the game's speed (``--speed``), the policy
-driving; it writes nothing. Ctrl-C stops it and leaves no half-written file. Bad input is one line and exit code
+driving; it writes nothing. Without a display the same episode streams at the game's speed to a local page
+(``--watch-port``, 127.0.0.1 only). Ctrl-C stops it and leaves no half-written file. Bad input is one line and exit code
 2, as for training.
 """
 
@@ -202,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="play one episode in a PyBoy window at the game's speed instead (needs a display)")
     parser.add_argument("--speed", type=float, default=1.0,
                         help="with --watch: times the Game Boy's speed (1: real time; 0: as fast as it can)")
+    parser.add_argument("--watch-port", type=int, default=8766,
+                        help="with --watch and no display: the local page's port on 127.0.0.1 (0: any free one)")
     return parser
 
 
@@ -210,10 +213,27 @@ def watch_in_a_window(args: argparse.Namespace, ckpt: checkpoint.Checkpoint, cfg
     """--watch: one episode in a PyBoy window (watch/window.py); nothing is written."""
     from pokerl_fast.watch.window import watch_episode
 
+    from pokerl_fast.watch.window import FrameServer
+
     policy = load_policy(ckpt, cfg)
-    print(f"watching {ckpt.path.name}: one episode of up to {steps} steps at {args.speed:g}x the game's speed "
-          "(Ctrl-C closes the window)")
-    result = watch_episode(policy, cfg.env, steps=steps, seed=seed, speed=args.speed, greedy=args.greedy)
+    page = None
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        try:
+            page = FrameServer(args.watch_port)
+        except OSError as e:
+            raise EvalError(f"no display, and the watch page cannot listen on 127.0.0.1:{args.watch_port} "
+                            f"({e.strerror or e}); pass --watch-port 0 for any free port") from None
+        print(f"no display: the episode streams to {page.url} (open it in a browser)", flush=True)
+    where = "on " + page.url if page else "in a window"
+    print(f"watching {ckpt.path.name} {where}: one episode of up to {steps} steps at {args.speed:g}x the game's "
+          "speed (Ctrl-C stops)", flush=True)
+    show = None if page is None else (lambda view, t, ret: page.show(view.screen.ndarray[:, :, :3], t, ret))
+    try:
+        result = watch_episode(policy, cfg.env, steps=steps, seed=seed, speed=args.speed, greedy=args.greedy,
+                               window="SDL2" if page is None else "null", on_step=show)
+    finally:
+        if page is not None:
+            page.close()
     print(f"episode: {result['steps']} steps, return {result['return']:.2f}"
           + (f" ({result['resynced']} steps re-synchronised from the env)" if result["resynced"] else ""))
     return result
@@ -223,9 +243,6 @@ def run(args: argparse.Namespace) -> dict:
     if args.episodes < 1 or args.steps < 0 or args.fps <= 0 or args.speed < 0:
         raise EvalError(f"--episodes must be >= 1, --steps >= 0, --fps > 0 and --speed >= 0 (got {args.episodes}, "
                         f"{args.steps}, {args.fps}, {args.speed})")
-    if args.watch and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise EvalError("--watch needs a display and none is set (DISPLAY is empty): run it on a desktop or under "
-                        "xvfb-run, or leave out --watch to get eval.mp4")
     ckpt, run_dir = find_checkpoint(args.path)
     cfg = cli.merge(TrainConfig(), ckpt.meta["config"], "checkpoint config")
     if args.rom:
