@@ -155,6 +155,16 @@ poll();
 """
 
 
+def send_body(handler: BaseHTTPRequestHandler, body: bytes, kind: str) -> None:
+    """A 200 answer of ``kind`` that no browser caches (the live map's and the watch page's)."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", kind)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.send_header("Cache-Control", "no-store")
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 class LiveMap:
     """The page's server. ``state()`` returns {"step", "sps", "positions": [[gx, gy] or None per env],
     "milestones": {NAME: step}}; ``picture()`` returns (RGB array, (x0, y0, px)). Both are called from the
@@ -171,12 +181,12 @@ class LiveMap:
             def do_GET(self):  # noqa: N802 (http.server's name)
                 path = self.path.split("?", 1)[0]
                 if path in ("/", "/index.html"):
-                    live._send(self, PAGE.encode(), "text/html; charset=utf-8")
+                    send_body(self, PAGE.encode(), "text/html; charset=utf-8")
                 elif path == "/state.json":
-                    live._send(self, json.dumps(live.snapshot()).encode(), "application/json")
+                    send_body(self, json.dumps(live.snapshot()).encode(), "application/json")
                 elif path == "/map.png":
                     live._refresh_map()
-                    live._send(self, live._png, "image/png")
+                    send_body(self, live._png, "image/png")
                 else:
                     self.send_error(404)
 
@@ -190,14 +200,6 @@ class LiveMap:
         self._thread = threading.Thread(target=self.server.serve_forever, name="live-map", daemon=True)
         self._thread.start()
 
-    @staticmethod
-    def _send(handler: BaseHTTPRequestHandler, body: bytes, kind: str) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Type", kind)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.send_header("Cache-Control", "no-store")
-        handler.end_headers()
-        handler.wfile.write(body)
 
     def _refresh_map(self) -> None:
         with self._lock:

@@ -60,6 +60,8 @@ class FrameServer:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+        from pokerl_fast.watch.live import send_body
+
         self._lock = threading.Lock()
         self._png, self._state = b"", {"step": -1, "ret": 0.0, "done": False}
         frames = self
@@ -75,12 +77,7 @@ class FrameServer:
                 if body is None:
                     self.send_error(404)
                     return
-                self.send_response(200)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                self.wfile.write(body)
+                send_body(self, body, kind)
 
             def log_message(self, *args):  # quiet
                 pass
