@@ -376,7 +376,7 @@ class VecEnv(VectorEnv):
         if self._archiving and not self.config.swarm_cell_size:  # with cells, _archive_new_cells offers the state
             for i, row in zip(ids, held):
                 key = archive_key(row)
-                if key:  # among states with the same milestones, prefer the one that got there in fewer steps
+                if key and not row[GAME_BEATEN_COLUMN]:  # the Hall of Fame is no place to go back to  # among states with the same milestones, prefer the one that got there in fewer steps
                     self.archive.offer(key, self._emus[i].save_state(), score=-float(self._elapsed[i]))
 
     def _note_keys(self, ids, held: np.ndarray) -> None:
@@ -399,7 +399,8 @@ class VecEnv(VectorEnv):
         new = np.flatnonzero(self.archive.observe(self._key_ids, cells))
         if not len(new):
             return
-        for i in new:
+        beaten = self._info_arrays["game_beaten"]
+        for i in new[beaten[new] == 0]:  # the Hall of Fame (the credits, then a new game) is no place to go back to
             key = self._env_keys[i]
             if not self.archive.dominated(key):
                 self.archive.offer(key, self._emus[i].save_state(), score=-float(self._elapsed[i]), cell=int(cells[i]))

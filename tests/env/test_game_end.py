@@ -124,3 +124,31 @@ def test_the_evaluation_reports_the_game_beaten_at_its_step(states):
     assert all(e["milestones"][GAME_BEATEN] == step for e in result["per_episode"])
     assert result["env_steps"] == 2 * step  # only the ended episodes' own steps count
     assert "HALL_OF_FAME" in result["per_episode"][0]["maps"]
+
+
+@pytest.mark.parametrize("cell_size", [0, 8])
+def test_a_beaten_game_is_never_offered_to_the_swarming_archive(states, cell_size):
+    """Swarming and reset to archive must not send envs into the Hall of Fame: Red rolls the credits there and starts
+    a new game, an episode that teaches nothing."""
+    below, _ = states
+    envs = pokerl_fast.make_vec_env(1, start_state=below, reset_noop_max=0, num_threads=1, episode_length=100,
+                                    reset_to_archive=0.5, swarm_cell_size=cell_size)
+    actions = envs.config.actions
+    try:
+        envs.reset(seed=0)
+        for press in PLAN:
+            _, _, terminated, _, _ = envs.step(np.array([actions.index(press)]))
+            if terminated.any():
+                break
+        assert terminated.all()
+        assert len(envs.archive)  # the champion's win was offered (a new required event)
+        for key in envs.archive.keys():
+            for cell in envs.archive.cells(key):
+                pb = new_pyboy(tw.testworld_rom_path())
+                try:
+                    pb.load_state(io.BytesIO(envs.archive.state(key, cell)))
+                    assert pb.memory[C.CUR_MAP] != C.MAP_IDS["HALL_OF_FAME"]
+                finally:
+                    pb.stop(save=False)
+    finally:
+        envs.close()
