@@ -202,7 +202,8 @@ class VecEnv(VectorEnv):
         # The map painted from observation (paint_interval): shades per canvas pixel, steps painted, trails.
         self.canvas = np.zeros(_core.CANVAS_SHAPE, np.uint8) if config.paint_interval else None
         self.painted = np.zeros((KANTO_HEIGHT, KANTO_WIDTH), np.uint8) if config.paint_interval else None
-        self.trails = np.full((n, TRAIL_SAMPLES, 2), -1, np.int32) if config.paint_interval else None
+        self._trail_ring = np.full((n, TRAIL_SAMPLES, 2), -1, np.int32) if config.paint_interval else None
+        self._trail_head = 0  # the ring's next slot: each step writes one column, nothing is shifted
         # Milestone clips (clip_steps): each env's last screens, a ring written every step.
         self._clip_ring = np.zeros((n, config.clip_steps, *self._obs["screen"].shape[1:]), np.uint8) \
             if config.clip_steps else None
@@ -319,9 +320,18 @@ class VecEnv(VectorEnv):
         gx = _GLOBAL_X[info["map"]] + info["x"]
         gy = _GLOBAL_Y[info["map"]] + info["y"]
         ok = (_GLOBAL_X[info["map"]] >= 0) & (gx < KANTO_WIDTH) & (gy < KANTO_HEIGHT)
-        self.trails[:, :-1] = self.trails[:, 1:]  # oldest first
-        self.trails[:, -1, 0] = np.where(ok, gx, -1)
-        self.trails[:, -1, 1] = np.where(ok, gy, -1)
+        slot = self._trail_ring[:, self._trail_head]
+        slot[:, 0] = np.where(ok, gx, -1)
+        slot[:, 1] = np.where(ok, gy, -1)
+        self._trail_head = (self._trail_head + 1) % TRAIL_SAMPLES
+
+    @property
+    def trails(self) -> np.ndarray | None:
+        """(num_envs, TRAIL_SAMPLES, 2) each env's last global steps, oldest first (-1: none), a copy; None when
+        the map is not painted."""
+        if self._trail_ring is None:
+            return None
+        return np.roll(self._trail_ring, -self._trail_head, axis=1)
 
     def take_clips(self) -> list[tuple[str, int, int, np.ndarray]]:
         """The milestone clips made since the last call: (milestone, env, vector step, (steps, OBS_H,
@@ -459,7 +469,7 @@ class VecEnv(VectorEnv):
             "rom_sha1": self.rom_sha1,
             "sound_emulated": SOUND_EMULATED,
             **({"canvas": {"shades": pack_canvas(self.canvas), "painted": np.packbits(self.painted),
-                           "trails": self.trails.copy()}} if self.canvas is not None else {}),
+                           "trails": self.trails}} if self.canvas is not None else {}),
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -498,8 +508,9 @@ class VecEnv(VectorEnv):
         if self.canvas is not None and "canvas" in state:
             self.canvas[:] = unpack_canvas(state["canvas"]["shades"])
             self.painted[:] = np.unpackbits(state["canvas"]["painted"])[:self.painted.size].reshape(self.painted.shape)
-            if state["canvas"]["trails"].shape == self.trails.shape:
-                self.trails[:] = state["canvas"]["trails"]
+            if state["canvas"]["trails"].shape == self._trail_ring.shape:
+                self._trail_ring[:] = state["canvas"]["trails"]
+                self._trail_head = 0
         self._needs_reset = False
 
     # -- the rest of the gymnasium API -------------------------------------------------------

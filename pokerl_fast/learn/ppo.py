@@ -123,34 +123,30 @@ def collect_rollout(
     ``stats.record(reward, info, global_step)`` sees every step's info. Returns (next step index, global_step);
     the step index is ``buf.num_steps`` when the rollout is complete.
     """
-    with policy.acting(carry.done.device):
-        return _collect(policy, envs, buf, carry, start_step, stats, global_step, stop)
+    with policy.acting(carry.done.device):  # under bfloat16: the weights cast once for the whole rollout
+        action_dtype = envs.action_space.dtype
+        for step in range(start_step, buf.num_steps):
+            for key, tensor in carry.obs.items():
+                buf.obs[key][step] = tensor
+            buf.dones[step] = carry.done
+            if step % buf.bptt == 0:
+                buf.lstm_h[step // buf.bptt] = carry.lstm[0]
+                buf.lstm_c[step // buf.bptt] = carry.lstm[1]
 
+            action, logprob, value, carry.lstm = act(policy, carry)
+            buf.actions[step] = action
+            buf.logprobs[step] = logprob
+            buf.values[step] = value
 
-def _collect(policy, envs, buf, carry, start_step, stats, global_step, stop) -> tuple[int, int]:
-    action_dtype = envs.action_space.dtype
-    for step in range(start_step, buf.num_steps):
-        for key, tensor in carry.obs.items():
-            buf.obs[key][step] = tensor
-        buf.dones[step] = carry.done
-        if step % buf.bptt == 0:
-            buf.lstm_h[step // buf.bptt] = carry.lstm[0]
-            buf.lstm_c[step // buf.bptt] = carry.lstm[1]
-
-        action, logprob, value, carry.lstm = act(policy, carry)
-        buf.actions[step] = action
-        buf.logprobs[step] = logprob
-        buf.values[step] = value
-
-        obs, reward, terminated, truncated, info = envs.step(action.cpu().numpy().astype(action_dtype))
-        global_step += buf.num_envs
-        buf.rewards[step].copy_(torch.from_numpy(np.asarray(reward, dtype=np.float32)))
-        buf.copy_obs(carry.obs, obs)  # in place: the carry's tensors are allocated once, by start_fresh or restore
-        carry.done.copy_(torch.from_numpy(np.logical_or(terminated, truncated)))
-        stats.record(reward, info, global_step)
-        if stop is not None and stop.is_set():
-            return step + 1, global_step
-    return buf.num_steps, global_step
+            obs, reward, terminated, truncated, info = envs.step(action.cpu().numpy().astype(action_dtype))
+            global_step += buf.num_envs
+            buf.rewards[step].copy_(torch.from_numpy(np.asarray(reward, dtype=np.float32)))
+            buf.copy_obs(carry.obs, obs)  # in place: the carry's tensors are allocated once, by start_fresh or restore
+            carry.done.copy_(torch.from_numpy(np.logical_or(terminated, truncated)))
+            stats.record(reward, info, global_step)
+            if stop is not None and stop.is_set():
+                return step + 1, global_step
+        return buf.num_steps, global_step
 
 
 def compute_gae(

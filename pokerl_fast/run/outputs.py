@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from pokerl_fast import cli, runtime
@@ -68,10 +67,11 @@ def write_clips(envs, run_dir: str, num_envs: int) -> list[Path]:
         writer = VideoWriter(folder / f"{vector_step * num_envs:012d}-{name}-env{env}", fps=10)
         try:
             folder.mkdir(exist_ok=True)
+            label = name.removeprefix("EVENT_")
             for k, frame in enumerate(screens_to_rgb(packed)):  # the policy's half-resolution screens, 3x
-                last = k - len(packed) + 1
-                writer.add(with_caption(upscale(frame, CLIP_SCALE), f"{name.removeprefix('EVENT_')}   env {env}   "
-                                        f"step {last}" if last else f"{name.removeprefix('EVENT_')} reached"))
+                before = len(packed) - 1 - k  # steps before the one that reached the milestone
+                text = f"{label}   env {env}   step -{before}" if before else f"{label} reached"
+                writer.add(with_caption(upscale(frame, CLIP_SCALE), text))
             written.append(writer.close())
         except OSError as e:
             writer.abort()
@@ -132,14 +132,15 @@ def write_progress(cfg: TrainConfig, learner: Learner, logger: RunLogger, envs=N
 def write_progress_png(cfg: TrainConfig, learner: Learner, logger: RunLogger, envs, world: int = 1) -> None:
     """run_dir/progress.png from the run's TensorBoard series; a picture that cannot be written is one line on
     stderr (the run's results are in progress.json and the checkpoint)."""
-    from pokerl_fast.watch.progress_chart import progress_picture, save_png
+    from pokerl_fast.watch.kanto_map import write_png
+    from pokerl_fast.watch.progress_chart import progress_picture
 
     logger.flush()  # the series are read back from the event files
     firsts = {name: step * cfg.num_envs * world for name, step in envs.milestones.items()}
     try:
         picture = progress_picture(cfg.run_dir, envs.milestone_names, firsts, learner.counters.global_step * world,
                                    learner.last_eval)
-        save_png(picture, Path(cfg.run_dir) / "progress.png")
+        write_png(picture, Path(cfg.run_dir) / "progress.png")
     except OSError as e:
         print(f"warning: could not write progress.png ({e.strerror or e}); the run's figures are in progress.json",
               file=sys.stderr)
@@ -166,11 +167,11 @@ LIVE_TRAIL_STEPS = 64
 
 
 def live_trails(trails) -> list | None:
-    """The last LIVE_TRAIL_STEPS samples of each env's trail as [[gx, gy] or None, ...] (oldest first), or None."""
+    """The last LIVE_TRAIL_STEPS samples of each env's trail (``VecEnv.trails``, a copy) as [[gx, gy] or None, ...]
+    (oldest first), or None."""
     if trails is None:
         return None
-    recent = np.array(trails[:, -LIVE_TRAIL_STEPS:])  # a copy: the envs write the ring while the page reads
-    return [[None if x < 0 else [int(x), int(y)] for x, y in env] for env in recent]
+    return [[None if x < 0 else [int(x), int(y)] for x, y in env] for env in trails[:, -LIVE_TRAIL_STEPS:]]
 
 
 def open_live_map(cfg: TrainConfig, learner: Learner, envs, ranks: distributed.Ranks, speed: dict):

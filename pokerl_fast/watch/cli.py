@@ -174,16 +174,6 @@ def map_view(envs, center: tuple[int, int], others) -> np.ndarray:
     return np.rint(big).astype(np.uint8)
 
 
-def write_png(picture: np.ndarray, path: Path) -> Path:
-    from io import BytesIO
-
-    from PIL import Image
-
-    buf = BytesIO()
-    Image.fromarray(picture).save(buf, format="PNG")
-    return write_atomic(path, buf.getvalue())
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = cli.OneLineParser(prog="python -m pokerl_fast.eval", description=__doc__,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -297,7 +287,7 @@ def run(args: argparse.Namespace) -> dict:
     finally:
         if bar is not None:
             bar.stop()
-    files = {"map": write_png(counts["picture"], out / "eval_map.png").name}
+    files = {"map": kanto_map.write_png(counts["picture"], out / "eval_map.png").name}
     if writer is not None:
         files["video"] = writer.close().name
     report = {"checkpoint": str(ckpt.path), "global_step": ckpt.meta.get("global_step"), "rom_sha1": rom.sha1,

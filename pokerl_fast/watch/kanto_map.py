@@ -98,17 +98,12 @@ def map_window(picture: np.ndarray, center: tuple[int, int], width: int, height:
 
 def render_explored_map(counts: np.ndarray, path: str | os.PathLike, scale: int = 1) -> pathlib.Path:
     """Write the heat-coloured PNG of `counts` to `path` atomically (readers never see half a file)."""
-    from PIL import Image
-
     if scale < 1:
         raise ValueError(f"scale must be a positive integer, got {scale}")
     img = explored_map_rgb(counts)
     if scale > 1:
         img = img.repeat(scale, axis=0).repeat(scale, axis=1)
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="PNG")
-    path = write_atomic(path, buf.getvalue())
-    return path
+    return write_png(img, path)
 
 
 # -- the map assembled from what the emulators showed (csrc/canvas.h paints it) --------------------------------
@@ -237,11 +232,21 @@ def _with_legend(pic) -> np.ndarray:
 def render_kanto_map(canvas: np.ndarray, painted: np.ndarray, counts: np.ndarray, path: str | os.PathLike,
                      trails: np.ndarray | None = None) -> pathlib.Path:
     """Write kanto_picture(...) as a PNG to ``path`` atomically."""
+    return write_png(kanto_picture(canvas, painted, counts, trails), path)
+
+
+def png_bytes(rgb: np.ndarray, compress_level: int = 6) -> bytes:
+    """An RGB array as PNG bytes (every picture the package writes or serves goes through here)."""
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(kanto_picture(canvas, painted, counts, trails)).save(buf, format="PNG")
-    return write_atomic(path, buf.getvalue())
+    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG", compress_level=compress_level)
+    return buf.getvalue()
+
+
+def write_png(rgb: np.ndarray, path: str | os.PathLike) -> pathlib.Path:
+    """An RGB array as a PNG at ``path``, atomically (a reader never sees half a file)."""
+    return write_atomic(path, png_bytes(rgb))
 
 
 def screens_to_rgb(packed: np.ndarray, scale: int = 2) -> np.ndarray:

@@ -14,7 +14,6 @@ drew, the markers, the view, and ``zoomBy``, ``fit``, ``followEnv``) for tests a
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 import time
@@ -205,12 +204,10 @@ class LiveMap:
         with self._lock:
             if time.monotonic() - self._drawn < MAP_SECONDS and self._png:
                 return
-            from PIL import Image
+            from pokerl_fast.watch.kanto_map import png_bytes
 
             rgb, geometry = self._picture()
-            buf = io.BytesIO()
-            Image.fromarray(rgb).save(buf, format="PNG")
-            self._png, self._geometry, self._drawn = buf.getvalue(), geometry, time.monotonic()
+            self._png, self._geometry, self._drawn = png_bytes(rgb), geometry, time.monotonic()
             self._version += 1
 
     def snapshot(self) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["draw_progress", "read_scalars", "progress_picture", "save_png"]
+__all__ = ["draw_progress", "read_scalars", "progress_picture"]
 
 WIDTH = 1000
 ROW_H = 40
@@ -132,15 +132,3 @@ def progress_picture(run_dir: str | os.PathLike, names: tuple[str, ...], firsts:
     title = f"progress: {len(firsts)} milestones reached in {total_steps:,} env steps"
     return draw_progress(names, firsts, train, evals, max(total_steps, 1), title)
 
-
-def save_png(picture: np.ndarray, path: str | os.PathLike) -> Path:
-    """Write an RGB array as a PNG, atomically (a reader never sees half a file)."""
-    import io
-
-    from PIL import Image
-
-    from pokerl_fast.fileio import write_atomic
-
-    buf = io.BytesIO()
-    Image.fromarray(picture).save(buf, format="PNG")
-    return write_atomic(Path(path), buf.getvalue())

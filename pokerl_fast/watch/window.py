@@ -89,12 +89,11 @@ class FrameServer:
         self._thread.start()
 
     def show(self, rgb: np.ndarray, step: int, ret: float, done: bool = False) -> None:
-        from PIL import Image
+        from pokerl_fast.watch.kanto_map import png_bytes
 
-        buf = io.BytesIO()
-        Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG", compress_level=1)
+        png = png_bytes(rgb, compress_level=1)  # every step: fast over small
         with self._lock:
-            self._png, self._state = buf.getvalue(), {"step": step, "ret": ret, "done": done}
+            self._png, self._state = png, {"step": step, "ret": ret, "done": done}
 
     def close(self) -> None:
         self.server.shutdown()
