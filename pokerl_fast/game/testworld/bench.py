@@ -19,6 +19,7 @@ global Kanto position differ on every screen. See ``docs/benchworld.md`` (maps, 
 from __future__ import annotations
 
 from pokerl_fast.game import constants as C
+from pokerl_fast.game.testworld.redtime import pause
 from pokerl_fast.game.testworld.layout import (
     ENCOUNTERS,
     TILESET_DOJO,
@@ -390,9 +391,10 @@ TRAINERS = (
     # Red's rival in the lab: the starter (20 HP) loses when the damage (14 + 0..7) is 20 or more (1 in 4);
     # either way the party is healed and the game goes on.
     Trainer("OAKS_LAB", (4, 6), "RIVAL", C.OPP_RIVAL1, 5, 14, 7, "EVENT_BATTLED_RIVAL_IN_OAKS_LAB",
-            requires=("EVENT_GOT_STARTER",), forgiven=True),
+            requires=("EVENT_GOT_STARTER",), forgiven=True, mon="SQUIRTLE"),
     # Brock: 52 + 0..3 damage; a mon needs 56+ HP (twelve levels above the starter's, level 17, healed) to stand.
-    Trainer("PEWTER_GYM", (4, 1), "BROCK", C.OPP_BROCK, 14, 52, 3, "EVENT_BEAT_BROCK", badge_bit=C.BIT_BOULDERBADGE),
+    Trainer("PEWTER_GYM", (4, 1), "BROCK", C.OPP_BROCK, 10, 52, 3, "EVENT_BEAT_BROCK", badge_bit=C.BIT_BOULDERBADGE,
+            mon="ONIX"),
 )
 
 BLOCKERS = (
@@ -410,11 +412,41 @@ HEALS = (
 # parcel (pret/pokered scripts/ViridianMart.asm); here the first step into the Mart does.
 PICKUPS = (Pickup("VIRIDIAN_MART", (3, 5), 0x46, "OAKS_PARCEL", 0, "EVENT_GOT_OAKS_PARCEL"),)
 
+# Red's words, box by box (letters per box; A or B answers each prompt), and its cut scenes as pauses of 16-frame
+# steps, from pret/pokered's text and scripts for these events (lengths only: no text is copied).
+P = pause
+SPEECHES = (
+    # Pallet Town: "Hey! Wait! Don't go out!", Oak walks up, tall grass, "come with me!", the walk to the lab.
+    ("EVENT_FOLLOWED_OAK_INTO_LAB", (28, P(5), 27, 25, 25, 31, 20, P(15), P(15), P(5))),
+    # The lab: the rival's impatience, Oak's three POKéMON, "Choose!", "What about me?", "Be patient!".
+    ("EVENT_FOLLOWED_OAK_INTO_LAB_2", (13, 24, 17, 26, 23, 11, 24, 14, 28, 24, 26, 26, 30, 7, 12, 20, 19, 28)),
+    ("EVENT_OAK_ASKED_TO_CHOOSE_MON", (22, 19)),
+    # The ball: "So! You want the fire POKéMON, CHARMANDER?" then YES/NO.
+    ("EVENT_GOT_STARTER", (20, 26)),
+    # "This POKéMON is really energetic!", "RED received a CHARMANDER!" and its jingle; the rival takes his.
+    ("STARTER_RECEIVED", (34, 26, P(4), P(4), 29, 25, P(4))),
+    ("NICKNAME_ASK", (28, 16)),
+    # On the way out: "Wait RED! Let's check out our POKéMON!", the rival walks over.
+    ("EVENT_BATTLED_RIVAL_IN_OAKS_LAB", (17, 30, 23, P(3))),
+    # After the battle, won or lost: the rival's words and his walk out.
+    ("EVENT_BATTLED_RIVAL_IN_OAKS_LAB:after", (25, 20, 30, 22, 19, 11, P(5))),
+    # Viridian Mart: the clerk calls you, walks you to the counter, the parcel and its jingle.
+    ("EVENT_GOT_OAKS_PARCEL", (27, P(3), 25, 21, 25, 22, P(3), 18, 14)),
+    # Oak and the parcel; then the rival comes in and Oak gives the Pokedex.
+    ("EVENT_OAK_GOT_PARCEL", (18, 30, 27, 33, 25, 29, P(3), 30, 26, 13)),
+    ("EVENT_GOT_POKEDEX", (14, 31, P(4), 28, 33, 32, 27, 24, 31, P(3), 22, P(3), 29, 33, 30, 31, 22, 27, 19, P(5))),
+    # Brock before and after.
+    ("EVENT_BEAT_BROCK", (16, 25, 33, 31, 29, 24, 27, 18)),
+    ("EVENT_BEAT_BROCK:after", (28, 30, P(4), 25, 33, 31, 28, 30, 22)),
+    # A Pokemon Center's nurse (and Mom): welcome, shall we heal, the machine's jingle, "see you again".
+    ("HEAL", (30, 25, 30, P(8), 24, 30, 20)),
+)
+
 BENCH = World(
     name="benchmark world", title="PKRL BENCHWORLD", rooms=ROOMS, doors=DOORS, triggers=TRIGGERS, npcs=NPCS,
     gyms=(), heals=HEALS, pickups=PICKUPS, encounters=ENCOUNTERS, trainers=TRAINERS, blockers=BLOCKERS,
     start_room="REDS_HOUSE_2F", start_xy=(2, 3), blackout_room="REDS_HOUSE_1F", blackout_xy=(3, 4),
-    party_at_boot=False, can_flee=True,
+    party_at_boot=False, can_flee=True, red_time=True, speeches=SPEECHES,
 )
 
 MILESTONE_SPOTS = {

@@ -13,6 +13,7 @@ from pokerl_fast.game.testworld.world import MENU_STATES, PRIVATE_RAM, READY_ADD
 __all__ = [
     "HOLD_FRAMES", "STEP_FRAMES", "BOOT_FRAME_LIMIT", "DriveError",
     "boot", "wait_ready", "press", "wait_until", "position", "events_set", "in_control", "finish_battle", "go_to",
+    "play_scene",
     "approach", "step_onto", "face", "in_menu", "close_menus", "select_item", "open_party_menu",
     "use_field_move",
 ]
@@ -67,18 +68,58 @@ def in_control(mem) -> bool:
     return mem[C.JOY_IGNORE] == 0 and mem[C.IS_IN_BATTLE] == 0 and mem[C.WALK_COUNTER] == 0
 
 
-def finish_battle(pyboy, max_presses: int = 20) -> bool:
-    """Press A until the battle ends (won, or lost to a blackout). Returns True if it was a blackout."""
-    blackout = False
+def _menu_to(pyboy, index: int, across: bool) -> None:
+    """Move a red_time battle cursor to ``index``: the 2x2 FIGHT/PKMN/ITEM/RUN grid (``across``) or the move list."""
+    m = pyboy.memory
+    for _ in range(8):
+        here = m[C.CURRENT_MENU_ITEM]
+        if here == index:
+            return
+        if across:
+            press(pyboy, "right" if (here ^ index) & 1 else "down")
+        else:
+            press(pyboy, "down")
+    raise DriveError(f"the battle cursor did not reach item {index}")
+
+
+def play_scene(pyboy, *, yes: bool = True, run: bool = False, move: int = 0, max_presses: int = 400) -> bool:
+    """Play through whatever is on screen until the player walks freely again: text (A at each prompt), YES/NO
+    (``yes``), the naming screen (START, A: the default name), battles (FIGHT with move slot ``move``, or RUN
+    from a wild one when ``run``), and the test world's own battles and dialogs (A). Returns True if the party
+    fainted on the way (a blackout or a forgiven loss)."""
+    m = pyboy.memory
+    s = STATES
+    fainted = False
     for _ in range(max_presses):
-        m = pyboy.memory
-        if m[C.IS_IN_BATTLE] == 0:
-            wait_until(pyboy, in_control, 120, "control after the battle")
-            return blackout
-        if m[C.PARTY_MON1_HP] == 0 and m[C.PARTY_MON1_HP + 1] == 0:
-            blackout = True
-        press(pyboy, "a")
-    raise DriveError(f"still in battle after {max_presses} A presses")
+        state = m[PRIVATE_RAM["wState"]]
+        if m[C.IS_IN_BATTLE] and m[C.PARTY_MON1_HP] == 0 and m[C.PARTY_MON1_HP + 1] == 0:
+            fainted = True
+        if state == s["IDLE"] and m[C.IS_IN_BATTLE] == 0 and m[C.JOY_IGNORE] == 0:
+            return fainted
+        if state == s["YESNO"]:
+            press(pyboy, "a" if yes else "b")
+        elif state == s["NAMING"]:
+            press(pyboy, "start")
+            press(pyboy, "a")
+        elif state == s["B_MENU"]:
+            choice = 3 if run and m[C.IS_IN_BATTLE] == C.BATTLE_WILD else 0
+            _menu_to(pyboy, choice, across=True)
+            press(pyboy, "a")
+        elif state == s["B_MOVES"]:
+            _menu_to(pyboy, move, across=False)
+            press(pyboy, "a")
+        elif state == s["B_SUB"]:
+            press(pyboy, "b")
+        elif state in (s["WALK"], s["PUSH"]) or (state == s["IDLE"] and m[C.JOY_IGNORE]):
+            pyboy.tick(1, render=False)
+        else:  # text, the test world's battle and dialogs
+            press(pyboy, "a")
+    raise DriveError(f"still in state {m[PRIVATE_RAM['wState']]} after {max_presses} presses")
+
+
+def finish_battle(pyboy, max_presses: int = 400) -> bool:
+    """Play the battle to its end (won, or lost to a blackout). Returns True if the party fainted."""
+    return play_scene(pyboy, max_presses=max_presses)
 
 
 def go_to(pyboy, room_name: str, xy: tuple[int, int], max_steps: int = 400, heal_below: int = 0,
@@ -96,17 +137,15 @@ def go_to(pyboy, room_name: str, xy: tuple[int, int], max_steps: int = 400, heal
     while position(pyboy, world) != (room_name, tuple(xy)):
         if steps >= max_steps:
             raise DriveError(f"not at {room_name} {xy} after {max_steps} steps (at {position(pyboy, world)})")
-        wait_until(pyboy, lambda m: m[C.WALK_COUNTER] == 0 and m[C.JOY_IGNORE] == 0, 200, "control")
-        if pyboy.memory[C.IS_IN_BATTLE]:
-            finish_battle(pyboy)
-            continue
+        play_scene(pyboy)  # through any text or battle
         here_room, here = position(pyboy, world)
+        if (here_room, here) == (room_name, tuple(xy)):
+            break
         path = world.find_path(here_room, here, room_name, xy, passable=passable,
                                opened_by=events_set(pyboy, world))
         press(pyboy, path[0])
         steps += 1
-        if pyboy.memory[C.IS_IN_BATTLE]:
-            finish_battle(pyboy)
+        play_scene(pyboy)
     return steps
 
 
@@ -132,7 +171,7 @@ def approach(pyboy, room_name: str, xy: tuple[int, int], passable=(), world: L.W
         raise DriveError(f"{room_name} {xy} has no floor neighbour to step from")
     _, nb, name = best
     go_to(pyboy, room_name, nb, passable=passable, world=world)
-    wait_until(pyboy, in_control, 200, "control before the last step")
+    play_scene(pyboy)
     return name
 
 

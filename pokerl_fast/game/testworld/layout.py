@@ -150,6 +150,7 @@ class Trainer:
     requires: tuple[str, ...] = ()
     badge_bit: int | None = None
     forgiven: bool = False
+    mon: str = "SQUIRTLE"  # a red_time world's battle: the trainer's mon (a key of redtime.MONS) at ``level``
 
 
 @dataclasses.dataclass(frozen=True)
@@ -451,6 +452,14 @@ class World:
     party_at_boot: bool = True  # False: the party is empty until a Trigger with gives_starter
     can_flee: bool = False  # B in a wild battle runs away (the enemy keeps its HP, nothing is gained)
     wild_levels: tuple[int, int] = (2, 3)  # enemy level = base + 0..mask (mask 0, 1, 3 or 7)
+    red_time: bool = False  # Red's text, YES/NO, naming screen and menu battles (redtime.py) instead of the short ones
+    speeches: tuple[tuple[str, tuple[int, ...]], ...] = ()  # red_time: (event or HEAL/TALK/ITEM/..., text boxes)
+
+    def speech_table(self) -> dict[str, tuple[int, ...]]:
+        """The world's speeches by key, with a one-box default for talking, healing and items."""
+        out = {"TALK": (24,), "HEAL": (30, 30), "ITEM": (20,), "STARTER_RECEIVED": (28,), "NICKNAME_ASK": (35,)}
+        out.update(dict(self.speeches))
+        return out
 
     # ---- queries
     def room(self, name: str) -> Room:
@@ -639,7 +648,7 @@ class World:
             out.append("")
             for sp in self.specials():
                 if sp.room == r.name:
-                    out.append(f"- ({sp.xy[0]},{sp.xy[1]}) {_describe(sp)}")
+                    out.append(f"- ({sp.xy[0]},{sp.xy[1]}) {_describe(sp, self.red_time)}")
             for ch, what in ((CUT_TREE, "cut tree: CUT (badge bit BIT_CASCADEBADGE) turns it into floor until the room "
                                         "is re-entered"),
                              (WATER, "water: walkable while surfing (SURF, badge bit BIT_SOULBADGE)"),
@@ -659,7 +668,7 @@ def _needs(requires) -> str:
     return f" (needs {', '.join(requires)})" if requires else ""
 
 
-def _describe(sp) -> str:
+def _describe(sp, red_time: bool = False) -> str:
     if isinstance(sp, Door):
         return f"door -> {sp.dest_room} ({sp.dest_xy[0]},{sp.dest_xy[1]})"
     if isinstance(sp, Trigger):
@@ -682,6 +691,9 @@ def _describe(sp) -> str:
     if isinstance(sp, Trainer):
         badge = f" and badge bit {sp.badge_bit}" if sp.badge_bit is not None else ""
         lost = "a loss is forgiven (healed, event set)" if sp.forgiven else "a loss is a blackout"
+        if red_time:
+            return (f"trainer {sp.name} (opponent {sp.opponent}){_needs(sp.requires)}: speaks, then a battle "
+                    f"against {sp.mon} level {sp.level}; a win sets {sp.event}{badge}; {lost}")
         return (f"trainer {sp.name} (opponent {sp.opponent}, level {sp.level}){_needs(sp.requires)}: damage "
                 f"{sp.damage}+0..{sp.spread}; a win sets {sp.event}{badge}; {lost}")
     return f"{sp.name} stands here until {sp.event} is set"

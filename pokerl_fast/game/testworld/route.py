@@ -19,6 +19,7 @@ from pokerl_fast.game.testworld.drive import (
     finish_battle,
     go_to,
     in_control,
+    play_scene,
     press,
     step_onto,
     wait_until,
@@ -41,7 +42,7 @@ def _talk(pyboy, xy, facing: str) -> None:
     wait_until(pyboy, in_control, 200, "control before talking")
     press(pyboy, facing)  # Oak blocks: the player turns towards him
     press(pyboy, "a")
-    wait_until(pyboy, in_control, 200, "the end of Oak's dialog")
+    play_scene(pyboy)
 
 
 def _grind(pyboy, target_level: int, max_presses: int = 4000) -> None:
@@ -66,10 +67,7 @@ def _grind(pyboy, target_level: int, max_presses: int = 4000) -> None:
 
 
 def _finish_any_battle(pyboy) -> None:
-    wait_until(pyboy, lambda m: m[C.IS_IN_BATTLE] == 0 or m[C.JOY_IGNORE] == 0, 200, "a battle's menu")
-    if pyboy.memory[C.IS_IN_BATTLE]:
-        finish_battle(pyboy)
-    wait_until(pyboy, in_control, 200, "control")
+    play_scene(pyboy)
 
 
 ROUTE = (
@@ -83,7 +81,7 @@ ROUTE = (
     ("EVENT_OAK_GOT_PARCEL", lambda pb: _talk(pb, (4, 2), "up")),
     ("EVENT_GOT_POKEDEX", lambda pb: _talk(pb, (4, 2), "up")),
     ("PEWTER_CITY", lambda pb: go_to(pb, "PEWTER_S", (4, 6), world=BENCH)),
-    ("LEVEL_17", lambda pb: _grind(pb, 17)),
+    ("LEVEL_15", lambda pb: _grind(pb, 15)),
     ("HEALED", lambda pb: step_onto(pb, "PEWTER_POKECENTER", (4, 1), world=BENCH)),
     ("EVENT_BEAT_BROCK", lambda pb: (step_onto(pb, "PEWTER_GYM", (4, 1), world=BENCH), _finish_any_battle(pb))),
 )
@@ -107,6 +105,7 @@ def play_route(pyboy) -> list[tuple[str, int]]:
     out = []
     for name, action in ROUTE:
         action(pyboy)
+        play_scene(pyboy)
         if not reached(pyboy, name):
             raise DriveError(f"the route did not reach {name}")
         out.append((name, pyboy.frame_count - start))

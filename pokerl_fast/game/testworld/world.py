@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from pokerl_fast.game import constants as C
 from pokerl_fast.game.testworld import layout as L
+from pokerl_fast.game.testworld import redtime as R
 from pokerl_fast.game.testworld.sm83 import Asm
 
 __all__ = [
@@ -86,8 +87,10 @@ _KIND_OF_CHAR = {
     L.CUT_TREE: "CUT_TREE", L.WATER: "WATER", L.BOULDER: "BOULDER",
     L.LEDGE: "LEDGE", L.TRAINER: "TRIGGER", L.BLOCKER: "NPC",
 }
-STATES = {"IDLE": 0, "WALK": 1, "BATTLE_INTRO": 2, "BATTLE": 3, "BATTLE_WIN": 4, "BLACKOUT": 5, "DIALOG": 6,
-          "START_MENU": 7, "PARTY_MENU": 8, "FIELD_MENU": 9, "PUSH": 10, "NICKNAME": 11}
+_BASE_STATES = {"IDLE": 0, "WALK": 1, "BATTLE_INTRO": 2, "BATTLE": 3, "BATTLE_WIN": 4, "BLACKOUT": 5, "DIALOG": 6,
+                "START_MENU": 7, "PARTY_MENU": 8, "FIELD_MENU": 9, "PUSH": 10, "NICKNAME": 11}
+# Red's time between events (redtime.py), only in a world with ``red_time``: text, YES/NO, naming, battle menus.
+STATES = {**_BASE_STATES, **{name: len(_BASE_STATES) + i for i, name in enumerate(R.RED_TIME_STATES)}}
 MENU_STATES = ("START_MENU", "PARTY_MENU", "FIELD_MENU")
 
 # wTileMap mirror (Red's 20x18 screen tile buffer, player-centred): the tile id written for each kind. Cut
@@ -224,6 +227,26 @@ _WIN_ART = {
 WINDOW_TILES = {name: _WIN_TILE + i for i, name in enumerate(_WIN_ART)}
 assert _WIN_TILE + len(_WIN_ART) <= _PLAYER_TILE, "background tiles would overwrite the player's sprite tiles"
 
+# A red_time world's text, HP bar and letter tiles, after the player's sprite tiles (72..87).
+_RED_TILE = _PLAYER_TILE + 16
+_GLYPH_ART = (  # letter-like shapes: the worlds have no font, the screen only needs text to look like text
+    ["........", ".####...", "#....#..", "#....#..", "######..", "#....#..", "#....#..", "........"],
+    ["........", "#####...", "#....#..", "#####...", "#....#..", "#....#..", "#####...", "........"],
+    ["........", ".####...", "#....#..", "#.......", "#.......", "#....#..", ".####...", "........"],
+    ["........", "#....#..", "##..##..", "#.##.#..", "#....#..", "#....#..", "#....#..", "........"],
+    ["........", "######..", "#.......", "####....", "#.......", "#.......", "######..", "........"],
+    ["........", "#....#..", "#....#..", "######..", "#....#..", "#....#..", "#....#..", "........"],
+    ["........", "#####...", "..#.....", "..#.....", "..#.....", "..#.....", "#####...", "........"],
+    ["........", "#....#..", "#....#..", ".#..#...", "..##....", "..##....", "..##....", "........"],
+)
+_RED_ART = {
+    "ARROW": ["........", "........", "#######.", ".#####..", "..###...", "...#....", "........", "........"],
+    "HP_FULL": ["........", "########", "########", "########", "########", "########", "########", "........"],
+    "HP_EMPTY": ["........", "########", "........", "........", "........", "........", "########", "........"],
+    **{f"GLYPH{i}": art for i, art in enumerate(_GLYPH_ART)},
+}
+RED_TILES = {name: _RED_TILE + i for i, name in enumerate(_RED_ART)}
+
 # Red's field moves: move id -> the index GetMonFieldMoves stores in wFieldMoves.
 _FIELD_MOVES = (
     (C.MOVE_CUT, C.FIELD_MOVE_CUT), (C.MOVE_FLY, C.FIELD_MOVE_FLY), (C.MOVE_SURF, C.FIELD_MOVE_SURF),
@@ -318,6 +341,11 @@ class _World:
         self.rooms = list(world.rooms)
         self.room_index = {r.name: i for i, r in enumerate(self.rooms)}
         self.specials = world.specials()
+        self.states = STATES
+        self.tiles = {**WINDOW_TILES, **RED_TILES, "ENEMY": KINDS["NPC"] * 4, "PLAYER": _PLAYER_TILE + L.FACING_UP}
+        if world.red_time:
+            for name, addr in R.RED_TIME_RAM.items():
+                self.a.define(name, addr)
 
     # ---- helpers that emit common sequences
     def set_event(self, event: str) -> None:
@@ -471,6 +499,11 @@ class _World:
         a.ld("de", "SpriteTiles")
         a.ld("bc", 16 * 16)
         a.call("Copy")
+        if self.w.red_time:
+            a.ld("hl", C.VRAM_BASE + _RED_TILE * 16)
+            a.ld("de", "RedTiles")
+            a.ld("bc", len(_RED_ART) * 16)
+            a.call("Copy")
         a.ld("a", _PALETTE)
         for reg in (_BGP, _OBP0, _OBP1):
             a.ldh([reg], "a")
@@ -548,6 +581,17 @@ class _World:
         for i, move in enumerate(w.starter_moves):
             self.store(C.PARTY_MON1_MOVES + i, move)
         self.store(wram["wPartyMon1BoxLevel"], w.starter_level)
+        if w.red_time:  # stats from the level, as Red's AddPartyMon; HP full; the level's experience
+            a.call("PartyStats")
+            self.store(C.PARTY_MON1_MAX_HP, 0)
+            self.store(C.PARTY_MON1_HP, 0)
+            a.ld("a", [C.PARTY_MON1_MAX_HP + 1])
+            a.ld([C.PARTY_MON1_HP + 1], "a")
+            exp = R.exp_for_level(w.starter_level)
+            for k in range(3):
+                self.store(wram["wPartyMon1Exp"] + k, (exp >> (16 - 8 * k)) & 0xFF)
+            a.ret()
+            return
         for addr in (C.PARTY_MON1_HP, C.PARTY_MON1_MAX_HP):
             self.store(addr, w.starter_max_hp >> 8)
             self.store(addr + 1, w.starter_max_hp & 0xFF)
@@ -710,6 +754,8 @@ class _World:
         a.ld(["wRedraw"], "a")
         a.call("LcdOff")
         a.call("DrawRoom")
+        if self.w.red_time:
+            a.call("DrawWindowFrame")  # text and battles drew over the menus' frame
         a.call("UpdateOAM")
         a.call("LcdOn")
         # fall through: the wTileMap mirror
@@ -777,7 +823,40 @@ class _World:
         a.jr("nz", ".row")
         a.ret()
 
+        if self.w.red_time:
+            a.label("DrawWindowFrame")  # LCD off: the menus' frame into the window map
+            a.ld("hl", _WIN_MAP)
+            a.ld("de", "WindowMap")
+            a.ld("b", C.TILE_MAP_HEIGHT)
+            a.label(".row")
+            a.push("bc")
+            a.ld("bc", C.TILE_MAP_WIDTH)
+            a.call("Copy")
+            a.ld("bc", 32 - C.TILE_MAP_WIDTH)
+            a.add("hl", "bc")
+            a.pop("bc")
+            a.dec("b")
+            a.jr("nz", ".row")
+            a.ret()
+
         a.label("UpdateWindow")  # the menu window: shown in menu states, with a cursor and one bar per item
+        if self.w.red_time:  # text, YES/NO, naming, battle: the window shows wTileMap from row wWinTop down
+            a.ld("a", ["wState"])
+            a.cp(STATES[R.RED_TIME_STATES[0]])
+            a.jr("c", ".menus")
+            a.ld("a", ["wWinTop"])
+            a.and_("a")
+            a.ldh("a", [_LCDC])
+            a.jr("nz", ".sprites")
+            a.res(1, "a")  # the whole screen: no sprites over it
+            a.jr(".lcdc")
+            a.label(".sprites")
+            a.set(1, "a")
+            a.label(".lcdc")
+            a.or_(0x60)  # window on, its map at 0x9C00
+            a.ldh([_LCDC], "a")
+            a.jp("MirrorWindow")
+            a.label(".menus")
         a.ld("a", ["wWindowDirty"])
         a.and_("a")
         a.ret("z")
@@ -890,10 +969,14 @@ class _World:
         a = self.a
         s = STATES
         a.label("Step")  # one frame of the state machine
-        self.dispatch_state({
+        handlers = {
             "IDLE": "StIdle", "WALK": "StWalk", "BATTLE": "StBattle",
             "START_MENU": "StStartMenu", "PARTY_MENU": "StPartyMenu", "FIELD_MENU": "StFieldMenu",
-        }, default="StTimed")  # BATTLE_INTRO, BATTLE_WIN, BLACKOUT, DIALOG, NICKNAME, PUSH
+        }
+        if self.w.red_time:
+            handlers.update({"TEXT": "StText", "YESNO": "StYesNo", "NAMING": "StNaming", "B_MENU": "StBattleMenu",
+                             "B_MOVES": "StBattleMoves", "B_SUB": "StBattleSub"})
+        self.dispatch_state(handlers, default="StTimed")  # BATTLE_INTRO, BATTLE_WIN, BLACKOUT, DIALOG, NICKNAME, PUSH
 
         a.label("StIdle")
         a.xor("a")
@@ -1060,7 +1143,7 @@ class _World:
         a.ld("hl", C.FONT_LOADED)
         a.res(C.BIT_FONT_LOADED, "[hl]")
         a.ld("a", ["wState"])
-        for name in ("DIALOG", "NICKNAME") + MENU_STATES:
+        for name in ("DIALOG", "NICKNAME") + MENU_STATES + (("TEXT", "YESNO", "NAMING") if self.w.red_time else ()):
             a.cp(STATES[name])
             a.jr("z", ".text")
         a.ret()
@@ -1070,8 +1153,11 @@ class _World:
 
         a.label("StartDialog")  # also closes any menu
         self.store("wWindowDirty", 1)
-        self.enter_timed("DIALOG", DIALOG_FRAMES, ignore_input=True)
-        a.ret()
+        if self.w.red_time:
+            self.say("TALK", "CloseText")
+        else:
+            self.enter_timed("DIALOG", DIALOG_FRAMES, ignore_input=True)
+            a.ret()
 
         a.label("StTimed")  # intro, battle won, blackout, dialog: input ignored until the timer ends
         self.store(C.JOY_IGNORE, 0xFF)
@@ -1106,6 +1192,8 @@ class _World:
         a.call("RngByte")
         a.and_(L.ENCOUNTER_ONE_IN - 1)
         a.ret("nz")
+        if self.w.red_time:
+            a.jp("WildBattle")
         a.call("RngByte")
         a.and_(7)
         a.ld(["wEnemyIndex"], "a")
@@ -1575,6 +1663,9 @@ class _World:
     def special_routines(self) -> None:
         """One small routine per special tile, generated from the layout records."""
         a = self.a
+        if self.w.red_time:
+            self.red_time_specials()
+            return
         for i, sp in enumerate(self.specials):
             if isinstance(sp, L.Blocker):
                 continue  # solid: nothing to enter or to say
@@ -1683,6 +1774,143 @@ class _World:
                 a.scf()
                 a.ret()
 
+    def red_time_specials(self) -> None:
+        """The special tiles of a red_time world: each speaks first (the world's speech for its event, when it has
+        one), and what it does happens when the speech is over, as Red's scripts set their events after the text."""
+        a, w = self.a, self.w
+        speeches = w.speech_table()
+
+        def maybe_say(key: str, then: str) -> None:  # the speech, or straight on when there is none
+            if key in speeches:
+                self.say(key, then)
+            else:
+                a.jp(then)
+
+        for i, sp in enumerate(self.specials):
+            if isinstance(sp, L.Blocker):
+                continue
+            if isinstance(sp, L.Npc):
+                a.label(f"Talk{i}")
+                for k, talk in enumerate(sp.talks):
+                    nxt = f".next{k}"
+                    self.test_event(talk.event)
+                    a.jr("nz", nxt)
+                    for req in talk.requires:
+                        self.test_event(req)
+                        a.jp("z", "StartDialog")
+                    maybe_say(talk.event, f"Talked{i}_{k}")
+                    a.label(nxt)
+                a.jp("StartDialog")
+                for k, talk in enumerate(sp.talks):
+                    a.label(f"Talked{i}_{k}")
+                    self.set_event(talk.event)
+                    a.jp("CloseText")
+                continue
+            a.label(f"Enter{i}")
+            if isinstance(sp, L.Door):
+                self.set_warp(sp.dest_room, sp.dest_xy)
+                a.ret()
+            elif isinstance(sp, L.Trigger):
+                for req in sp.requires:
+                    self.test_event(req)
+                    a.ret("z")
+                self.test_event(sp.event)
+                a.ret("nz")
+                maybe_say(sp.event, f"Triggered{i}")
+                a.label(f"Triggered{i}")
+                if sp.gives_starter:  # Oak: "So! You want X?" YES/NO
+                    a.ld("de", f"StarterAnswer{i}")
+                    a.jp("AskYesNo")
+                    a.label(f"StarterAnswer{i}")
+                    a.jp("c", "CloseText")  # NO: the ball stays on the table
+                    self.set_event(sp.event)
+                    a.call("ListStarter")
+                    self.say("STARTER_RECEIVED", f"NicknameAsk{i}")
+                    a.label(f"NicknameAsk{i}")
+                    self.say("NICKNAME_ASK", f"Nickname{i}")
+                    a.label(f"Nickname{i}")
+                    a.ld("de", f"NicknameAnswer{i}")
+                    a.jp("AskYesNo")
+                    a.label(f"NicknameAnswer{i}")
+                    a.ld("de", f"Named{i}")
+                    a.jp("nc", "OpenNaming")
+                    a.call("DefaultNick")
+                    a.label(f"Named{i}")
+                    a.call("FillStarter")
+                else:
+                    self.set_event(sp.event)
+                if sp.warp is not None:
+                    self.set_warp(sp.warp[0], sp.warp[1])
+                elif sp.reload:
+                    self.set_warp(sp.room, sp.xy)
+                a.jp("CloseText")
+            elif isinstance(sp, L.Trainer):
+                self.test_event(sp.event)
+                a.ret("nz")
+                for req in sp.requires:
+                    self.test_event(req)
+                    a.ret("z")
+                maybe_say(sp.event, f"Challenge{i}")
+                a.label(f"Challenge{i}")
+                self.store("wTrainer", w.trainers.index(sp) + 1)
+                self.store(C.CUR_OPPONENT, sp.opponent)
+                self.store(C.ENEMY_MON_SPECIES, 0)
+                self.store("wCalcLevel", sp.level)
+                a.ld("a", len(w.encounters) + w.trainers.index(sp))
+                a.call("SetupEnemy")
+                a.ld("b", C.BATTLE_TRAINER)
+                a.jp("BeginBattle")
+            elif isinstance(sp, L.Heal):
+                self.say("HEAL", f"Healed{i}")
+                a.label(f"Healed{i}")
+                if sp.spawn is not None:
+                    spawn_room, (sx, sy) = sp.spawn
+                    self.store("wBlackoutRoom", self.room_index[spawn_room])
+                    self.store("wBlackoutX", sx)
+                    self.store("wBlackoutY", sy)
+                    self.store(C.LAST_BLACKOUT_MAP, w.room(spawn_room).map_id)
+                a.call("HealParty")
+                a.jp("CloseText")
+            elif isinstance(sp, L.Pickup):
+                self.test_event(sp.event)
+                a.ret("nz")
+                self.say(sp.event if sp.event in speeches else "ITEM", f"PickedUp{i}")
+                a.label(f"PickedUp{i}")
+                self.set_event(sp.event)
+                a.ld("a", sp.item)
+                a.call("AddItem")
+                money = _bcd3(sp.money)
+                if money[0]:
+                    raise ValueError("pickup money must be below 10000")
+                a.ld("b", money[1])
+                a.ld("c", money[2])
+                a.call("AddMoney")
+                idx = sp.xy[1] * _GRID_W + sp.xy[0]
+                self.store(PRIVATE_RAM["wRoomKind"] + idx, KINDS["FLOOR"])
+                self.store(PRIVATE_RAM["wRoomSpecial"] + idx, 0)
+                a.jp("CloseText")
+            else:
+                raise TypeError(f"{type(sp).__name__} has no red_time routine")
+        for i, t in enumerate(w.trainers):
+            a.label(f"TrainerWon{i}")
+            self.set_event(t.event)
+            if t.badge_bit is not None:
+                a.ld("hl", C.OBTAINED_BADGES)
+                a.set(t.badge_bit, "[hl]")
+            if t.forgiven:
+                a.call("HealParty")
+            steps_aside = any(b.event == t.event and b.room == t.room for b in w.blockers)
+            if steps_aside:
+                self.set_warp(t.room, t.xy)
+            a.ret()
+            if t.forgiven:
+                a.label(f"TrainerLost{i}")
+                self.set_event(t.event)
+                if steps_aside:
+                    self.set_warp(t.room, t.xy)
+                a.scf()
+                a.ret()
+
     def data(self) -> None:
         a = self.a
         a.label("DirDX")  # indexed by facing / 4: down, up, left, right
@@ -1704,7 +1932,7 @@ class _World:
             a.db(move, index)
         a.label("WindowXByState")
         menu_x = {"START_MENU": START_MENU_X, "PARTY_MENU": PARTY_MENU_X, "FIELD_MENU": FIELD_MENU_X}
-        a.db(*[menu_x[name] + 7 if name in menu_x else 0 for name, _ in sorted(STATES.items(), key=lambda kv: kv[1])])
+        a.db(*[menu_x[name] + 7 if name in menu_x else 0 for name, _ in sorted(_BASE_STATES.items(), key=lambda kv: kv[1])])
         a.label("WindowMap")
         a.db(*[t for row in window_map() for t in row])
         a.label("RoomDataPtrs")
@@ -1744,6 +1972,17 @@ class _World:
         a.label("SpriteTiles")
         for facing in (L.FACING_DOWN, L.FACING_UP, L.FACING_LEFT, L.FACING_RIGHT):
             a.db(_tiles_2bpp(art[f"PLAYER_{facing}"]))
+        if self.w.red_time:
+            a.label("RedTiles")
+            for tile in _RED_ART.values():
+                a.db(_tile8_2bpp(tile))
+
+    def say(self, speech: str, then: str) -> None:
+        """Start speech ``speech`` (a key of the world's speech table or redtime.BATTLE_TEXT); ``then`` runs after
+        it. Jumps: the routine ends here."""
+        self.a.ld("hl", f"Speech_{speech.replace(':', '_')}")
+        self.a.ld("de", then)
+        self.a.jp("Say")
 
     def build(self) -> bytes:
         self.vectors()
@@ -1756,6 +1995,8 @@ class _World:
         self.menus()
         self.special_routines()
         self.data()
+        if self.w.red_time:
+            R.emit(self)
         return self.a.rom(title=self.w.title)
 
 
