@@ -67,6 +67,12 @@ VARIANTS: dict[str, list[str]] = {
     "cells_revisit": ROUND2 + CELLS + FIXED + REVISIT,
     "cells_adaptive": ROUND2 + CELLS + ["--adaptive-steps"],  # = the trainer's defaults after round 3
     "cells_policy": ROUND2 + CELLS + FIXED,  # the default policy (FULL_POLICY)
+    # Round 4 (2026-12-07): the world with Red's time between events (text, YES/NO, the naming screen, battles
+    # through menus), the trainer's defaults, and the stuck rule three ways: marking only (the default), off, and
+    # ending stuck episodes (never inside text, a menu or a battle).
+    "red_stuck_marks": ROUND2 + CELLS + ["--adaptive-steps"],
+    "red_stuck_off": ROUND2 + CELLS + ["--adaptive-steps", "--stuck-steps", "0"],
+    "red_stuck_ends": ROUND2 + CELLS + ["--adaptive-steps", "--stuck-ends-episode"],
 }
 """Each variant's own flags on top of COMMON; later flags win, so OFF first and the mechanism after."""
 

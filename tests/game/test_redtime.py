@@ -114,6 +114,17 @@ def _to_starter_prompt(pb) -> None:
     raise AssertionError("no YES/NO after Oak's question")
 
 
+def _to_naming(pb) -> None:
+    """YES to Oak's question, A through the text to the nickname prompt, YES: the naming screen."""
+    _to_starter_prompt(pb)
+    press(pb, "a")
+    for _ in range(40):
+        if state(pb.memory) == "YESNO":
+            break
+        press(pb, "a")
+    press(pb, "a")
+
+
 def test_yes_no_takes_the_cursor_and_b_means_no(load):
     pb = load("boot")
     m = pb.memory
@@ -137,13 +148,7 @@ def test_yes_no_takes_the_cursor_and_b_means_no(load):
 def test_the_naming_screen_types_deletes_jumps_to_end_and_keeps_the_default_when_empty(load):
     pb = load("boot")
     m = pb.memory
-    _to_starter_prompt(pb)
-    press(pb, "a")
-    for _ in range(40):
-        if state(m) == "YESNO":
-            break
-        press(pb, "a")
-    press(pb, "a")  # YES: a nickname
+    _to_naming(pb)
     assert state(m) == "NAMING" and m[RAM["wWinTop"]] == 0
     press(pb, "right")
     press(pb, "down")
@@ -172,13 +177,7 @@ def test_the_naming_screen_types_deletes_jumps_to_end_and_keeps_the_default_when
 def test_a_full_name_jumps_to_end_and_a_confirms_it(load):
     pb = load("boot")
     m = pb.memory
-    _to_starter_prompt(pb)
-    press(pb, "a")
-    for _ in range(40):
-        if state(m) == "YESNO":
-            break
-        press(pb, "a")
-    press(pb, "a")
+    _to_naming(pb)
     for _ in range(RT.NAME_MAX):
         press(pb, "a")
     assert m[RAM["wNameLen"]] == RT.NAME_MAX and (m[RAM["wNameX"]], m[RAM["wNameY"]]) == (8, 4)

@@ -441,6 +441,22 @@ class _World:
         a.ld("hl", table)
         a.jp("CallTable")
 
+    def copy_window_frame(self, loop: str) -> None:
+        """LCD off: the menus' 20x18 frame (WindowMap) into the window's tile map; ``loop`` names the row loop."""
+        a = self.a
+        a.ld("hl", _WIN_MAP)
+        a.ld("de", "WindowMap")
+        a.ld("b", C.TILE_MAP_HEIGHT)
+        a.label(loop)
+        a.push("bc")
+        a.ld("bc", C.TILE_MAP_WIDTH)
+        a.call("Copy")
+        a.ld("bc", 32 - C.TILE_MAP_WIDTH)
+        a.add("hl", "bc")
+        a.pop("bc")
+        a.dec("b")
+        a.jr("nz", loop)
+
     def mark_dex(self, *, step_past: bool) -> None:
         """hl -> an EnemyTable Pokedex pointer, b = the species' bit: sets it; hl ends past the pointer
         (``step_past``) or on its high byte."""
@@ -483,18 +499,7 @@ class _World:
         a.ld("de", "BgTiles")
         a.ld("bc", len(KINDS) * 64 + len(_WIN_ART) * 16)  # four 16-byte tiles per kind, then the window's
         a.call("Copy")
-        a.ld("hl", _WIN_MAP)
-        a.ld("de", "WindowMap")
-        a.ld("b", C.TILE_MAP_HEIGHT)
-        a.label(".winrow")
-        a.push("bc")
-        a.ld("bc", C.TILE_MAP_WIDTH)
-        a.call("Copy")
-        a.ld("bc", 32 - C.TILE_MAP_WIDTH)
-        a.add("hl", "bc")
-        a.pop("bc")
-        a.dec("b")
-        a.jr("nz", ".winrow")
+        self.copy_window_frame(".winrow")
         a.ld("hl", C.VRAM_BASE + _PLAYER_TILE * 16)
         a.ld("de", "SpriteTiles")
         a.ld("bc", 16 * 16)
@@ -825,18 +830,7 @@ class _World:
 
         if self.w.red_time:
             a.label("DrawWindowFrame")  # LCD off: the menus' frame into the window map
-            a.ld("hl", _WIN_MAP)
-            a.ld("de", "WindowMap")
-            a.ld("b", C.TILE_MAP_HEIGHT)
-            a.label(".row")
-            a.push("bc")
-            a.ld("bc", C.TILE_MAP_WIDTH)
-            a.call("Copy")
-            a.ld("bc", 32 - C.TILE_MAP_WIDTH)
-            a.add("hl", "bc")
-            a.pop("bc")
-            a.dec("b")
-            a.jr("nz", ".row")
+            self.copy_window_frame(".row")
             a.ret()
 
         a.label("UpdateWindow")  # the menu window: shown in menu states, with a cursor and one bar per item
@@ -1727,52 +1721,17 @@ class _World:
                 a.set(sp.badge_bit, "[hl]")
                 a.ret()
             elif isinstance(sp, L.Heal):
-                if sp.spawn is not None:  # the last heal point, as a Pokemon Center is
-                    spawn_room, (sx, sy) = sp.spawn
-                    self.store("wBlackoutRoom", self.room_index[spawn_room])
-                    self.store("wBlackoutX", sx)
-                    self.store("wBlackoutY", sy)
-                    self.store(C.LAST_BLACKOUT_MAP, self.w.room(spawn_room).map_id)
+                self.heal_spawn(sp)
                 a.jp("HealParty")
             elif isinstance(sp, L.Pickup):
                 self.test_event(sp.event)
                 a.ret("nz")
-                self.set_event(sp.event)
-                a.ld("a", sp.item)
-                a.call("AddItem")
-                money = _bcd3(sp.money)
-                if money[0]:
-                    raise ValueError("pickup money must be below 10000")
-                a.ld("b", money[1])
-                a.ld("c", money[2])
-                a.call("AddMoney")
-                idx = sp.xy[1] * _GRID_W + sp.xy[0]  # the tile is floor from now on (LoadRoom agrees)
-                self.store(PRIVATE_RAM["wRoomKind"] + idx, KINDS["FLOOR"])
-                self.store(PRIVATE_RAM["wRoomSpecial"] + idx, 0)
+                self.pickup_effect(sp)
                 self.store("wRedraw", 1)
                 a.ret()
             else:  # pragma: no cover - layout.validate() rejects unknown records
                 raise TypeError(sp)
-        for i, t in enumerate(self.w.trainers):
-            a.label(f"TrainerWon{i}")
-            self.set_event(t.event)
-            if t.badge_bit is not None:
-                a.ld("hl", C.OBTAINED_BADGES)
-                a.set(t.badge_bit, "[hl]")
-            if t.forgiven:  # Red heals the party after the lab battle, won or lost
-                a.call("HealParty")
-            # A person waiting for this win (Oak beside the champion) steps aside at once: the room is loaded again.
-            steps_aside = any(b.event == t.event and b.room == t.room for b in self.w.blockers)
-            if steps_aside:
-                self.set_warp(t.room, t.xy)
-            a.ret()
-            if t.forgiven:
-                a.label(f"TrainerLost{i}")
-                self.set_event(t.event)
-                if steps_aside:
-                    self.set_warp(t.room, t.xy)
-                a.scf()
-                a.ret()
+        self.trainer_outcomes()
 
     def red_time_specials(self) -> None:
         """The special tiles of a red_time world: each speaks first (the world's speech for its event, when it has
@@ -1863,12 +1822,7 @@ class _World:
             elif isinstance(sp, L.Heal):
                 self.say("HEAL", f"Healed{i}")
                 a.label(f"Healed{i}")
-                if sp.spawn is not None:
-                    spawn_room, (sx, sy) = sp.spawn
-                    self.store("wBlackoutRoom", self.room_index[spawn_room])
-                    self.store("wBlackoutX", sx)
-                    self.store("wBlackoutY", sy)
-                    self.store(C.LAST_BLACKOUT_MAP, w.room(spawn_room).map_id)
+                self.heal_spawn(sp)
                 a.call("HealParty")
                 a.jp("CloseText")
             elif isinstance(sp, L.Pickup):
@@ -1876,30 +1830,50 @@ class _World:
                 a.ret("nz")
                 self.say(sp.event if sp.event in speeches else "ITEM", f"PickedUp{i}")
                 a.label(f"PickedUp{i}")
-                self.set_event(sp.event)
-                a.ld("a", sp.item)
-                a.call("AddItem")
-                money = _bcd3(sp.money)
-                if money[0]:
-                    raise ValueError("pickup money must be below 10000")
-                a.ld("b", money[1])
-                a.ld("c", money[2])
-                a.call("AddMoney")
-                idx = sp.xy[1] * _GRID_W + sp.xy[0]
-                self.store(PRIVATE_RAM["wRoomKind"] + idx, KINDS["FLOOR"])
-                self.store(PRIVATE_RAM["wRoomSpecial"] + idx, 0)
+                self.pickup_effect(sp)
                 a.jp("CloseText")
             else:
                 raise TypeError(f"{type(sp).__name__} has no red_time routine")
-        for i, t in enumerate(w.trainers):
+        self.trainer_outcomes()
+
+    def heal_spawn(self, sp: L.Heal) -> None:
+        """A heal tile with a spawn becomes the last heal point, as a Pokemon Center is."""
+        if sp.spawn is not None:
+            spawn_room, (sx, sy) = sp.spawn
+            self.store("wBlackoutRoom", self.room_index[spawn_room])
+            self.store("wBlackoutX", sx)
+            self.store("wBlackoutY", sy)
+            self.store(C.LAST_BLACKOUT_MAP, self.w.room(spawn_room).map_id)
+
+    def pickup_effect(self, sp: L.Pickup) -> None:
+        """The pickup's event, item and money; its tile is floor from now on (LoadRoom agrees)."""
+        a = self.a
+        self.set_event(sp.event)
+        a.ld("a", sp.item)
+        a.call("AddItem")
+        money = _bcd3(sp.money)
+        if money[0]:
+            raise ValueError("pickup money must be below 10000")
+        a.ld("b", money[1])
+        a.ld("c", money[2])
+        a.call("AddMoney")
+        idx = sp.xy[1] * _GRID_W + sp.xy[0]
+        self.store(PRIVATE_RAM["wRoomKind"] + idx, KINDS["FLOOR"])
+        self.store(PRIVATE_RAM["wRoomSpecial"] + idx, 0)
+
+    def trainer_outcomes(self) -> None:
+        """TrainerWon<i> for every trainer, TrainerLost<i> for a forgiven one (it returns with carry set)."""
+        a = self.a
+        for i, t in enumerate(self.w.trainers):
             a.label(f"TrainerWon{i}")
             self.set_event(t.event)
             if t.badge_bit is not None:
                 a.ld("hl", C.OBTAINED_BADGES)
                 a.set(t.badge_bit, "[hl]")
-            if t.forgiven:
+            if t.forgiven:  # Red heals the party after the lab battle, won or lost
                 a.call("HealParty")
-            steps_aside = any(b.event == t.event and b.room == t.room for b in w.blockers)
+            # A person waiting for this win (Oak beside the champion) steps aside at once: the room is loaded again.
+            steps_aside = any(b.event == t.event and b.room == t.room for b in self.w.blockers)
             if steps_aside:
                 self.set_warp(t.room, t.xy)
             a.ret()
