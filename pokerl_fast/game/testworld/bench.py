@@ -9,8 +9,11 @@ the starter ball (the party is empty until then) -> the rival's battle on the wa
 Red) -> Route 1 (four screens of grass with wild battles and one-way ledges) -> Viridian City, whose Mart hands
 over Oak's parcel (the old man blocks the way north until you have the Pokedex) -> back to Oak in Pallet Town:
 the parcel, then the Pokedex -> Route 2 -> Viridian Forest (a four-screen maze of grass) -> Pewter City, its
-Pokemon Center (the last heal point) and the gym, whose leader Brock beats any mon with 55 HP or less: the
-starter (20 HP) needs twelve levels from wild battles (+3 max HP each, level 17) and a full heal first.
+Pokemon Center (the last heal point) and the gym, whose leader Brock's level-10 ONIX (Red's defense 160) needs a
+starter of about level 14 (SCRATCH alone) or 12 (GROWL twice first).
+
+With ``red_time`` the world has Red's time between events (redtime.py): every event comes after a speech of Red's
+length, the starter after a YES/NO and the nickname prompt, and battles are fought through Red's menus.
 
 Maps larger than a screen are several rooms with their own offset in the Red map, so X_COORD/Y_COORD and the
 global Kanto position differ on every screen. See ``docs/benchworld.md`` (maps, the random floor).
@@ -388,11 +391,12 @@ NPCS = (
 )
 
 TRAINERS = (
-    # Red's rival in the lab: the starter (20 HP) loses when the damage (14 + 0..7) is 20 or more (1 in 4);
-    # either way the party is healed and the game goes on.
+    # Red's rival in the lab, his SQUIRTLE at level 5: the starter wins about 9 times in 10 with SCRATCH alone;
+    # either way the party is healed and the game goes on. (damage/spread: the one-press battles of worlds
+    # without red_time.)
     Trainer("OAKS_LAB", (4, 6), "RIVAL", C.OPP_RIVAL1, 5, 14, 7, "EVENT_BATTLED_RIVAL_IN_OAKS_LAB",
             requires=("EVENT_GOT_STARTER",), forgiven=True, mon="SQUIRTLE"),
-    # Brock: 52 + 0..3 damage; a mon needs 56+ HP (twelve levels above the starter's, level 17, healed) to stand.
+    # Brock's ONIX at level 10: SCRATCH alone wins 85% of the time at level 14 and always at 16 (redtime's twins).
     Trainer("PEWTER_GYM", (4, 1), "BROCK", C.OPP_BROCK, 10, 52, 3, "EVENT_BEAT_BROCK", badge_bit=C.BIT_BOULDERBADGE,
             mon="ONIX"),
 )

@@ -85,7 +85,7 @@ ROUTE = (
     ("HEALED", lambda pb: step_onto(pb, "PEWTER_POKECENTER", (4, 1), world=BENCH)),
     ("EVENT_BEAT_BROCK", lambda pb: (step_onto(pb, "PEWTER_GYM", (4, 1), world=BENCH), _finish_any_battle(pb))),
 )
-"""(milestone, how to reach it from where the previous one left the player). PEWTER_CITY, LEVEL_17 and
+"""(milestone, how to reach it from where the previous one left the player). PEWTER_CITY, LEVEL_15 and
 HEALED are way points, not Red events."""
 
 
