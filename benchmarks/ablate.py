@@ -73,10 +73,11 @@ VARIANTS: dict[str, list[str]] = {
     "red_stuck_marks": ROUND2 + CELLS + ["--adaptive-steps"],
     "red_stuck_off": ROUND2 + CELLS + ["--adaptive-steps", "--stuck-steps", "0"],
     "red_stuck_ends": ROUND2 + CELLS + ["--adaptive-steps", "--stuck-ends-episode"],
+    "red_policy": ROUND2 + CELLS + ["--adaptive-steps"],  # = red_stuck_marks with the default policy (FULL_POLICY)
 }
 """Each variant's own flags on top of COMMON; later flags win, so OFF first and the mechanism after."""
 
-FULL_POLICY = {"default_policy", "cells_policy"}
+FULL_POLICY = {"default_policy", "cells_policy", "red_policy"}
 """Variants trained with the trainer's default policy instead of SMALL."""
 
 

@@ -441,6 +441,17 @@ class _World:
         a.ld("hl", table)
         a.jp("CallTable")
 
+    def trainer_won(self, wild: str) -> None:
+        """A won battle: a trainer's TrainerWon<i> (then wTrainer = 0); a wild battle jumps to ``wild``."""
+        a = self.a
+        a.ld("a", ["wTrainer"])
+        a.and_("a")
+        a.jr("z", wild)
+        a.dec("a")
+        a.ld("hl", "TrainerWonTable")
+        a.call("CallTable")
+        self.zero("wTrainer")
+
     def copy_window_frame(self, loop: str) -> None:
         """LCD off: the menus' 20x18 frame (WindowMap) into the window's tile map; ``loop`` names the row loop."""
         a = self.a
@@ -1277,13 +1288,7 @@ class _World:
         a.label("BattleWon")  # a trainer's event (and badge); level +1, max HP +3 (HP too); wild: Pokedex owned
         self.zero(C.IS_IN_BATTLE, C.BATTLE_RESULT, C.ENEMY_MON_HP, C.ENEMY_MON_HP + 1, "wState", C.JOY_IGNORE)
         if self.w.trainers:
-            a.ld("a", ["wTrainer"])
-            a.and_("a")
-            a.jr("z", ".wild")
-            a.dec("a")
-            a.ld("hl", "TrainerWonTable")
-            a.call("CallTable")
-            self.zero("wTrainer")
+            self.trainer_won(".wild")
             a.jr(".levelup")
             a.label(".wild")
         a.call("EnemyEntry")
