@@ -213,6 +213,19 @@ def emit(wb) -> None:
     _Emitter(wb).all()
 
 
+def _times20(a, scratch: str) -> None:
+    """hl = a * 20 (a wTileMap row's offset); ``scratch`` (bc or de) is clobbered."""
+    a.ld("l", "a")
+    a.ld("h", 0)
+    a.add("hl", "hl")
+    a.add("hl", "hl")
+    a.push("hl")
+    a.add("hl", "hl")
+    a.add("hl", "hl")
+    a.pop(scratch)
+    a.add("hl", scratch)
+
+
 class _Emitter:
     def __init__(self, wb):
         self.wb = wb
@@ -385,6 +398,7 @@ class _Emitter:
         a.ld(["wTextLeft"], "a")
         a.ret()
         a.label(".end")  # go where the speech said; the program there sets the next state
+        a.label("GoThen")  # where the speech, the prompt or the naming screen said to go next (flags kept)
         a.ld("hl", "wThenLo")
         a.ld("a", "[hl+]")
         a.ld("h", "[hl]")
@@ -553,15 +567,7 @@ class _Emitter:
         a.ld("d", "h")
         a.ld("e", "l")  # de = window map row
         a.ld("a", "c")  # hl = wTileMap + row * 20
-        a.ld("l", "a")
-        a.ld("h", 0)
-        a.add("hl", "hl")
-        a.add("hl", "hl")
-        a.push("hl")
-        a.add("hl", "hl")
-        a.add("hl", "hl")
-        a.pop("bc")
-        a.add("hl", "bc")
+        _times20(a, "bc")
         a.ld("bc", C.TILE_MAP)
         a.add("hl", "bc")
         a.ld("b", 2)
@@ -638,11 +644,7 @@ class _Emitter:
         a.ld("a", [C.CURRENT_MENU_ITEM])
         a.cp(1)
         a.ccf()  # carry: NO
-        a.ld("hl", "wThenLo")
-        a.ld("a", "[hl+]")
-        a.ld("h", "[hl]")
-        a.ld("l", "a")
-        a.jp("hl")
+        a.jp("GoThen")
 
     # ---- the naming screen
     def naming(self) -> None:
@@ -716,15 +718,7 @@ class _Emitter:
         a.add("a", "a")
         a.add("a", 5)
         a.label(".row")
-        a.ld("l", "a")
-        a.ld("h", 0)
-        a.add("hl", "hl")
-        a.add("hl", "hl")
-        a.push("hl")
-        a.add("hl", "hl")
-        a.add("hl", "hl")
-        a.pop("de")
-        a.add("hl", "de")
+        _times20(a, "de")
         a.ld("de", C.TILE_MAP + 1)
         a.add("hl", "de")
         a.ld("a", ["wNameY"])
@@ -851,11 +845,7 @@ class _Emitter:
         a.jr("nz", ".named")
         a.call("DefaultNick")
         a.label(".named")
-        a.ld("hl", "wThenLo")
-        a.ld("a", "[hl+]")
-        a.ld("h", "[hl]")
-        a.ld("l", "a")
-        a.jp("hl")
+        a.jp("GoThen")
 
         a.label("DefaultNick")  # wPartyMonNicks = the species' name in Red's letters
         a.ld("hl", nick)
@@ -1144,10 +1134,7 @@ class _Emitter:
         a.label(".found")
         a.ld(["wTurnPower"], "a")
         wb.zero("wTurnStep")
-        a.ld("a", [W["wEnemyMonSpeed"] + 1])
-        a.ld("b", "a")
-        a.ld("a", [W["wBattleMonSpeed"] + 1])
-        a.cp("b")
+        wb.compare_speeds()
         a.jr("z", ".tie")
         a.jp("nc", "PlayerAttacks")
         a.jp("EnemyAttacks")
@@ -1435,13 +1422,7 @@ class _Emitter:
             wb.trainer_won(".wild")
             a.ret()
             a.label(".wild")
-        a.call("EnemyEntry")
-        a.inc("hl")
-        a.ld("a", "[hl+]")
-        a.ld("b", "a")
-        a.inc("hl")
-        a.inc("hl")
-        wb.mark_dex(step_past=False)  # Pokedex: owned
+        wb.mark_owned()
         a.ret()
 
         a.label("TryRun")
@@ -1452,10 +1433,7 @@ class _Emitter:
         a.label(".wild")  # Red's TryRunningFromBattle
         a.ld("hl", W["wNumRunAttempts"])
         a.inc("[hl]")
-        a.ld("a", [W["wEnemyMonSpeed"] + 1])
-        a.ld("b", "a")
-        a.ld("a", [W["wBattleMonSpeed"] + 1])
-        a.cp("b")
+        wb.compare_speeds()
         a.jr("nc", ".escape")
         a.ld("a", "b")
         a.srl("a")

@@ -441,6 +441,25 @@ class _World:
         a.ld("hl", table)
         a.jp("CallTable")
 
+    def mark_owned(self) -> None:
+        """The wild enemy (wEnemyIndex) owned in the Pokedex."""
+        a = self.a
+        a.call("EnemyEntry")
+        a.inc("hl")
+        a.ld("a", "[hl+]")
+        a.ld("b", "a")
+        a.inc("hl")
+        a.inc("hl")
+        self.mark_dex(step_past=False)
+
+    def compare_speeds(self) -> None:
+        """Flags of the battle mon's speed compared with the enemy's (carry: slower, Z: a tie); b = enemy speed."""
+        a = self.a
+        a.ld("a", [C.WRAM["wEnemyMonSpeed"] + 1])
+        a.ld("b", "a")
+        a.ld("a", [C.WRAM["wBattleMonSpeed"] + 1])
+        a.cp("b")
+
     def trainer_won(self, wild: str) -> None:
         """A won battle: a trainer's TrainerWon<i> (then wTrainer = 0); a wild battle jumps to ``wild``."""
         a = self.a
@@ -1291,13 +1310,7 @@ class _World:
             self.trainer_won(".wild")
             a.jr(".levelup")
             a.label(".wild")
-        a.call("EnemyEntry")
-        a.inc("hl")
-        a.ld("a", "[hl+]")
-        a.ld("b", "a")
-        a.inc("hl")
-        a.inc("hl")
-        self.mark_dex(step_past=False)  # Pokedex: owned
+        self.mark_owned()
         a.label(".levelup")
         a.ld("a", [C.PARTY_MON1_LEVEL])
         a.cp(100)
