@@ -39,6 +39,8 @@ ROUND1_DEFAULTS = ["--swarm-cell-size", "0", "--swarm-archive-size", "64", *FIXE
 REVISIT = ["--revisit-half-life", "256"]
 ROUND2 = ["--eval-interval", "60", "--eval-steps", "1024"]
 CELLS = ["--swarm-cell-size", "8", "--swarm-archive-size", "512"]
+RED = ROUND2 + CELLS + ["--adaptive-steps"]
+"""Round 4's and 5's base: the trainer's defaults (stuck envs marked, not ended) with the round-2 evaluation."""
 
 VARIANTS: dict[str, list[str]] = {
     # Round 1: each mechanism alone on top of everything off.
@@ -74,6 +76,14 @@ VARIANTS: dict[str, list[str]] = {
     "red_stuck_off": ROUND2 + CELLS + ["--adaptive-steps", "--stuck-steps", "0"],
     "red_stuck_ends": ROUND2 + CELLS + ["--adaptive-steps", "--stuck-ends-episode"],
     "red_policy": ROUND2 + CELLS + ["--adaptive-steps"],  # = red_stuck_marks with the default policy (FULL_POLICY)
+    # Round 5: the same world, each mechanism of the defaults (= red_stuck_marks) taken away alone, and all of them.
+    "red_short_episodes": RED + ["--episode-length", "2048", "--explore-reset-interval", "0"],
+    "red_no_swarm": RED + ["--swarm-interval", "0"],
+    "red_no_archive_reset": RED + ["--reset-to-archive", "0"],
+    "red_no_boost": RED + ["--explore-boost", "1"],
+    "red_no_progress_obs": RED + ["--no-observe-progress"],
+    "red_fixed_steps": RED + FIXED,
+    "red_all_off": ROUND2 + OFF + FIXED,
 }
 """Each variant's own flags on top of COMMON; later flags win, so OFF first and the mechanism after."""
 
