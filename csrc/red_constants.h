@@ -36,6 +36,8 @@ constexpr uint16_t LAST_BLACKOUT_MAP = 0xD719;  // wLastBlackoutMap
 constexpr uint16_t MAP_PAL_OFFSET = 0xD35D;  // wMapPalOffset
 constexpr uint16_t TILE_MAP = 0xC3A0;  // wTileMap
 constexpr uint16_t CURRENT_MENU_ITEM = 0xCC26;  // wCurrentMenuItem
+constexpr uint16_t TOP_MENU_ITEM_X = 0xCC25;  // wTopMenuItemX
+constexpr uint16_t TOP_MENU_ITEM_Y = 0xCC24;  // wTopMenuItemY
 constexpr uint16_t MAX_MENU_ITEM = 0xCC28;  // wMaxMenuItem
 constexpr uint16_t PARTY_MENU_SAVED_ITEM = 0xCC2B;  // wPartyAndBillsPCSavedMenuItem
 constexpr uint16_t START_MENU_SAVED_ITEM = 0xCC2D;  // wBattleAndStartSavedMenuItem
@@ -49,6 +51,17 @@ constexpr uint16_t STATUS_FLAGS1 = 0xD728;  // wStatusFlags1
 constexpr uint16_t CUR_OPPONENT = 0xD059;  // wCurOpponent
 constexpr uint16_t FONT_LOADED = 0xCFC4;  // wFontLoaded
 constexpr uint16_t BATTLE_MON_HP = 0xD015;  // wBattleMonHP
+constexpr uint16_t H_WY = 0xFFB0;  // hWY
+constexpr uint16_t UPDATE_SPRITES_ENABLED = 0xCFCB;  // wUpdateSpritesEnabled
+constexpr uint16_t STATUS_FLAGS5 = 0xD730;  // wStatusFlags5
+constexpr uint16_t PLAYER_NAME = 0xD158;  // wPlayerName
+constexpr uint16_t PARTY_DATA_START = 0xD163;  // wPartyDataStart
+constexpr uint16_t MAIN_DATA_START = 0xD2F7;  // wMainDataStart
+constexpr uint16_t MAIN_DATA_END = 0xDA80;  // wMainDataEnd
+constexpr uint16_t BOX_DATA_END = 0xDEE2;  // wBoxDataEnd
+constexpr uint16_t SPRITE_DATA_START = 0xC100;  // wSpriteDataStart
+constexpr uint16_t SPRITE_DATA_END = 0xC300;  // wSpriteDataEnd
+constexpr uint16_t H_TILE_ANIMATIONS = 0xFFD7;  // hTileAnimations
 
 // The Game Boy's memory map: base address and size of each area the project reads.
 constexpr int WRAM_BASE = 0xC000;  // work RAM 0xC000-0xDFFF: Red's w* symbols
@@ -139,6 +152,24 @@ constexpr int TEXT_ARROW_COL = 18;
 constexpr int TEXT_ARROW_ROW = 16;
 constexpr int MAP_OAKS_LAB = 40;  // wCurMap in Oak's lab (maps.tsv)
 constexpr int MAP_HALL_OF_FAME = 118;  // wCurMap in the Hall of Fame (maps.tsv)
+
+// The battery save (.sav): cartridge RAM as Red lays it out, and the free-play flags.
+constexpr uint16_t SRAM_BASE = 0xA000;
+constexpr int SRAM_BANK_SIZE = 0x2000;
+constexpr int SAV_SIZE = 0x8000;
+constexpr int SAVE_BANK = 0x01;
+constexpr uint16_t S_PLAYER_NAME = 0xA598;
+constexpr uint16_t S_MAIN_DATA = 0xA5A3;
+constexpr uint16_t S_SPRITE_DATA = 0xAD2C;
+constexpr uint16_t S_PARTY_DATA = 0xAF2C;
+constexpr uint16_t S_CUR_BOX_DATA = 0xB0C0;
+constexpr uint16_t S_TILE_ANIMATIONS = 0xB522;
+constexpr uint16_t S_MAIN_DATA_CHECKSUM = 0xB523;
+constexpr int NAME_LENGTH = 0x0B;
+constexpr int CHAR_TERMINATOR = 0x50;
+constexpr int BIT_DISABLE_JOYPAD = 0x05;
+constexpr int BIT_SCRIPTED_MOVEMENT_STATE = 0x07;
+constexpr int WY_NO_WINDOW = 0x90;
 
 // Event flags read by name: (address, bit).
 constexpr uint16_t EVENT_GOT_POKEDEX_ADDR = 0xD74B;

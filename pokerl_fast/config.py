@@ -76,6 +76,10 @@ class EnvConfig:
     """ROM path. None: $POKERL_ROM if set, else the bundled test world. A real ROM must be Pokemon Red."""
     start_state: str | None = None
     """Save-state file to start episodes from. None: built at run time (boot for the test world, the scripted intro for Red)."""
+    start_save: str | None = None
+    """Battery save (.sav: the cartridge RAM an emulator keeps beside the ROM, written by the game's SAVE) to start
+    episodes from: the ROM boots with it, the title screen and CONTINUE are passed by script, and the player must be
+    in free play where the game was saved (checked by RAM); cached like the game's own start. Not with start_state."""
     seed: int = 0
     """Base seed; env i uses seed + i (it sets the random no-op frames after each reset)."""
     episode_length: int = 2048
@@ -163,6 +167,9 @@ class EnvConfig:
 
     def validate(self) -> None:
         """Raise ValueError with a one-line fix for any bad value."""
+        if self.start_state is not None and self.start_save is not None:
+            raise ValueError("start_state and start_save both name a start; pass one (--start-state FILE or "
+                             "--start-save FILE.sav)")
         if self.frames_per_step < 1:
             raise ValueError(f"frames_per_step must be >= 1 (got {self.frames_per_step})")
         if not 0 <= self.button_hold_frames <= self.frames_per_step:

@@ -62,6 +62,8 @@ NAMED = {
     # Menus, the screen tile map and the field-move state, for the auto-HM helper.
     "TILE_MAP": "wTileMap",
     "CURRENT_MENU_ITEM": "wCurrentMenuItem",
+    "TOP_MENU_ITEM_X": "wTopMenuItemX",
+    "TOP_MENU_ITEM_Y": "wTopMenuItemY",
     "MAX_MENU_ITEM": "wMaxMenuItem",
     "PARTY_MENU_SAVED_ITEM": "wPartyAndBillsPCSavedMenuItem",
     "START_MENU_SAVED_ITEM": "wBattleAndStartSavedMenuItem",
@@ -77,6 +79,21 @@ NAMED = {
     # Scenes (the stuck rule reads them): a text box or menu is up (wFontLoaded), the battle's HP values.
     "FONT_LOADED": "wFontLoaded",
     "BATTLE_MON_HP": "wBattleMonHP",
+    # Free play (red.check_in_control): what Red sets once the overworld loop waits for input. hWY is the window's
+    # line as the game keeps it (0x90: no window; 0 while the intro, a menu or a text box shows it);
+    # wUpdateSpritesEnabled is 0xFF from power-on until the intro's end or the first map load, then 1.
+    "H_WY": "hWY",
+    "UPDATE_SPRITES_ENABLED": "wUpdateSpritesEnabled",
+    "STATUS_FLAGS5": "wStatusFlags5",
+    # The battery save (Red's SaveSAVtoSRAM copies these to cartridge RAM, LoadSAV back).
+    "PLAYER_NAME": "wPlayerName",
+    "PARTY_DATA_START": "wPartyDataStart",
+    "MAIN_DATA_START": "wMainDataStart",
+    "MAIN_DATA_END": "wMainDataEnd",
+    "BOX_DATA_END": "wBoxDataEnd",
+    "SPRITE_DATA_START": "wSpriteDataStart",
+    "SPRITE_DATA_END": "wSpriteDataEnd",
+    "H_TILE_ANIMATIONS": "hTileAnimations",
 }
 # Key items and HMs (the reward's key_items term), from pret/pokered constants/item_constants.asm and
 # data/items/key_items.asm: TOWN_MAP BICYCLE OLD_AMBER DOME_FOSSIL HELIX_FOSSIL SECRET_KEY BIKE_VOUCHER CARD_KEY
@@ -214,6 +231,32 @@ BATTLE_FACTS = {
     "TEXT_ARROW_ROW": 16,
 }
 
+# The battery save, from Red's disassembly (pret/pokered ram/sram.asm, engine/menus/save.asm, main_menu.asm; the
+# Makefile's header: MBC3+RAM+BATTERY, RAM size 3 = four 8 KiB banks, so a .sav is 32 KiB). Bank 1 holds the game:
+# sPlayerName, sMainData, sSpriteData, sPartyData, sCurBoxData, sTileAnimations, then sMainDataCheckSum, the
+# complement of the byte sum (mod 256) of everything from sPlayerName up to it (SAVCheckSum). The main menu offers
+# CONTINUE only when sPlayerName holds the "@" terminator (CheckForPlayerNameInSRAM) and the sum matches (LoadSAV0);
+# the menus watch A, B and START; the free-play bits of wStatusFlags5 are BIT_DISABLE_JOYPAD (5) and
+# BIT_SCRIPTED_MOVEMENT_STATE (7, simulated joypad input).
+SAVE_FACTS = {
+    "SRAM_BASE": 0xA000,
+    "SRAM_BANK_SIZE": 0x2000,
+    "SAV_SIZE": 0x8000,
+    "SAVE_BANK": 1,
+    "S_PLAYER_NAME": 0xA598,
+    "S_MAIN_DATA": 0xA5A3,
+    "S_SPRITE_DATA": 0xAD2C,
+    "S_PARTY_DATA": 0xAF2C,
+    "S_CUR_BOX_DATA": 0xB0C0,
+    "S_TILE_ANIMATIONS": 0xB522,
+    "S_MAIN_DATA_CHECKSUM": 0xB523,
+    "NAME_LENGTH": 11,
+    "CHAR_TERMINATOR": 0x50,
+    "BIT_DISABLE_JOYPAD": 5,
+    "BIT_SCRIPTED_MOVEMENT_STATE": 7,
+    "WY_NO_WINDOW": 0x90,
+}
+
 
 def read_tsv(path: pathlib.Path) -> list[dict[str, str]]:
     lines = path.read_text().splitlines()
@@ -310,6 +353,8 @@ def facts(d: dict) -> list[tuple[str, list[Fact]]]:
          [Fact(k, v) for k, v in BATTLE_FACTS.items()]
          + [Fact("MAP_OAKS_LAB", map_id("OAKS_LAB", d), comment="wCurMap in Oak's lab (maps.tsv)"),
             Fact("MAP_HALL_OF_FAME", map_id("HALL_OF_FAME", d), comment="wCurMap in the Hall of Fame (maps.tsv)")]),
+        ("The battery save (.sav): cartridge RAM as Red lays it out, and the free-play flags.",
+         [Fact(k, v, "addr" if k.startswith(("S_", "SRAM_BASE")) else "hex") for k, v in SAVE_FACTS.items()]),
         ("Event flags read by name: (address, bit).",
          [f for name in NAMED_EVENTS
           for f in (Fact(f"{name}_ADDR", d["events"][name][0], "addr"), Fact(f"{name}_BIT", d["events"][name][1]))]),

@@ -75,9 +75,34 @@ CASES = [
     ("start state truncated", ["--start-state", "{d}/s.state"], [lambda d: _write("s.state", _own_state()[:5000])(d)],
      None, "start state"),
     ("start state of another ROM", ["--start-state", "{d}/s.state"],
-     [lambda d: _write("s.state", support.benchworld_state_in_pallet())(d)], None, "no place in the testworld"),
+     [lambda d: _write("s.state", support.benchworld_state_in_pallet())(d)], None, "made from another ROM"),
     ("too big for memory", ["--num-envs", "100000"], [], None, "of memory (emulators"),
+    ("start save missing", ["--rom", "benchworld", "--start-save", "{d}/none.sav"], [], None,
+     "--start-save: {d}/none.sav does not exist"),
+    ("start save wrong size", ["--rom", "benchworld", "--start-save", "{d}/s.sav"], [_write("s.sav", b"x" * 1000)],
+     None, "is 1,000 bytes, but a battery save of this cartridge is 32,768"),
+    ("start save blank", ["--rom", "benchworld", "--start-save", "{d}/s.sav"], [_write("s.sav", bytes(0x8000))], None,
+     "holds no player name"),
+    ("start save destroyed", ["--rom", "benchworld", "--start-save", "{d}/s.sav"],
+     [lambda d: _write("s.sav", _sav(good_sum=False))(d)], None, "fails the game's checksum"),
+    ("start save of no place here", ["--rom", "benchworld", "--start-save", "{d}/s.sav"],
+     [lambda d: _write("s.sav", _sav())(d)], None, "the game did not continue {d}/s.sav (the player is on map 38"),
+    ("start save on a cartridge without RAM", ["--start-save", "{d}/s.sav"], [lambda d: _write("s.sav", _sav())(d)],
+     None, "has no battery-backed RAM"),
+    ("start save and start state", ["--rom", "benchworld", "--start-save", "{d}/s.sav", "--start-state", "{d}/x"],
+     [lambda d: _write("s.sav", _sav())(d)], None, "start_state and start_save both name a start"),
 ]
+
+
+def _sav(good_sum: bool = True) -> bytes:
+    """32 KiB of cartridge RAM with the player's name "RED@" and Red's checksum (right, or one off)."""
+    from pokerl_fast.game import constants as C
+    from pokerl_fast.game.sav import sav_checksum, sav_offset
+
+    sav = bytearray(C.SAV_SIZE)
+    sav[sav_offset(C.S_PLAYER_NAME):sav_offset(C.S_PLAYER_NAME) + 4] = b"\x91\x84\x83\x50"
+    sav[sav_offset(C.S_MAIN_DATA_CHECKSUM)] = sav_checksum(sav) ^ (0 if good_sum else 1)
+    return bytes(sav)
 
 
 def _own_state() -> bytes:
@@ -105,6 +130,6 @@ def test_bad_input_is_one_line_exit_2_and_leaves_nothing(tmp_path, flags, makers
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2, proc.stderr
     assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
-    assert fragment in lines[0]
+    assert fragment.format(d=tmp_path) in lines[0]
     assert proc.stdout == ""  # nothing ran: a run prints its mechanisms first
     assert _tree(tmp_path) == before  # no stub run dir (runs/...), nothing else

@@ -49,6 +49,10 @@ def load_start_state(config: EnvConfig, rom: RomInfo) -> bytes:
     """The state every episode starts from: a file, or made at run time from the ROM."""
     if config.start_state is not None:  # the user's file, checked against the ROM (StartStateError if wrong)
         return read_state_file(config.start_state, rom)
+    if config.start_save is not None:  # the user's battery save, continued by script (cached)
+        from pokerl_fast.game.sav import start_state_from_sav
+
+        return start_state_from_sav(config.start_save, rom.path)
     from pokerl_fast.game.red import start_state  # the test world: boot to ready; Red: the scripted intro (cached)
 
     return start_state(rom.path)

@@ -35,6 +35,8 @@ LAST_BLACKOUT_MAP = 0xD719  # wLastBlackoutMap
 MAP_PAL_OFFSET = 0xD35D  # wMapPalOffset
 TILE_MAP = 0xC3A0  # wTileMap
 CURRENT_MENU_ITEM = 0xCC26  # wCurrentMenuItem
+TOP_MENU_ITEM_X = 0xCC25  # wTopMenuItemX
+TOP_MENU_ITEM_Y = 0xCC24  # wTopMenuItemY
 MAX_MENU_ITEM = 0xCC28  # wMaxMenuItem
 PARTY_MENU_SAVED_ITEM = 0xCC2B  # wPartyAndBillsPCSavedMenuItem
 START_MENU_SAVED_ITEM = 0xCC2D  # wBattleAndStartSavedMenuItem
@@ -48,6 +50,17 @@ STATUS_FLAGS1 = 0xD728  # wStatusFlags1
 CUR_OPPONENT = 0xD059  # wCurOpponent
 FONT_LOADED = 0xCFC4  # wFontLoaded
 BATTLE_MON_HP = 0xD015  # wBattleMonHP
+H_WY = 0xFFB0  # hWY
+UPDATE_SPRITES_ENABLED = 0xCFCB  # wUpdateSpritesEnabled
+STATUS_FLAGS5 = 0xD730  # wStatusFlags5
+PLAYER_NAME = 0xD158  # wPlayerName
+PARTY_DATA_START = 0xD163  # wPartyDataStart
+MAIN_DATA_START = 0xD2F7  # wMainDataStart
+MAIN_DATA_END = 0xDA80  # wMainDataEnd
+BOX_DATA_END = 0xDEE2  # wBoxDataEnd
+SPRITE_DATA_START = 0xC100  # wSpriteDataStart
+SPRITE_DATA_END = 0xC300  # wSpriteDataEnd
+H_TILE_ANIMATIONS = 0xFFD7  # hTileAnimations
 
 # The Game Boy's memory map: base address and size of each area the project reads.
 WRAM_BASE = 0xC000  # work RAM 0xC000-0xDFFF: Red's w* symbols
@@ -138,6 +151,24 @@ TEXT_ARROW_COL = 18
 TEXT_ARROW_ROW = 16
 MAP_OAKS_LAB = 40  # wCurMap in Oak's lab (maps.tsv)
 MAP_HALL_OF_FAME = 118  # wCurMap in the Hall of Fame (maps.tsv)
+
+# The battery save (.sav): cartridge RAM as Red lays it out, and the free-play flags.
+SRAM_BASE = 0xA000
+SRAM_BANK_SIZE = 0x2000
+SAV_SIZE = 0x8000
+SAVE_BANK = 0x01
+S_PLAYER_NAME = 0xA598
+S_MAIN_DATA = 0xA5A3
+S_SPRITE_DATA = 0xAD2C
+S_PARTY_DATA = 0xAF2C
+S_CUR_BOX_DATA = 0xB0C0
+S_TILE_ANIMATIONS = 0xB522
+S_MAIN_DATA_CHECKSUM = 0xB523
+NAME_LENGTH = 0x0B
+CHAR_TERMINATOR = 0x50
+BIT_DISABLE_JOYPAD = 0x05
+BIT_SCRIPTED_MOVEMENT_STATE = 0x07
+WY_NO_WINDOW = 0x90
 
 # Event flags read by name: (address, bit).
 EVENT_GOT_POKEDEX_ADDR = 0xD74B

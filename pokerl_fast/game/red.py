@@ -82,9 +82,17 @@ def check_start_position(wram: bytes, map_id: int = REDS_HOUSE_2F, xy: tuple[int
     return None
 
 
-def check_in_control(wram: bytes) -> str | None:
-    """Why input would not reach the player, or None. Map and position are set while Oak still talks,
-    so this is the check that the intro has really ended."""
+def check_in_control(wram: bytes, hwy: int | None = None) -> str | None:
+    """Why the player is not in free play (the overworld loop waiting for a d-pad press), or None.
+
+    Map and position are set while Oak still talks, and wJoyIgnore is 0 all through his speech, so these are the
+    bytes Red itself changes once the overworld runs (pret/pokered home/overworld.asm EnterMap, OverworldLoop;
+    engine/menus/display_text_id_init.asm; home/init.asm): no script or map load blocking input (wJoyIgnore), no
+    battle, no step under way, no text box or start menu (wFontLoaded bit 0), the joypad neither disabled nor
+    simulated (wStatusFlags5 bits 5 and 7), and, where ``hwy`` (the game's hWY) is given, sprites updated as on a
+    loaded map (wUpdateSpritesEnabled 1; 0xFF from power-on through the title, the main menu and Oak's speech) and
+    no window (hWY 0x90; 0 while the intro, a menu or a text box shows it). ``hwy`` None: a world that keeps
+    neither (the test world, which has no intro and no window in hWY)."""
     ignore = _wram_byte(wram, JOY_IGNORE)
     if ignore:
         return f"wJoyIgnore is 0x{ignore:02X}: a script or dialog still blocks input"
@@ -94,11 +102,38 @@ def check_in_control(wram: bytes) -> str | None:
     walk = _wram_byte(wram, WALK_COUNTER)
     if walk:
         return f"wWalkCounter is {walk}: the player is in the middle of a step"
+    if _wram_byte(wram, C.FONT_LOADED) >> C.BIT_FONT_LOADED & 1:
+        return "wFontLoaded's bit 0 is set: a text box or the start menu is open"
+    flags = _wram_byte(wram, C.STATUS_FLAGS5) & (1 << C.BIT_DISABLE_JOYPAD | 1 << C.BIT_SCRIPTED_MOVEMENT_STATE)
+    if flags:
+        return f"wStatusFlags5 has 0x{flags:02X}: the joypad is disabled or a script moves the player"
+    if hwy is not None:
+        sprites = _wram_byte(wram, C.UPDATE_SPRITES_ENABLED)
+        if sprites != 1:
+            return f"wUpdateSpritesEnabled is 0x{sprites:02X}: the title, the main menu or the intro, not a map"
+        if hwy != C.WY_NO_WINDOW:
+            return f"hWY is 0x{hwy:02X}: the window is up (the intro, a speech or a menu)"
     return None
 
 
-def check_start_state(wram: bytes, map_id: int = REDS_HOUSE_2F, xy: tuple[int, int] = START_XY) -> str | None:
-    return check_start_position(wram, map_id, xy) or check_in_control(wram)
+def check_start_state(wram: bytes, map_id: int = REDS_HOUSE_2F, xy: tuple[int, int] = START_XY,
+                      hwy: int | None = None) -> str | None:
+    return check_start_position(wram, map_id, xy) or check_in_control(wram, hwy)
+
+
+def keeps_hwy(info: RomInfo) -> bool:
+    """Whether the game keeps Red's hWY and wUpdateSpritesEnabled (Red, and our worlds with Red's time between
+    events), so that check_in_control reads them."""
+    if not info.is_testworld:
+        return True
+    from pokerl_fast.game import testworld
+
+    return testworld.world_of(info.world).red_time
+
+
+def read_hwy(pyboy, info: RomInfo) -> int | None:
+    """The game's hWY for check_in_control, or None for a world that does not keep it."""
+    return pyboy.memory[C.H_WY] if keeps_hwy(info) else None
 
 
 def check_probe(before: bytes, after: bytes) -> str | None:
@@ -149,7 +184,7 @@ def _play_intro(pyboy) -> None:
         pyboy.tick(frames, render=False)
     # Text a little slower than measured still ends with a few more A presses (harmless once in control).
     for _ in range(EXTRA_A_PRESSES):
-        if check_start_state(read_wram(pyboy)) is None and probe_control(pyboy) is None:
+        if check_start_state(read_wram(pyboy), hwy=pyboy.memory[C.H_WY]) is None and probe_control(pyboy) is None:
             return
         pyboy.button("a")
         pyboy.tick(60, render=False)
@@ -175,7 +210,7 @@ def make_start_state(info: RomInfo) -> bytes:
             testworld.wait_ready(pyboy)  # the test world has no intro: it hands over control at boot
         else:
             _play_intro(pyboy)
-        reason = check_start_state(read_wram(pyboy), *_start_spot(info)) or probe_control(pyboy)
+        reason = check_start_state(read_wram(pyboy), *_start_spot(info), read_hwy(pyboy, info)) or probe_control(pyboy)
         if reason:
             raise StartStateError(
                 f"the scripted intro of {info.path} did not leave the player in control ({reason}); "
@@ -199,7 +234,8 @@ def verify_state(info: RomInfo, state: bytes) -> str | None:
     """Why `state` is not a usable start state for this ROM, or None."""
     pyboy = new_pyboy(info.path)
     try:
-        return (load_into(pyboy, state) or check_start_state(read_wram(pyboy), *_start_spot(info))
+        return (load_into(pyboy, state)
+                or check_start_state(read_wram(pyboy), *_start_spot(info), read_hwy(pyboy, info))
                 or probe_control(pyboy))
     finally:
         pyboy.stop(save=False)

@@ -29,7 +29,7 @@ class TrainError(RuntimeError):
 RESUMABLE_CHANGES = frozenset({
     "run_dir", "total_steps", "device", "torch_threads", "deterministic", "checkpoint_minutes",
     "checkpoint_iterations", "keep_checkpoints", "progress", "wandb", "wandb_project", "map_png_iterations",
-    "env.num_threads", "env.rom", "env.start_state", "eval_interval", "eval_episodes", "eval_steps",
+    "env.num_threads", "env.rom", "env.start_state", "env.start_save", "eval_interval", "eval_episodes", "eval_steps",
     "env.paint_interval", "env.clip_steps", "live_map_port",  # what is drawn, not what is learned
 })  # fmt: skip
 
@@ -173,6 +173,7 @@ def check_inputs(cfg: TrainConfig, resuming: bool) -> tuple[TrainConfig, bytes]:
     check_run_dir(Path(run_dir), resuming)
     env = dataclasses.replace(
         cfg.env, start_state=resolve_path(cfg.env.start_state) if cfg.env.start_state is not None else None,
+        start_save=resolve_path(cfg.env.start_save) if cfg.env.start_save is not None else None,
         rom=cfg.env.rom if cfg.env.rom is None or cfg.env.rom in WORLDS and not Path(cfg.env.rom).exists()
         else resolve_path(cfg.env.rom))
     policy = dataclasses.replace(cfg.policy, bf16=resolve_bf16(cfg.policy.bf16, resolve_device(cfg.device)))

@@ -44,10 +44,27 @@ def open_logger(cfg: TrainConfig, learner: Learner, device: torch.device, resume
         + (f" | {ranks.world} ranks (torchrun), {cfg.num_envs} envs each" if ranks.active else "")
     )
     logger.message(cfg.env.mechanisms())
+    start = start_line(cfg.env)
+    if start:
+        logger.message(start)
     logger.message("precision: bfloat16 autocast (--no-bf16 for float32)" if cfg.policy.bf16 else
                    "precision: float32" + ("" if device.type == "cuda" or runtime.cpu_runs_bf16() else
                                            " (this CPU has no AVX512-BF16 or AMX)"))
     return logger
+
+
+def start_line(env) -> str | None:
+    """The run's first lines name a start the user chose: a state file, or a save continued at its place."""
+    if env.start_state is not None:
+        return f"start: the state {env.start_state}"
+    if env.start_save is not None:
+        from pokerl_fast.game.constants import MAPS
+        from pokerl_fast.game.sav import saved_place
+
+        map_id, x, y = saved_place(Path(env.start_save).read_bytes())
+        name = next((m[1] for m in MAPS if m[0] == map_id), f"map {map_id}")
+        return f"start: the save {env.start_save}, continued by the game's CONTINUE: {name} at ({x},{y})"
+    return None
 
 
 CLIP_SCALE = 3

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
 from typing import Any
 
@@ -21,7 +20,7 @@ import torch
 
 from pokerl_fast.config import EnvConfig
 from pokerl_fast.game import constants as C
-from pokerl_fast.game.emulator import SOUND_EMULATED
+from pokerl_fast.game.emulator import new_pyboy
 from pokerl_fast.learn.policy_alone import evaluation_config
 from pokerl_fast.learn.ppo import obs_to_torch
 
@@ -101,10 +100,7 @@ class FrameServer:
 
 
 def _window_pyboy(rom_path, window: str, speed: float):
-    from pyboy import PyBoy
-
-    pb = PyBoy(os.fspath(rom_path), window=window, sound_emulated=SOUND_EMULATED, cgb=False, log_level="ERROR",
-               scale=3)
+    pb = new_pyboy(rom_path, window=window, scale=3)
     pb.set_emulation_speed(speed)  # 1: the Game Boy's speed; 0: as fast as it can
     return pb
 

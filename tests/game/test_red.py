@@ -10,7 +10,10 @@ import pytest
 from support import red_rom, save_state
 
 from pokerl_fast.game import red
-from pokerl_fast.game.constants import CUR_MAP, IS_IN_BATTLE, JOY_IGNORE, PLAYER_FACING, X_COORD, Y_COORD
+from pokerl_fast.game.constants import (
+    CUR_MAP, FONT_LOADED, H_WY, IS_IN_BATTLE, JOY_IGNORE, PLAYER_FACING, STATUS_FLAGS5, UPDATE_SPRITES_ENABLED,
+    X_COORD, Y_COORD,
+)
 from pokerl_fast.game.emulator import new_pyboy
 from pokerl_fast.game.red import (
     REDS_HOUSE_2F,
@@ -48,6 +51,28 @@ def test_start_state_checks_on_synthetic_wram():
     assert "wJoyIgnore is 0x20" in check_start_state(wram(joy_ignore=0x20))
     assert "battle" in check_in_control(wram(battle=1))
     assert check_start_position(wram(map=12, x=9, y=1), map_id=12, xy=(9, 1)) is None
+
+
+def test_free_play_checks_on_synthetic_wram():
+    """What Red changes once the overworld waits for input (red.check_in_control), one byte at a time."""
+    free = wram()
+    free[UPDATE_SPRITES_ENABLED - WRAM_START] = 1
+    assert check_in_control(free, hwy=0x90) is None
+    assert check_in_control(free) is None  # a world without hWY: not read
+    for addr, value, words in ((FONT_LOADED, 0x01, "wFontLoaded"), (STATUS_FLAGS5, 0x20, "disabled"),
+                               (STATUS_FLAGS5, 0x80, "script moves"), (UPDATE_SPRITES_ENABLED, 0xFF, "title")):
+        w = bytearray(free)
+        w[addr - WRAM_START] = value
+        assert words in check_in_control(w, hwy=0x90)
+    assert check_in_control(free, hwy=0x90) is None
+    w = bytearray(free)
+    w[STATUS_FLAGS5 - WRAM_START] = 0x40  # bit 6 (text drawn without delay) is no gate
+    assert check_in_control(w, hwy=0x90) is None
+    assert "hWY is 0x00" in check_in_control(free, hwy=0)  # Oak's speech, a text box, the start menu
+    w = bytearray(free)
+    w[UPDATE_SPRITES_ENABLED - WRAM_START] = 0xFF  # the intro before its end: sprites not yet on a map
+    assert "wUpdateSpritesEnabled is 0xFF" in check_start_state(w, hwy=0x90)
+    assert check_start_state(w) is None  # the test world's check reads neither byte
 
 
 def test_probe_check_on_synthetic_wram():
@@ -223,7 +248,10 @@ def test_red_checks_reject_the_intro_before_its_end():
             if button:
                 pb.button(button)
             pb.tick(frames, render=False)
-        reason = check_start_state(red.read_wram(pb))
-        assert reason is not None and ("wJoyIgnore" in reason or "wCurMap" in reason or "player is at" in reason)
+        # Map, position and wJoyIgnore already read as the bedroom in control here; what Red itself changes once
+        # the overworld runs (wUpdateSpritesEnabled, hWY) does not.
+        reason = check_start_state(red.read_wram(pb), hwy=pb.memory[H_WY])
+        assert reason is not None and ("hWY" in reason or "wUpdateSpritesEnabled" in reason
+                                       or "wJoyIgnore" in reason or "wCurMap" in reason or "player is at" in reason)
     finally:
         pb.stop(save=False)

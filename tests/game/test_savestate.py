@@ -11,7 +11,7 @@ import pytest
 import support
 from pokerl_fast.game import constants as C
 from pokerl_fast.game.emulator import new_pyboy
-from pokerl_fast.game.red import StartStateError, start_state
+from pokerl_fast.game.red import StartStateError, read_wram, start_state
 from pokerl_fast.game.rom import resolve_rom
 from pokerl_fast.game.savestate import MIN_TILES_FOUND, check_state, graphics_found, read_state_file
 
@@ -76,7 +76,7 @@ def test_graphics_found_counts_a_font_tile_drawn_from_one_bit_per_pixel():
     ("truncated", "not a save state PyBoy can load|bytes, but a state of this cartridge"),
     ("padded", "bytes, but a state of this cartridge"),
     ("other graphics", "graphics this ROM does not hold"),
-    ("benchworld place", "no place in the testworld"),
+    ("benchworld place", "bytes, but a state of this cartridge"),  # its cartridge keeps RAM (a .sav): larger
 ])
 def test_damaged_or_foreign_states_are_refused_in_one_line(tmp_path, worlds, bench_in_pallet, case, match):
     testworld_info = worlds[0]
@@ -94,6 +94,21 @@ def test_damaged_or_foreign_states_are_refused_in_one_line(tmp_path, worlds, ben
     with pytest.raises(StartStateError, match=match) as e:
         read_state_file(path, testworld_info)
     assert "\n" not in str(e.value) and str(path) in str(e.value)
+
+
+def test_the_place_check_tells_a_benchmark_world_state_from_a_test_world_one(worlds, bench_in_pallet):
+    """A state's place (map and position) must be a place of the world; the benchmark world's states are also
+    larger (its cartridge keeps RAM), so the loader refuses them first: the place check, on their WRAM."""
+    from pokerl_fast.game.savestate import _place_problem
+
+    pb = new_pyboy(worlds[1].path)
+    try:
+        pb.load_state(io.BytesIO(bench_in_pallet))
+        wram = read_wram(pb)
+    finally:
+        pb.stop(save=False)
+    assert _place_problem(worlds[1], wram) is None
+    assert "no place in the testworld" in _place_problem(worlds[0], wram)
 
 
 def test_missing_path_and_folder_are_refused(tmp_path, worlds):

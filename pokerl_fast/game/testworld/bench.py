@@ -450,7 +450,7 @@ BENCH = World(
     name="benchmark world", title="PKRL BENCHWORLD", rooms=ROOMS, doors=DOORS, triggers=TRIGGERS, npcs=NPCS,
     gyms=(), heals=HEALS, pickups=PICKUPS, encounters=ENCOUNTERS, trainers=TRAINERS, blockers=BLOCKERS,
     start_room="REDS_HOUSE_2F", start_xy=(2, 3), blackout_room="REDS_HOUSE_1F", blackout_xy=(3, 4),
-    party_at_boot=False, can_flee=True, red_time=True, speeches=SPEECHES,
+    party_at_boot=False, can_flee=True, red_time=True, speeches=SPEECHES, battery_save=True,
 )
 
 MILESTONE_SPOTS = {

@@ -454,10 +454,13 @@ class World:
     wild_levels: tuple[int, int] = (2, 3)  # enemy level = base + 0..mask (mask 0, 1, 3 or 7)
     red_time: bool = False  # Red's text, YES/NO, naming screen and menu battles (redtime.py) instead of the short ones
     speeches: tuple[tuple[str, tuple[int, ...]], ...] = ()  # red_time: (event or HEAL/TALK/ITEM/..., text boxes)
+    battery_save: bool = False  # Red's cartridge RAM, SAVE in the start menu, the main menu and CONTINUE (savegame.py)
 
     def speech_table(self) -> dict[str, tuple[int, ...]]:
         """The world's speeches by key, with a one-box default for talking, healing and items."""
         out = {"TALK": (24,), "HEAL": (30, 30), "ITEM": (20,), "STARTER_RECEIVED": (28,), "NICKNAME_ASK": (35,)}
+        if self.battery_save:  # "Would you like to SAVE the game?"; "Now saving...", a pause, "RED saved the game!"
+            out.update({"SAVE_ASK": (31,), "SAVED": (0x80 | 13, 0xC0 | 7, 18)})
         out.update(dict(self.speeches))
         return out
 
@@ -570,6 +573,8 @@ class World:
 
     def validate(self) -> None:
         """Check the layout is consistent; raises LayoutError saying what to fix."""
+        if self.battery_save and not self.red_time:
+            raise LayoutError(f"{self.name}: battery_save needs red_time (the SAVE speech and its YES/NO)")
         maps = {m[1]: m for m in C.MAPS}
         names = [r.name for r in self.rooms]
         if len(set(names)) != len(names):

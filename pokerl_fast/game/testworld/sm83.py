@@ -71,6 +71,8 @@ _GLOBAL_CHECKSUM = 0x14E
 _HEADER_END = 0x150
 CART_ROM_ONLY = 0x00
 CART_MBC1 = 0x01  # MBC1 without RAM or battery
+CART_MBC3_RAM_BATTERY = 0x13  # Red's cartridge: MBC3, RAM, battery (a .sav)
+RAM_32K = 0x03  # four 8 KiB banks, as Red's
 
 
 def _has(table, op) -> bool:
@@ -563,9 +565,11 @@ class Asm:
         cart_type: int = CART_ROM_ONLY,
         rom_size_code: int = 0x00,
     ) -> bytes:
-        """Link, write the header (DMG only, no RAM, no Nintendo logo) and both checksums."""
-        if cart_type not in (CART_ROM_ONLY, CART_MBC1):
-            raise AsmError(f"cart type 0x{cart_type:02X} unsupported: use 0x00 (ROM only) or 0x01 (MBC1, no battery)")
+        """Link, write the header (DMG only, no Nintendo logo) and both checksums. Cartridge RAM comes only with
+        Red's own cartridge type (MBC3 + RAM + battery: 32 KiB in four banks)."""
+        if cart_type not in (CART_ROM_ONLY, CART_MBC1, CART_MBC3_RAM_BATTERY):
+            raise AsmError(f"cart type 0x{cart_type:02X} unsupported: use 0x00 (ROM only), 0x01 (MBC1, no battery) "
+                           "or 0x13 (MBC3 + RAM + battery, as Red)")
         if (32 * 1024) << rom_size_code != len(self._rom):
             raise AsmError(
                 f"ROM size code {rom_size_code} means {(32 << rom_size_code)} KiB but the image is "
@@ -582,7 +586,7 @@ class Asm:
         rom[0x146] = 0x00  # no SGB functions
         rom[_CART_TYPE] = cart_type
         rom[_ROM_SIZE_CODE] = rom_size_code
-        rom[_RAM_SIZE_CODE] = 0x00
+        rom[_RAM_SIZE_CODE] = RAM_32K if cart_type == CART_MBC3_RAM_BATTERY else 0x00
         rom[_DEST_CODE] = 0x01  # overseas
         rom[_OLD_LICENSEE] = 0x00
         rom[0x14C] = 0x00  # version

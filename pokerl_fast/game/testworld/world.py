@@ -25,7 +25,8 @@ from __future__ import annotations
 from pokerl_fast.game import constants as C
 from pokerl_fast.game.testworld import layout as L
 from pokerl_fast.game.testworld import redtime as R
-from pokerl_fast.game.testworld.sm83 import Asm
+from pokerl_fast.game.testworld import savegame as SG
+from pokerl_fast.game.testworld.sm83 import CART_MBC3_RAM_BATTERY, Asm
 
 __all__ = [
     "READY_ADDR", "READY_VALUE", "PRIVATE_RAM", "TITLE", "KINDS", "STATES", "MENU_STATES", "TILE_MAP_IDS",
@@ -90,7 +91,8 @@ _KIND_OF_CHAR = {
 _BASE_STATES = {"IDLE": 0, "WALK": 1, "BATTLE_INTRO": 2, "BATTLE": 3, "BATTLE_WIN": 4, "BLACKOUT": 5, "DIALOG": 6,
                 "START_MENU": 7, "PARTY_MENU": 8, "FIELD_MENU": 9, "PUSH": 10, "NICKNAME": 11}
 # Red's time between events (redtime.py), only in a world with ``red_time``: text, YES/NO, naming, battle menus.
-STATES = {**_BASE_STATES, **{name: len(_BASE_STATES) + i for i, name in enumerate(R.RED_TIME_STATES)}}
+# The battery save's main menu (savegame.py), only in a world with ``battery_save``.
+STATES = {**_BASE_STATES, **{name: len(_BASE_STATES) + i for i, name in enumerate(R.RED_TIME_STATES + SG.SAVE_STATES)}}
 MENU_STATES = ("START_MENU", "PARTY_MENU", "FIELD_MENU")
 
 # wTileMap mirror (Red's 20x18 screen tile buffer, player-centred): the tile id written for each kind. Cut
@@ -346,6 +348,9 @@ class _World:
         if world.red_time:
             for name, addr in R.RED_TIME_RAM.items():
                 self.a.define(name, addr)
+        if world.battery_save:
+            for name, addr in SG.SAVE_RAM.items():
+                self.a.define(name, addr)
 
     # ---- helpers that emit common sequences
     def set_event(self, event: str) -> None:
@@ -549,6 +554,17 @@ class _World:
         a.call("InitGame")
         self.set_warp(start.name, self.w.start_xy, pending=False)
         a.call("DoWarp")  # loads and draws the start room, turns the LCD on
+        if self.w.battery_save:  # a save Red would load: the main menu first
+            a.call("SaveValid")
+            a.jr("nz", ".free")
+            a.call("OpenMainMenu")
+            a.jr(".menu")
+            a.label(".free")
+        if self.w.red_time:  # Red once the overworld runs: no window (hWY), sprites updated
+            self.store(C.H_WY, C.WY_NO_WINDOW)
+            self.store(C.UPDATE_SPRITES_ENABLED, 1)
+        if self.w.battery_save:
+            a.label(".menu")
         a.xor("a")
         a.ldh([_IF], "a")
         a.ld("a", 1)  # VBlank only
@@ -597,6 +613,9 @@ class _World:
         self.store(C.PLAYER_FACING, w.start_facing)
         self.store("wRngLo", 0xE1)
         self.store("wRngHi", 0xAC)
+        if w.battery_save:  # the player's name, which a save needs (Red's CheckForPlayerNameInSRAM)
+            for i, byte in enumerate(SG.PLAYER_NAME_RED):
+                self.store(C.PLAYER_NAME + i, byte)
         a.ret()
 
         # A party of one: the starter. At boot all at once; from Red's starter ball in two parts, as Red's
@@ -1000,6 +1019,8 @@ class _World:
         if self.w.red_time:
             handlers.update({"TEXT": "StText", "YESNO": "StYesNo", "NAMING": "StNaming", "B_MENU": "StBattleMenu",
                              "B_MOVES": "StBattleMoves", "B_SUB": "StBattleSub"})
+        if self.w.battery_save:
+            handlers["MAIN_MENU"] = "StMainMenu"
         self.dispatch_state(handlers, default="StTimed")  # BATTLE_INTRO, BATTLE_WIN, BLACKOUT, DIALOG, NICKNAME, PUSH
 
         a.label("StIdle")
@@ -1170,9 +1191,17 @@ class _World:
         for name in ("DIALOG", "NICKNAME") + MENU_STATES + (("TEXT", "YESNO", "NAMING") if self.w.red_time else ()):
             a.cp(STATES[name])
             a.jr("z", ".text")
+        if self.w.red_time:  # and hWY as Red keeps it: 0 while the window is up (text, menus), 0x90 in free play
+            a.cp(STATES[R.RED_TIME_STATES[0]])
+            a.jr("nc", ".window")  # battle menus, the main menu
+            self.store(C.H_WY, C.WY_NO_WINDOW)
         a.ret()
         a.label(".text")
         a.set(C.BIT_FONT_LOADED, "[hl]")
+        if self.w.red_time:
+            a.label(".window")
+            a.xor("a")
+            a.ldh([C.H_WY], "a")
         a.ret()
 
         a.label("StartDialog")  # also closes any menu
@@ -1534,6 +1563,11 @@ class _World:
         save_item(C.START_MENU_SAVED_ITEM)
         a.ld("b", "a")
         a.call("PokemonItem")
+        if self.w.battery_save:  # SAVE: three items after POKEMON
+            a.ld("a", "c")
+            a.add("a", 3)
+            a.cp("b")
+            a.jp("z", "SaveMenu")
         a.ld("a", "b")
         a.cp("c")
         a.jp("nz", "CloseMenus")  # POKEDEX, ITEM, RED, SAVE, OPTION, EXIT: nothing to do here
@@ -1989,6 +2023,9 @@ class _World:
         self.data()
         if self.w.red_time:
             R.emit(self)
+        if self.w.battery_save:
+            SG.emit(self)
+            return self.a.rom(title=self.w.title, cart_type=CART_MBC3_RAM_BATTERY)
         return self.a.rom(title=self.w.title)
 
 
