@@ -7,8 +7,8 @@ offers CONTINUE (a name ending in "@", a matching sum) and names what is wrong i
 boots the ROM with the save, passes the title screen, the main menu's CONTINUE and the player's info box by
 pressing A while the game has not yet loaded a map (wUpdateSpritesEnabled 0xFF), waits for free play
 (red.check_in_control), checks that the player stands where the save says and answers a d-pad press, and caches
-the state in the user's cache like the game's own start. Our benchmark world saves and continues the same way
-(testworld/savegame.py), so all of it runs in tests.
+the state in the user's cache like the game's own start. Our benchmark world with saves (``--rom benchsave``) saves
+and continues the same way (testworld/savegame.py), so all of it runs in tests.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def read_sav_file(path: str | os.PathLike, info: RomInfo) -> bytes:
     if not size:
         rom = f"the {info.world} (--rom {info.world})" if info.is_testworld else str(info.path)
         raise StartStateError(f"--start-save: {rom} has no battery-backed RAM, so it keeps no save; "
-                              "pass a ROM with one (Pokemon Red, or --rom benchworld)")
+                              "pass a ROM with one (Pokemon Red, or --rom benchsave)")
     try:
         sav = p.read_bytes()
     except FileNotFoundError:

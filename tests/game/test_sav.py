@@ -1,4 +1,4 @@
-"""Battery saves (issue 22 item 3): the benchmark world's SAVE, main menu and CONTINUE (testworld/savegame.py) on
+"""Battery saves (issue 22 item 3): the save world's (the benchmark world with saves) SAVE, main menu and CONTINUE (testworld/savegame.py) on
 real PyBoy, held to Red's save layout and checksum (game/sav.py, the Python twin), and ``--start-save`` from a save
 the world wrote: checked, continued by script, cached, and refused in one line when it is not a save."""
 
@@ -16,11 +16,16 @@ from pokerl_fast.game.emulator import cartridge_ram_size, new_pyboy
 from pokerl_fast.game.red import StartStateError
 from pokerl_fast.game.rom import resolve_rom
 from pokerl_fast.game import testworld
-from pokerl_fast.game.testworld import BENCH, benchworld_rom_path, boot, select_item
+from pokerl_fast.game.testworld import BENCH_SAVE as BENCH
+from pokerl_fast.game.testworld import boot, select_item, world_rom_path
 from pokerl_fast.game.testworld import route as R
 from pokerl_fast.game.testworld import savegame as SG
 from pokerl_fast.game.testworld.drive import play_scene, position, press
 from pokerl_fast.game.testworld.world import PRIVATE_RAM, STATES
+
+def save_rom() -> str:
+    return world_rom_path("benchsave")
+
 
 SAVE_ITEM = 3  # the start menu before the Pokedex: POKEMON ITEM RED SAVE OPTION EXIT
 
@@ -58,7 +63,7 @@ def synthetic_sav(name: bool = True, good_sum: bool = True, seed: int | None = N
 @pytest.fixture(scope="module")
 def saves():
     """Saves the world wrote: at the start (bedroom) and in Oak's lab with the starter; the WRAM they copied."""
-    rom = benchworld_rom_path()
+    rom = save_rom()
     out = {}
     pb = new_pyboy(rom)
     boot(pb)
@@ -80,9 +85,10 @@ def saves():
     return out
 
 
-def test_the_benchmark_world_is_reds_cartridge_and_the_test_world_keeps_no_save():
-    assert cartridge_ram_size(benchworld_rom_path()) == C.SAV_SIZE == 4 * C.SRAM_BANK_SIZE
+def test_the_save_world_is_reds_cartridge_and_the_others_keep_no_save():
+    assert cartridge_ram_size(save_rom()) == C.SAV_SIZE == 4 * C.SRAM_BANK_SIZE
     assert cartridge_ram_size(testworld.testworld_rom_path()) == 0
+    assert cartridge_ram_size(testworld.benchworld_rom_path()) == 0
 
 
 def test_save_writes_reds_layout_and_checksum(saves):
@@ -116,7 +122,7 @@ def test_check_sav_names_each_problem():
 def test_the_roms_save_check_agrees_with_the_python_twin(seed, good_sum):
     """Random cartridge RAM: the ROM's boot shows the main menu exactly when check_sav passes the bytes."""
     sav = synthetic_sav(good_sum=good_sum, seed=seed)
-    pb = new_pyboy(benchworld_rom_path(), sav=sav)
+    pb = new_pyboy(save_rom(), sav=sav)
     try:
         boot(pb)
         pb.tick(2, render=False)
@@ -126,7 +132,7 @@ def test_the_roms_save_check_agrees_with_the_python_twin(seed, good_sum):
 
 
 def test_main_menu_continue_and_new_game(saves):
-    rom = benchworld_rom_path()
+    rom = save_rom()
     pb = new_pyboy(rom, sav=saves["lab"])
     try:
         boot(pb)
@@ -160,7 +166,7 @@ def test_main_menu_continue_and_new_game(saves):
 def test_start_state_from_sav_continues_checks_and_caches(saves, tmp_path):
     path = tmp_path / "lab.sav"
     path.write_bytes(saves["lab"])
-    rom = benchworld_rom_path()
+    rom = save_rom()
     state_bytes = S.start_state_from_sav(path, rom, cache_dir=tmp_path / "cache")
     cached = list((tmp_path / "cache").iterdir())
     assert len(cached) == 1 and cached[0].read_bytes() == state_bytes and "-sav-" in cached[0].name
@@ -182,7 +188,7 @@ def test_a_save_of_no_place_in_the_world_is_refused(tmp_path):
     path = tmp_path / "other.sav"
     path.write_bytes(synthetic_sav())
     with pytest.raises(StartStateError, match=r"did not continue \S*other.sav \(the player is on map 38"):
-        S.start_state_from_sav(path, benchworld_rom_path(), cache_dir=tmp_path / "cache")
+        S.start_state_from_sav(path, save_rom(), cache_dir=tmp_path / "cache")
     assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").iterdir())
 
 
@@ -192,7 +198,7 @@ def test_env_starts_episodes_where_the_save_was_made(saves, tmp_path):
     path = tmp_path / "lab.sav"
     path.write_bytes(saves["lab"])
     lab = BENCH.room("OAKS_LAB")
-    envs = make_vec_env(2, rom="benchworld", start_save=str(path), episode_length=4, reset_noop_max=0)
+    envs = make_vec_env(2, rom="benchsave", start_save=str(path), episode_length=4, reset_noop_max=0)
     try:
         obs, info = envs.reset()
         assert (obs["map_id"][:, 0] == lab.map_id).all()

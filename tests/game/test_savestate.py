@@ -76,7 +76,7 @@ def test_graphics_found_counts_a_font_tile_drawn_from_one_bit_per_pixel():
     ("truncated", "not a save state PyBoy can load|bytes, but a state of this cartridge"),
     ("padded", "bytes, but a state of this cartridge"),
     ("other graphics", "graphics this ROM does not hold"),
-    ("benchworld place", "bytes, but a state of this cartridge"),  # its cartridge keeps RAM (a .sav): larger
+    ("benchworld place", "no place in the testworld"),
 ])
 def test_damaged_or_foreign_states_are_refused_in_one_line(tmp_path, worlds, bench_in_pallet, case, match):
     testworld_info = worlds[0]
@@ -97,8 +97,7 @@ def test_damaged_or_foreign_states_are_refused_in_one_line(tmp_path, worlds, ben
 
 
 def test_the_place_check_tells_a_benchmark_world_state_from_a_test_world_one(worlds, bench_in_pallet):
-    """A state's place (map and position) must be a place of the world; the benchmark world's states are also
-    larger (its cartridge keeps RAM), so the loader refuses them first: the place check, on their WRAM."""
+    """A state's place (map and position) must be a place of the world: the place check alone, on the WRAM."""
     from pokerl_fast.game.savestate import _place_problem
 
     pb = new_pyboy(worlds[1].path)

@@ -9,7 +9,7 @@ Public API::
     build_testworld_rom() -> bytes       # deterministic 32 KiB image
     testworld_rom_path() -> str          # cached file named by its SHA-1 (PyBoy is built from a path)
     benchworld_rom_path() -> str         # the benchmark world (bench.BENCH): the early game's long quests
-    world_rom_path(name)                 # by name: WORLDS = {"testworld": TEST, "benchworld": BENCH}
+    world_rom_path(name)                 # by name: WORLDS = {"testworld": TEST, "benchworld": BENCH, "benchsave": ...}
     boot(pyboy) / wait_ready(pyboy)      # tick until READY_ADDR == READY_VALUE
     press, go_to, approach, step_onto, face, use_field_move, ...        (drive the ROM like the env does)
     READY_ADDR, READY_VALUE, START_MAP, START_XY, START_FACING
@@ -84,12 +84,12 @@ from pokerl_fast.game.testworld.layout import (
     room_of_map,
     special_at,
 )
-from pokerl_fast.game.testworld.bench import BENCH
+from pokerl_fast.game.testworld.bench import BENCH, BENCH_SAVE
 from pokerl_fast.game.testworld.world import PRIVATE_RAM, READY_ADDR, READY_VALUE, TITLE, build_rom
 
 __all__ = [
     "build_testworld_rom", "testworld_rom_path", "build_benchworld_rom", "benchworld_rom_path", "world_rom_path",
-    "build_world_rom", "world_of", "WORLDS", "World", "TEST", "BENCH", "cache_dir", "boot", "wait_ready", "press", "go_to",
+    "build_world_rom", "world_of", "WORLDS", "World", "TEST", "BENCH", "BENCH_SAVE", "cache_dir", "boot", "wait_ready", "press", "go_to",
     "approach", "step_onto", "position", "wait_until", "face", "in_menu", "close_menus", "select_item",
     "open_party_menu", "use_field_move", "STARTER_MOVES", "cells_of",
     "READY_ADDR", "READY_VALUE", "PRIVATE_RAM", "TITLE",
@@ -102,8 +102,9 @@ __all__ = [
 ]
 
 
-WORLDS = {"testworld": TEST, "benchworld": BENCH}
-"""The project's own worlds by the name ``--rom`` accepts: the small test world and the benchmark world."""
+WORLDS = {"testworld": TEST, "benchworld": BENCH, "benchsave": BENCH_SAVE}
+"""The project's own worlds by the name ``--rom`` accepts: the small test world, the benchmark world, and the
+benchmark world with Red's battery save (SAVE, the main menu, CONTINUE: what ``--start-save`` is tested on)."""
 
 
 def world_of(name: str) -> World:
