@@ -33,7 +33,8 @@ from pokerl_fast.game.rom import RomInfo, resolve_rom
 __all__ = [
     "INTRO", "REDS_HOUSE_2F", "START_XY", "WRAM_START", "WRAM_SIZE", "SOUND_EMULATED", "StartStateError",
     "cache_path", "check_in_control", "check_probe", "check_start_position", "check_start_state",
-    "cache_dir_default", "load_into", "make_start_state", "probe_control", "read_wram", "start_state", "verify_state",
+    "cache_dir_default", "load_into", "make_start_state", "probe_control", "read_wram", "start_state", "state_bytes",
+    "verify_state",
 ]
 
 WRAM_START, WRAM_SIZE = C.WRAM_BASE, C.WRAM_SIZE
@@ -151,7 +152,8 @@ def read_wram(pyboy) -> bytes:
     return bytes(pyboy.memory[WRAM_START:WRAM_START + WRAM_SIZE])
 
 
-def _save(pyboy) -> bytes:
+def state_bytes(pyboy) -> bytes:
+    """The emulator's save state, as bytes."""
     f = io.BytesIO()
     pyboy.save_state(f)
     return f.getvalue()
@@ -161,7 +163,7 @@ def probe_control(pyboy) -> str | None:
     """Press LEFT, then RIGHT, from a saved state; None when either moved or turned the player.
     The emulator is put back exactly where it was. Two directions, because a player already facing
     a wall on one side neither turns nor steps."""
-    saved = _save(pyboy)
+    saved = state_bytes(pyboy)
     before = read_wram(pyboy)
     reason = None
     try:
@@ -215,7 +217,7 @@ def make_start_state(info: RomInfo) -> bytes:
             raise StartStateError(
                 f"the scripted intro of {info.path} did not leave the player in control ({reason}); "
                 f"it needs Pokemon Red (UE) and PyBoy 2.8.1 -- check the ROM's SHA-1 and the PyBoy version")
-        return _save(pyboy)
+        return state_bytes(pyboy)
     finally:
         pyboy.stop(save=False)
 

@@ -29,6 +29,7 @@ from pokerl_fast.game.red import (
     probe_control,
     read_hwy,
     read_wram,
+    state_bytes,
 )
 from pokerl_fast.game.rom import RomInfo, resolve_rom
 from pokerl_fast.game.testworld.savegame import SAVE_RANGES, sav_checksum, sav_offset
@@ -68,12 +69,6 @@ def _place(wram: bytes) -> tuple[int, int, int]:
     return tuple(wram[a - C.WRAM_BASE] for a in (C.CUR_MAP, C.X_COORD, C.Y_COORD))
 
 
-def _state(pyboy) -> bytes:
-    f = io.BytesIO()
-    pyboy.save_state(f)
-    return f.getvalue()
-
-
 def check_continued(pyboy, info: RomInfo, sav: bytes) -> str | None:
     """Why the emulator is not in free play where ``sav`` was saved, or None."""
     wram = read_wram(pyboy)
@@ -98,7 +93,7 @@ def continue_save(info: RomInfo, sav: bytes, name: str = "the save") -> bytes:
             if check_in_control(wram, read_hwy(pyboy, info)) is None:
                 reason = check_continued(pyboy, info, sav)
                 if reason is None:
-                    return _state(pyboy)
+                    return state_bytes(pyboy)
                 break
             if wram[C.UPDATE_SPRITES_ENABLED - C.WRAM_BASE] == 0xFF:  # the title, the main menu, the info box
                 pyboy.button("a")
