@@ -1,4 +1,5 @@
-// A native DMG picture of the screen at half resolution, straight from VRAM, OAM and the LCD registers.
+// A native DMG picture of the screen at half resolution, straight from VRAM, OAM and the LCD registers (and the
+// background layer alone at full resolution, for the map painted from what the envs saw: canvas.h).
 //
 // The policy sees a 72x80 picture made of the top-left pixel of every 2x2 block of the 160x144 screen.
 // PyBoy's renderer draws all 23,040 pixels with RGBA colours (about 80 us a frame here); this draws the
@@ -37,6 +38,30 @@ inline int bg_tile_offset(uint8_t lcdc, uint8_t index) {
     return (lcdc & 0x10) ? index * 16 : 0x1000 + int8_t(index) * 16;
 }
 
+// Colour index (0..3) of background pixel (x, y) of the 256x256 background map `map` (before the palette).
+inline int bg_color_at(const uint8_t* vram, const uint8_t* map, uint8_t lcdc, int x, int y) {
+    const uint8_t index = map[(y >> 3) * 32 + (x >> 3)];
+    return tile_pixel(vram + bg_tile_offset(lcdc, index), x & 7, y & 7);
+}
+
+// Writes the background layer alone at the screen's full resolution, 144x160 shades after BGP, into `out`:
+// no window, no objects (the map as it lies under the sprites). LCD off or the background off: all 0.
+inline void render_background(const uint8_t* vram, const uint8_t* regs, uint8_t* out) {
+    const uint8_t lcdc = regs[REG_LCDC];
+    if (!(lcdc & 0x80) || !(lcdc & 0x01)) {
+        std::memset(out, 0, red::SCREEN_H * red::SCREEN_W);
+        return;
+    }
+    const int scy = regs[REG_SCY], scx = regs[REG_SCX];
+    const uint8_t bgp = regs[REG_BGP];
+    const uint8_t* bg_map = vram + ((lcdc & 0x08) ? 0x1C00 : 0x1800);
+    for (int ly = 0; ly < red::SCREEN_H; ++ly) {
+        const int y = (ly + scy) & 255;
+        for (int lx = 0; lx < red::SCREEN_W; ++lx)
+            out[ly * red::SCREEN_W + lx] = uint8_t(palette_shade(bgp, bg_color_at(vram, bg_map, lcdc, (lx + scx) & 255, y)));
+    }
+}
+
 // Writes 72x80 shades (0 = lightest .. 3 = darkest, after the palettes) into `out` (row-major).
 // vram: 8 KiB at 0x8000; oam: 160 bytes at 0xFE00; regs: NUM_LCD_REGS bytes.
 inline void render_half(const uint8_t* vram, const uint8_t* oam, const uint8_t* regs, uint8_t* out) {
@@ -66,9 +91,7 @@ inline void render_half(const uint8_t* vram, const uint8_t* oam, const uint8_t* 
                     const uint8_t index = win_map[(wy_px >> 3) * 32 + (wx_px >> 3)];
                     color = tile_pixel(vram + bg_tile_offset(lcdc, index), wx_px & 7, wy_px & 7);
                 } else {
-                    const int x = (lx + scx) & 255, y = (ly + scy) & 255;
-                    const uint8_t index = bg_map[(y >> 3) * 32 + (x >> 3)];
-                    color = tile_pixel(vram + bg_tile_offset(lcdc, index), x & 7, y & 7);
+                    color = bg_color_at(vram, bg_map, lcdc, (lx + scx) & 255, (ly + scy) & 255);
                 }
             }
             bg_color[col] = uint8_t(color);

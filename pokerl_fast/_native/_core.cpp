@@ -546,22 +546,32 @@ PYBIND11_MODULE(_core, m) {
     }, "Writes into a (WRAM_SIZE,) uint8 WRAM array what the money and flash helpers pin after a step.");
     m.attr("CANVAS_SHAPE") = py::make_tuple(CANVAS_H, CANVAS_W);
     m.attr("CANVAS_CELL") = CANVAS_CELL;
-    m.def("paint_view", [](py::object packed, py::object oam, int lcdc, py::object wram, std::array<int, 4> clip,
+    m.def("paint_view", [](py::object vram, py::object oam, py::object regs, py::object wram, std::array<int, 4> clip,
                            py::object canvas, py::object painted) {
-        const auto screen = as_bytes(packed, OBS_BYTES, "packed screen");
-        const auto o = as_bytes(oam, 160, "oam");
+        const auto v = as_bytes(vram, red::VRAM_SIZE, "vram");
+        const auto o = as_bytes(oam, red::OAM_SIZE, "oam");
+        const auto r = as_bytes(regs, NUM_LCD_REGS, "regs");
         RamState s{};
         decode_ram(as_bytes(wram, WRAM_SIZE, "wram").data(), s);
         py::array c = checked("canvas", canvas, "uint8", {CANVAS_H, CANVAS_W});
         py::array m = checked("painted", painted, "uint8", {red::KANTO_HEIGHT, red::KANTO_WIDTH});
-        return paint_view(screen.data(), o.data(), uint8_t(lcdc), s, clip.data(), static_cast<uint8_t*>(c.mutable_data()),
+        return paint_view(v.data(), o.data(), r.data(), s, clip.data(), static_cast<uint8_t*>(c.mutable_data()),
                           static_cast<uint8_t*>(m.mutable_data()));
-    }, py::arg("packed"), py::arg("oam"), py::arg("lcdc"), py::arg("wram"), py::arg("clip"), py::arg("canvas"),
+    }, py::arg("vram"), py::arg("oam"), py::arg("regs"), py::arg("wram"), py::arg("clip"), py::arg("canvas"),
        py::arg("painted"),
-       "Paints one env's packed observation screen onto the Kanto canvas (CANVAS_SHAPE shades) at the player's "
-       "global position, within clip (x0, y0, x1, y1: the player's map's global steps), and marks the steps in "
-       "painted (KANTO_HEIGHT x KANTO_WIDTH); returns the steps painted, "
-       "0 when the view is not a still picture of the map (battle, walk, menu, no global place).");
+       "Paints one env's background layer (VRAM under the 8 LCD registers, full resolution, no window or sprites) "
+       "onto the Kanto canvas (CANVAS_SHAPE shades, CANVAS_CELL pixels a step) at the player's global position, "
+       "within clip (x0, y0, x1, y1: the player's map's global steps), and marks the steps in painted "
+       "(KANTO_HEIGHT x KANTO_WIDTH); returns the steps painted, 0 when the view is not a still picture of the map "
+       "(battle, walk, a window on screen, no global place).");
+    m.def("render_background", [](py::object vram, py::object regs) {
+        auto v = as_bytes(vram, red::VRAM_SIZE, "vram");
+        auto r = as_bytes(regs, NUM_LCD_REGS, "regs");
+        py::array_t<uint8_t> out({red::SCREEN_H, red::SCREEN_W});
+        render_background(v.data(), r.data(), out.mutable_data());
+        return out;
+    }, "(SCREEN_H, SCREEN_W) shades of the background layer alone (no window, no objects) from VRAM and the 8 LCD "
+       "registers (see render.h).");
     m.def("keep_strength", [](py::object wram) {
         py::array a = checked("wram", wram, "uint8", {WRAM_SIZE});
         keep_strength(static_cast<uint8_t*>(a.mutable_data()));

@@ -264,31 +264,59 @@ def global_tile(map_id: int, x: int, y: int):
     return None
 
 
-CANVAS_CELL = 8  # canvas.h: pixels per map step at half resolution
+CANVAS_CELL = 16  # canvas.h: canvas pixels per map step, the screen's own 16x16
 
 
-def paint_view(packed, oam, lcdc: int, wram, clip, canvas: np.ndarray, painted: np.ndarray) -> int:
-    """csrc/canvas.h paint_view: the packed screen onto the Kanto canvas at the player's global position, placed
-    by the player's sprite (OAM entry 0), only within clip (x0, y0, x1, y1), the player's own block left out; 0
-    unless a still picture of the map."""
+def render_background(vram, regs) -> np.ndarray:
+    """render.h render_background: the background layer alone (no window, no objects), (SCREEN_H, SCREEN_W)
+    shades after BGP; zeros with the LCD or the background off."""
+    vram = np.asarray(vram, np.uint8)
+    lcdc, scy, scx, _wy, _wx, bgp = (int(r) for r in regs[:6])
+    out = np.zeros((C.SCREEN_H, C.SCREEN_W), np.uint8)
+    if not lcdc & 0x80 or not lcdc & 0x01:
+        return out
+    base = 0x1C00 if lcdc & 0x08 else 0x1800
+    for ly in range(C.SCREEN_H):
+        y = (ly + scy) & 255
+        for lx in range(C.SCREEN_W):
+            x = (lx + scx) & 255
+            index = int(vram[base + (y // 8) * 32 + x // 8])
+            offset = index * 16 if lcdc & 0x10 else 0x1000 + (index - 256 if index > 127 else index) * 16
+            out[ly, lx] = (bgp >> (2 * _tile_color(vram, offset, x % 8, y % 8))) & 3
+    return out
+
+
+def window_on_screen(regs) -> bool:
+    lcdc, wy, wx = int(regs[0]), int(regs[3]), int(regs[4])
+    return bool(lcdc & 0x20 and lcdc & 0x01 and wy < C.SCREEN_H and wx < C.SCREEN_W + 7)
+
+
+def paint_view(vram, oam, regs, wram, clip, canvas: np.ndarray, painted: np.ndarray) -> int:
+    """csrc/canvas.h paint_view: the background layer (full resolution, no window, no sprites) onto the Kanto
+    canvas at the player's global position, placed by the player's sprite (OAM entry 0), only within clip
+    (x0, y0, x1, y1); 0 unless a still picture of the map."""
     d = decode_ram(wram)
     g = global_tile(d["map"], d["x"], d["y"])
-    if g is None or d["in_battle"] or d["walk_counter"] or not lcdc & 0x80 or lcdc & 0x20:
+    lcdc = int(regs[0])
+    if g is None or d["in_battle"] or d["walk_counter"] or not lcdc & 0x80 or not lcdc & 0x01 \
+            or window_on_screen(regs):
         return 0
     top, sx = int(oam[0]) - 16, int(oam[1]) - 8
     if sx < 0 or top < -4 or sx % 16 or top % 16 not in (0, 12):
         return 0
     pc, pr = sx // 16, (top + 4) // 16
-    shades = unpack_shades(packed)
+    bg = None
     n = 0
-    for r in range(OBS_H // CANVAS_CELL):
-        for c in range(OBS_W // CANVAS_CELL):
+    for r in range(C.SCREEN_H // CANVAS_CELL):
+        for c in range(C.SCREEN_W // CANVAS_CELL):
             tx, ty = g[0] - pc + c, g[1] - pr + r
-            if (c, r) == (pc, pr) or not (0 <= tx < C.KANTO_WIDTH and 0 <= ty < C.KANTO_HEIGHT) \
+            if not (0 <= tx < C.KANTO_WIDTH and 0 <= ty < C.KANTO_HEIGHT) \
                     or not (clip[0] <= tx < clip[2] and clip[1] <= ty < clip[3]):
                 continue
+            if bg is None:
+                bg = render_background(vram, regs)
             canvas[ty * CANVAS_CELL:(ty + 1) * CANVAS_CELL, tx * CANVAS_CELL:(tx + 1) * CANVAS_CELL] = \
-                shades[r * CANVAS_CELL:(r + 1) * CANVAS_CELL, c * CANVAS_CELL:(c + 1) * CANVAS_CELL]
+                bg[r * CANVAS_CELL:(r + 1) * CANVAS_CELL, c * CANVAS_CELL:(c + 1) * CANVAS_CELL]
             painted[ty, tx] = 1
             n += 1
     return n

@@ -79,15 +79,42 @@ def map_rect(map_id: int) -> tuple[int, int, int, int]:
     return (x0, y0, x0 + w, y0 + h)
 
 
-def pack_canvas(canvas: np.ndarray) -> np.ndarray:
-    """Canvas shades (0..3) four to a byte, for checkpoints (a quarter of the size)."""
-    c = canvas.reshape(-1, 4)
+def _pack4(shades: np.ndarray) -> np.ndarray:
+    """Shades (0..3) four to a byte, flat (a quarter of the size)."""
+    c = np.asarray(shades, np.uint8).reshape(-1, 4)
     return (c[:, 0] << 6 | c[:, 1] << 4 | c[:, 2] << 2 | c[:, 3]).astype(np.uint8)
 
 
-def unpack_canvas(packed: np.ndarray) -> np.ndarray:
+def _unpack4(packed: np.ndarray) -> np.ndarray:
     p = np.asarray(packed, np.uint8)
-    return np.stack([(p >> 6) & 3, (p >> 4) & 3, (p >> 2) & 3, p & 3], axis=-1).reshape(_core.CANVAS_SHAPE)
+    return np.stack([(p >> 6) & 3, (p >> 4) & 3, (p >> 2) & 3, p & 3], axis=-1).reshape(-1)
+
+
+def _canvas_steps(canvas: np.ndarray, cell: int) -> np.ndarray:
+    """(KANTO_HEIGHT, KANTO_WIDTH, cell, cell) view of a canvas: one square of pixels per global step."""
+    return canvas.reshape(KANTO_HEIGHT, cell, KANTO_WIDTH, cell).swapaxes(1, 2)
+
+
+def canvas_state(canvas: np.ndarray, painted: np.ndarray) -> dict[str, np.ndarray]:
+    """What a checkpoint keeps of the painted map: the painted steps' bits and only their pixels (row-major step
+    order, shades four to a byte): a few KiB for a town, not the whole 50 MB canvas."""
+    return {"steps": _pack4(_canvas_steps(canvas, _core.CANVAS_CELL)[painted > 0]), "painted": np.packbits(painted)}
+
+
+def restore_canvas(canvas: np.ndarray, painted: np.ndarray, saved: dict[str, np.ndarray]) -> None:
+    """canvas_state's inverse, in place. A state from before the full-resolution canvas ("shades": the whole canvas
+    at 8 pixels a step) is scaled up 2x, nearest neighbour."""
+    cell = _core.CANVAS_CELL
+    view = _canvas_steps(canvas, cell)
+    view[painted > 0] = 0
+    painted[:] = np.unpackbits(saved["painted"])[:painted.size].reshape(painted.shape)
+    mask = painted > 0
+    if "steps" in saved:
+        view[mask] = _unpack4(saved["steps"]).reshape(-1, cell, cell)
+    else:
+        old = cell // 2
+        half = _unpack4(saved["shades"]).reshape(KANTO_HEIGHT * old, KANTO_WIDTH * old)
+        view[mask] = _canvas_steps(half, old)[mask].repeat(2, axis=1).repeat(2, axis=2)
 
 
 def observation_space(config: EnvConfig) -> gym.spaces.Dict:
@@ -309,13 +336,13 @@ class VecEnv(VectorEnv):
     # -- the map painted from observation ------------------------------------------------------
 
     def _paint(self) -> None:
-        """One env in turn paints its screen (csrc/canvas.h)."""
+        """One env in turn paints its background layer, full resolution (csrc/canvas.h)."""
         k = self.total_steps // self.config.paint_interval
         i = k % self.num_envs
         emu = self._emus[i]
         m = int(self._info_arrays["map"][i])
-        _core.paint_view(self._obs["screen"][i], emu.oam_view(), emu.lcd_registers()[0], self._wram[i],
-                         map_rect(m), self.canvas, self.painted)
+        _core.paint_view(emu.vram_view(), emu.oam_view(), emu.lcd_registers(), self._wram[i], map_rect(m),
+                         self.canvas, self.painted)
 
     def _follow_trails(self) -> None:
         """Every env's global position joins its trail, every step: drawn tile by tile, a line never jumps walls
@@ -472,8 +499,8 @@ class VecEnv(VectorEnv):
             **self.progress.get_state(self.total_steps, self.total_frames),  # "progress", "milestones", ...
             "rom_sha1": self.rom_sha1,
             "sound_emulated": SOUND_EMULATED,
-            **({"canvas": {"shades": pack_canvas(self.canvas), "painted": np.packbits(self.painted),
-                           "trails": self.trails}} if self.canvas is not None else {}),
+            **({"canvas": {**canvas_state(self.canvas, self.painted), "trails": self.trails}}
+               if self.canvas is not None else {}),
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -510,8 +537,7 @@ class VecEnv(VectorEnv):
         self.total_steps = int(state["progress"]["total_steps"][0])
         self.total_frames = int(state["progress"].get("total_frames", [0])[0])  # 0 in states from before it
         if self.canvas is not None and "canvas" in state:
-            self.canvas[:] = unpack_canvas(state["canvas"]["shades"])
-            self.painted[:] = np.unpackbits(state["canvas"]["painted"])[:self.painted.size].reshape(self.painted.shape)
+            restore_canvas(self.canvas, self.painted, state["canvas"])
             if state["canvas"]["trails"].shape == self._trail_ring.shape:
                 self._trail_ring[:] = state["canvas"]["trails"]
                 self._trail_head = 0

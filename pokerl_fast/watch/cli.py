@@ -141,9 +141,9 @@ class Recorder:
 
 
 def map_view(envs, center: tuple[int, int], others) -> np.ndarray:
-    """The window of the map around ``center``: the painted canvas (every other pixel: 4 a step) tinted by the
+    """The window of the map around ``center``: the painted canvas (every fourth pixel: 4 a step) tinted by the
     evaluated episodes' visits, the other episodes' players as light blue steps."""
-    half = kanto_map.CANVAS_CELL // TILE_PX  # canvas pixels per video pixel
+    stride = kanto_map.CANVAS_CELL // TILE_PX  # canvas pixels per video pixel
     counts = envs.global_visit_counts()
     heat = kanto_map.explored_map_rgb(counts)
     steps = kanto_map.map_window(heat, center, *WINDOW).astype(np.float32)
@@ -156,7 +156,7 @@ def map_view(envs, center: tuple[int, int], others) -> np.ndarray:
         sx1, sy1 = min(x0 + part.shape[1], envs.canvas.shape[1]), min(y0 + part.shape[0], envs.canvas.shape[0])
         if sx1 > sx0 and sy1 > sy0:
             part[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = envs.canvas[sy0:sy1, sx0:sx1]
-        big = kanto_map.SHADES[part[::half, ::half]].astype(np.float32)
+        big = kanto_map.SHADES[part[::stride, ::stride]].astype(np.float32)
         seen = kanto_map.map_window(np.repeat(envs.painted[..., None], 3, 2), center, *WINDOW)[..., 0] > 0
         seen_px = seen.repeat(TILE_PX, 0).repeat(TILE_PX, 1)
         big[~seen_px] = kanto_map.UNVISITED

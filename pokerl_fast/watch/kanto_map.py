@@ -13,6 +13,7 @@ import pathlib
 
 import numpy as np
 
+from pokerl_fast.env.reference import CANVAS_CELL
 from pokerl_fast.game.constants import KANTO_HEIGHT, KANTO_WIDTH, MAPS
 from pokerl_fast.fileio import write_atomic
 
@@ -108,8 +109,9 @@ def render_explored_map(counts: np.ndarray, path: str | os.PathLike, scale: int 
 
 # -- the map assembled from what the emulators showed (csrc/canvas.h paints it) --------------------------------
 
-CANVAS_CELL = 8
-"""Canvas pixels per map step (the observation's half-resolution screen: 8x8 pixels a step)."""
+MAX_PICTURE_PIXELS = 24_000_000
+"""A picture of more map than this (at CANVAS_CELL pixels a step) is drawn at half that, then a quarter, ...: all
+of Kanto at 16 pixels a step would be 7,104 x 6,976 pixels."""
 SHADES = np.array([(232, 240, 220), (160, 180, 150), (84, 104, 84), (24, 32, 28)], np.uint8)
 """Game Boy shades 0 (lightest) .. 3 as RGB, a green-grey DMG look."""
 TRAIL = (80, 200, 255)
@@ -146,8 +148,9 @@ def kanto_picture_geometry(canvas: np.ndarray, painted: np.ndarray, counts: np.n
     shades), unseen steps are dark; visits tint the steps by heat (one visit purple .. most visited yellow-white);
     ``trails`` ((envs, samples, 2) global steps, -1 for none, oldest first) are drawn as lines with the newest
     position a dot; map names label the maps seen; a legend below. Cropped to the painted and visited steps with
-    a margin of MARGIN steps; scaled up 2x when small. Returns the picture and (x0, y0, pixels per step): global
-    step (gx, gy) is centred at pixel ((gx - x0 + 0.5) * px, (gy - y0 + 0.5) * px)."""
+    a margin of MARGIN steps; each step at the screen's own CANVAS_CELL x CANVAS_CELL pixels (fewer past
+    MAX_PICTURE_PIXELS), scaled up 2x when small. Returns the picture and (x0, y0, pixels per step): global step
+    (gx, gy) is centred at pixel ((gx - x0 + 0.5) * px, (gy - y0 + 0.5) * px)."""
     from PIL import Image, ImageDraw
 
     seen = (painted > 0) | (counts > 0)
@@ -157,17 +160,20 @@ def kanto_picture_geometry(canvas: np.ndarray, painted: np.ndarray, counts: np.n
     else:
         x0, x1 = max(xs.min() - MARGIN, 0), min(xs.max() + MARGIN + 1, KANTO_WIDTH)
         y0, y1 = max(ys.min() - MARGIN, 0), min(ys.max() + MARGIN + 1, KANTO_HEIGHT)
-    cell = CANVAS_CELL
-    img = SHADES[canvas[y0 * cell:y1 * cell, x0 * cell:x1 * cell]]
+    stride = 1  # canvas pixels per picture pixel
+    while (x1 - x0) * (y1 - y0) * (CANVAS_CELL // stride) ** 2 > MAX_PICTURE_PIXELS and CANVAS_CELL // stride > 1:
+        stride *= 2
+    cell = CANVAS_CELL // stride
+    img = SHADES[canvas[y0 * CANVAS_CELL:y1 * CANVAS_CELL:stride, x0 * CANVAS_CELL:x1 * CANVAS_CELL:stride]]
     unseen = np.repeat(np.repeat(painted[y0:y1, x0:x1] == 0, cell, 0), cell, 1)
     img[unseen] = UNVISITED
-    heat = explored_map_rgb(counts)[y0:y1, x0:x1].astype(np.float32)
+    # The heat is a light tint over the terrain (70% terrain), in integers: a big picture stays a few bytes a pixel.
+    heat = explored_map_rgb(counts)[y0:y1, x0:x1].astype(np.uint16)
     visited = np.repeat(np.repeat(counts[y0:y1, x0:x1] > 0, cell, 0), cell, 1)
     tint = np.repeat(np.repeat(heat, cell, 0), cell, 1)
-    img = img.astype(np.float32)
-    img[visited] = 0.7 * img[visited] + 0.3 * tint[visited]
+    img[visited] = ((7 * img[visited].astype(np.uint16) + 3 * tint[visited] + 5) // 10).astype(np.uint8)
     scale = 2 if (x1 - x0) * cell < 480 else 1
-    pic = Image.fromarray(np.rint(img).astype(np.uint8))
+    pic = Image.fromarray(img)
     if scale > 1:
         pic = pic.resize((pic.width * scale, pic.height * scale), Image.NEAREST)
     draw = ImageDraw.Draw(pic)
@@ -195,7 +201,8 @@ def kanto_picture_geometry(canvas: np.ndarray, painted: np.ndarray, counts: np.n
             if not inside.any() or gx + w <= x0 or gx >= x1 or gy + h <= y0 or gy >= y1:
                 continue
             iy, ix = np.nonzero(inside)
-            cx, cy = to_px(gx + int(ix.mean()), gy + int(iy.mean()))
+            k = int(np.argmin((iy - iy.mean()) ** 2 + (ix - ix.mean()) ** 2))  # on a seen step: a map seen in two
+            cx, cy = to_px(gx + int(ix[k]), gy + int(iy[k]))                  # far parts is labelled on one
             text = name.replace("_", " ").title()
             box = draw.textbbox((cx, cy), text, font=font, anchor="mm")
             draw.rectangle((box[0] - 2, box[1] - 1, box[2] + 2, box[3] + 1), fill=(0, 0, 0))

@@ -1,5 +1,7 @@
-"""The map painted from observation (csrc/canvas.h) on the test world: the views line up (a step painted from one place looks the same seen from another), the trainer's
-picture shows it, and the canvas survives get_state/set_state."""
+"""The map painted from what the envs saw (csrc/canvas.h: the background layer at the screen's resolution) on the test
+and benchmark worlds: the views line up (a step painted from one place looks the same seen from another), a painted
+room's pixels are the pixels PyBoy's screen showed there (sprites aside), the trainer's picture shows it, and the canvas
+survives get_state/set_state (and states from before the full-resolution canvas)."""
 
 from __future__ import annotations
 
@@ -17,8 +19,9 @@ CELL = K.CANVAS_CELL
 
 
 def test_views_line_up_on_the_test_world(start_state):
-    """Walk the test world painting every still view; before each paint, every step the screen shows (but the
-    player's own) that an earlier view painted must look the same on the canvas as on the screen now."""
+    """Walk the test world painting every still view; before each paint, every step the screen shows that an
+    earlier view painted must look the same on the canvas as on the screen now (the player's own step too: sprites
+    are not painted)."""
     env = pokerl_fast.make_vec_env(1, start_state=start_state, seed=3)
     canvas = np.zeros(K.CANVAS_SHAPE, np.uint8)
     painted = np.zeros((C.KANTO_HEIGHT, C.KANTO_WIDTH), np.uint8)
@@ -31,21 +34,19 @@ def test_views_line_up_on_the_test_world(start_state):
             obs, *_ = env.step([action])
             emu = env.emulators[0]
             wram = np.asarray(emu.wram_view())
-            oam, lcdc = np.asarray(emu.oam_view()), emu.lcd_registers()[0]
+            oam, regs = np.asarray(emu.oam_view()), emu.lcd_registers()
             before_canvas, before_painted = canvas.copy(), painted.copy()
-            n = K.paint_view(obs["screen"][0], oam, lcdc, wram, map_rect(int(wram[C.CUR_MAP - C.WRAM_BASE])), canvas,
+            n = K.paint_view(emu.vram_view(), oam, regs, wram, map_rect(int(wram[C.CUR_MAP - C.WRAM_BASE])), canvas,
                              painted)
             if n == 0:
                 continue
             paints += 1
-            shades = ref.unpack_shades(obs["screen"][0])
             fresh = (painted > 0) & (before_painted > 0)  # painted before and again now
             for ty, tx in zip(*np.nonzero(fresh)):
                 old = before_canvas[ty * CELL:(ty + 1) * CELL, tx * CELL:(tx + 1) * CELL]
                 new = canvas[ty * CELL:(ty + 1) * CELL, tx * CELL:(tx + 1) * CELL]
                 compared += 1
                 assert np.array_equal(old, new), f"step {t}: global step ({tx}, {ty}) looks different from here"
-            del shades
         assert paints > 50 and compared > 1000
         assert painted.sum() > 40  # the rooms walked through
     finally:
@@ -104,3 +105,96 @@ def test_the_map_paints_the_same_from_pyboys_screen_as_from_the_native_picture()
             envs.close()
     assert got["pyboy"][0].sum() > 100
     assert np.array_equal(got["pyboy"][0], got["native"][0]) and np.array_equal(got["pyboy"][1], got["native"][1])
+
+
+def test_a_painted_room_shows_the_pixels_pyboys_screen_showed():
+    """The image check: on the benchmark world, after each still view is painted, PyBoy renders the same frame; every
+    canvas pixel of the steps on screen equals the screen's pixel there (as a DMG shade), except under a sprite (the
+    player, people: the canvas keeps the ground). The painted room is then the screens' own terrain at 16x16 pixels a
+    step."""
+    envs = pokerl_fast.make_vec_env(1, rom="benchworld", paint_interval=1, screen_source="pyboy", reset_noop_max=0)
+    rng = np.random.default_rng(5)
+    checked = differing = 0
+    try:
+        envs.reset(seed=5)
+        for t in range(300):
+            envs.step([rng.choice([0, 1, 2, 3]) if rng.random() < 0.85 else 4])
+            emu = envs.emulators[0]
+            wram = np.asarray(emu.wram_view())
+            before = envs.painted.copy()
+            canvas = np.zeros(K.CANVAS_SHAPE, np.uint8)
+            painted = np.zeros_like(envs.painted)
+            oam, regs = np.asarray(emu.oam_view()).copy(), emu.lcd_registers()
+            if K.paint_view(emu.vram_view(), oam, regs, wram, map_rect(int(wram[C.CUR_MAP - C.WRAM_BASE])), canvas,
+                            painted) == 0:
+                continue
+            emu.pyboy.tick(1, render=True)  # PyBoy draws the frame these registers describe
+            screen = 3 - (np.asarray(emu.pyboy.screen.ndarray)[..., 0] >> 6)
+            under_sprite = np.zeros(screen.shape, bool)
+            for i in range(40):
+                y, x = int(oam[4 * i]) - 16, int(oam[4 * i + 1]) - 8
+                under_sprite[max(y, 0):max(y + 16, 0), max(x, 0):max(x + 8, 0)] = True
+            g = ref.global_tile(int(wram[C.CUR_MAP - C.WRAM_BASE]), int(wram[C.X_COORD - C.WRAM_BASE]),
+                                int(wram[C.Y_COORD - C.WRAM_BASE]))
+            pc, pr = (int(oam[1]) - 8) // 16, (int(oam[0]) - 16 + 4) // 16
+            for ty, tx in zip(*np.nonzero(painted)):
+                r, c = ty - g[1] + pr, tx - g[0] + pc
+                shown = screen[r * CELL:(r + 1) * CELL, c * CELL:(c + 1) * CELL]
+                mine = canvas[ty * CELL:(ty + 1) * CELL, tx * CELL:(tx + 1) * CELL]
+                free = ~under_sprite[r * CELL:(r + 1) * CELL, c * CELL:(c + 1) * CELL]
+                assert np.array_equal(mine[free], shown[free]), f"step {t}: global step ({tx}, {ty})"
+                differing += int((mine != shown).sum())
+                checked += int(free.sum())
+            assert np.array_equal(envs.painted | before, envs.painted)
+        assert checked > 100_000  # many views of the rooms walked through
+        assert differing > 0  # the sprites on screen were not painted
+        assert len(np.unique(envs.canvas[envs.canvas > 0])) >= 2  # terrain in several shades, not flat squares
+    finally:
+        envs.close()
+
+
+def test_states_from_before_the_full_resolution_canvas_are_scaled_up(start_state):
+    """A checkpoint written when the canvas kept 8x8 pixels a step (the whole canvas packed as "shades") restores
+    each painted step at 16x16, every old pixel a 2x2 block."""
+    from pokerl_fast.env.vector import _pack4, canvas_state, restore_canvas
+
+    rng = np.random.default_rng(2)
+    painted = np.zeros((C.KANTO_HEIGHT, C.KANTO_WIDTH), np.uint8)
+    painted[rng.integers(0, C.KANTO_HEIGHT, 30), rng.integers(0, C.KANTO_WIDTH, 30)] = 1
+    half = rng.integers(0, 4, (C.KANTO_HEIGHT * 8, C.KANTO_WIDTH * 8), dtype=np.uint8)
+    old = {"shades": _pack4(half), "painted": np.packbits(painted)}
+    canvas = np.full(K.CANVAS_SHAPE, 3, np.uint8)
+    got = np.ones_like(painted)  # every step painted before: all cleared, then the saved ones restored
+    restore_canvas(canvas, got, old)
+    assert np.array_equal(got, painted)
+    for ty, tx in zip(*np.nonzero(painted)):
+        want = half[ty * 8:(ty + 1) * 8, tx * 8:(tx + 1) * 8].repeat(2, 0).repeat(2, 1)
+        assert np.array_equal(canvas[ty * CELL:(ty + 1) * CELL, tx * CELL:(tx + 1) * CELL], want)
+    assert canvas.sum() == sum(int(canvas[ty * CELL:(ty + 1) * CELL, tx * CELL:(tx + 1) * CELL].sum())
+                               for ty, tx in zip(*np.nonzero(painted)))  # nothing else left painted
+    again = np.zeros_like(canvas), np.zeros_like(painted)
+    saved = canvas_state(canvas, got)
+    assert saved["steps"].nbytes == int(painted.sum()) * CELL * CELL // 4  # the painted steps only
+    restore_canvas(*again, saved)
+    assert np.array_equal(again[0], canvas) and np.array_equal(again[1], got)
+
+
+def test_the_route_paints_the_benchmark_world_from_the_bedroom_to_brock(tmp_path, capsys):
+    """``python -m pokerl_fast.game.testworld.route --map PNG``: the README's picture. Every map the route walks
+    is painted (rooms of 10 x 9 steps and more), the picture holds the terrain's four shades and the walk."""
+    from PIL import Image
+
+    from pokerl_fast.game.testworld import route
+
+    out = tmp_path / "route.png"
+    assert route.main(["--map", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "| EVENT_BEAT_BROCK |" in said
+    painted = int(said.rsplit("(", 1)[1].split()[0])
+    assert painted > 1500
+    pic = np.asarray(Image.open(out).convert("RGB"))
+    assert pic.shape[0] > 2000 and pic.shape[1] > 1000  # Pallet Town to Pewter City at 16 pixels a step
+    from pokerl_fast.watch.kanto_map import SHADES
+
+    for shade in SHADES:  # untinted terrain in every DMG shade (rooms off the walk keep their plain colours)
+        assert (pic == shade).all(-1).sum() > 1000
