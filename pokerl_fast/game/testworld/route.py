@@ -123,7 +123,10 @@ class _Painter:
 
         from pokerl_fast._native import _core
 
+        from pokerl_fast.env.emulator import Emulator
+
         self._pyboy, self._every, self._due = pyboy, every, 0
+        self._emu = Emulator(pyboy)  # zero-copy views of WRAM, VRAM, OAM and the LCD registers
         self.canvas = np.zeros(_core.CANVAS_SHAPE, np.uint8)
         self.painted = np.zeros((C.KANTO_HEIGHT, C.KANTO_WIDTH), np.uint8)
         self.counts = np.zeros((C.KANTO_HEIGHT, C.KANTO_WIDTH), np.uint32)
@@ -148,13 +151,12 @@ class _Painter:
         from pokerl_fast.env import reference
         from pokerl_fast.env.vector import map_rect
 
-        m = self._pyboy.memory
-        wram = np.asarray(m[C.WRAM_BASE:C.WRAM_BASE + C.WRAM_SIZE], np.uint8)
-        regs = bytes(m[a] for a in (0xFF40, 0xFF42, 0xFF43, 0xFF4A, 0xFF4B, 0xFF47, 0xFF48, 0xFF49))
-        vram = np.asarray(m[0x8000:0xA000], np.uint8)
-        oam = np.asarray(m[0xFE00:0xFEA0], np.uint8)
+        emu = self._emu
+        emu.draw()  # takes the LCD registers now
+        wram = np.asarray(emu.wram_view())
         cur = int(wram[C.CUR_MAP - C.WRAM_BASE])
-        _core.paint_view(vram, oam, regs, wram, map_rect(cur), self.canvas, self.painted)
+        _core.paint_view(emu.vram_view(), emu.oam_view(), emu.lcd_registers(), wram, map_rect(cur), self.canvas,
+                         self.painted)
         g = reference.global_tile(cur, int(wram[C.X_COORD - C.WRAM_BASE]), int(wram[C.Y_COORD - C.WRAM_BASE]))
         if g is not None and (not self.walk or self.walk[-1] != g):
             self.counts[g[1], g[0]] += 1
