@@ -180,21 +180,20 @@ def test_states_from_before_the_full_resolution_canvas_are_scaled_up(start_state
 
 
 def test_the_route_paints_the_benchmark_world_from_the_bedroom_to_brock(tmp_path, capsys):
-    """``python -m pokerl_fast.game.testworld.route --map PNG``: the README's picture. Every map the route walks
-    is painted (rooms of 10 x 9 steps and more), the picture holds the terrain's four shades and the walk."""
+    """``python -m pokerl_fast.watch.route_map PNG``: the README's picture. Every map the route walks is painted
+    (rooms of 10 x 9 steps and more), the picture holds the terrain's four shades and the walk."""
     from PIL import Image
 
-    from pokerl_fast.game.testworld import route
+    from pokerl_fast.watch import route_map
+    from pokerl_fast.watch.kanto_map import SHADES
 
     out = tmp_path / "route.png"
-    assert route.main(["--map", str(out)]) == 0
+    assert route_map.main([str(out)]) == 0
     said = capsys.readouterr().out
-    assert "| EVENT_BEAT_BROCK |" in said
+    assert "EVENT_BEAT_BROCK: frame" in said
     painted = int(said.rsplit("(", 1)[1].split()[0])
     assert painted > 1500
     pic = np.asarray(Image.open(out).convert("RGB"))
     assert pic.shape[0] > 2000 and pic.shape[1] > 1000  # Pallet Town to Pewter City at 16 pixels a step
-    from pokerl_fast.watch.kanto_map import SHADES
-
     for shade in SHADES:  # untinted terrain in every DMG shade (rooms off the walk keep their plain colours)
         assert (pic == shade).all(-1).sum() > 1000

@@ -3,8 +3,6 @@
 ``python -m pokerl_fast.game.testworld.route`` plays it on the benchmark world ROM and prints, for each
 milestone, the emulated frames from the bedroom and the env steps they make (24 frames each):
 the yardstick an agent's steps to each milestone are read against. The test suite plays the same route.
-``--map PNG`` also paints what the route's screens showed (the trainer's map drawing, csrc/canvas.h) with the
-route's walk over it: the benchmark world from the bedroom to Brock's gym.
 """
 
 from __future__ import annotations
@@ -114,78 +112,17 @@ def play_route(pyboy) -> list[tuple[str, int]]:
     return out
 
 
-class _Painter:
-    """A PyBoy seen through its ticks: every ``every`` frames the background on screen is painted onto a Kanto
-    canvas (csrc/canvas.h's paint_view, as the trainer paints) and the player's global step is counted and kept."""
-
-    def __init__(self, pyboy, every: int = 8):
-        import numpy as np
-
-        from pokerl_fast._native import _core
-
-        from pokerl_fast.env.emulator import Emulator
-
-        self._pyboy, self._every, self._due = pyboy, every, 0
-        self._emu = Emulator(pyboy)  # zero-copy views of WRAM, VRAM, OAM and the LCD registers
-        self.canvas = np.zeros(_core.CANVAS_SHAPE, np.uint8)
-        self.painted = np.zeros((C.KANTO_HEIGHT, C.KANTO_WIDTH), np.uint8)
-        self.counts = np.zeros((C.KANTO_HEIGHT, C.KANTO_WIDTH), np.uint32)
-        self.walk: list[tuple[int, int]] = []
-
-    def __getattr__(self, name):
-        return getattr(self._pyboy, name)
-
-    def tick(self, frames: int = 1, render: bool = True) -> bool:
-        for _ in range(frames):
-            out = self._pyboy.tick(1, render)
-            self._due += 1
-            if self._due >= self._every:
-                self._due = 0
-                self._paint()
-        return out
-
-    def _paint(self) -> None:
-        import numpy as np
-
-        from pokerl_fast._native import _core
-        from pokerl_fast.env import reference
-        from pokerl_fast.env.vector import map_rect
-
-        emu = self._emu
-        emu.draw()  # takes the LCD registers now
-        wram = np.asarray(emu.wram_view())
-        cur = int(wram[C.CUR_MAP - C.WRAM_BASE])
-        _core.paint_view(emu.vram_view(), emu.oam_view(), emu.lcd_registers(), wram, map_rect(cur), self.canvas,
-                         self.painted)
-        g = reference.global_tile(cur, int(wram[C.X_COORD - C.WRAM_BASE]), int(wram[C.Y_COORD - C.WRAM_BASE]))
-        if g is not None and (not self.walk or self.walk[-1] != g):
-            self.counts[g[1], g[0]] += 1
-            self.walk.append(g)
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--map", metavar="PNG", help="also write the map the route's screens painted, its walk over it")
-    args = parser.parse_args(argv)
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args(argv)
     from pokerl_fast.game.emulator import new_pyboy
     from pokerl_fast.game.testworld import benchworld_rom_path, boot
 
     pyboy = new_pyboy(benchworld_rom_path())
     try:
         boot(pyboy)
-        player = _Painter(pyboy) if args.map else pyboy
         print(f"| milestone | frames | env steps of {STEP_FRAMES} frames |\n|---|---|---|")
-        for name, frames in play_route(player):
+        for name, frames in play_route(pyboy):
             print(f"| {name} | {frames:,} | {frames // STEP_FRAMES:,} |")
-        if args.map:
-            import numpy as np
-
-            from pokerl_fast.watch.kanto_map import kanto_picture, write_png
-
-            walk = np.full((1, len(player.walk), 2), -1, np.int32)
-            walk[0] = player.walk
-            write_png(kanto_picture(player.canvas, player.painted, player.counts, walk), args.map)
-            print(f"map: {args.map} ({int(player.painted.sum())} steps painted)")
     finally:
         pyboy.stop(save=False)
     return 0
