@@ -104,6 +104,36 @@ def first_steps(run_dir: Path, kind: str = "step") -> dict[str, float]:
     return out
 
 
+WAY_MAPS = ("VIRIDIAN_CITY", "ROUTE_2", "VIRIDIAN_FOREST", "PEWTER_CITY", "PEWTER_GYM")
+"""Maps on the way to Brock whose first visit counts as a milestone of its own ("MAP_<name>"): after the Pokedex
+no event is set until Brock's badge, so these say how far a run got."""
+
+
+def first_arrivals(run_dir: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """"MAP_<name>" -> the env step (and the emulated frame) of the first update after which the run's share of
+    training steps on that map (progress/map_share) was above 0, for WAY_MAPS; frames interpolated from
+    charts/frames."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
+    acc.Reload()
+    tags = acc.Tags().get("scalars", [])
+    frames = acc.Scalars("charts/frames") if "charts/frames" in tags else []
+    steps, frame_at = [e.step for e in frames], [e.value for e in frames]
+    out_steps, out_frames = {}, {}
+    for name in WAY_MAPS:
+        tag = f"progress/map_share/{name}"
+        if tag not in tags:
+            continue
+        hit = next((e.step for e in acc.Scalars(tag) if e.value > 0), None)
+        if hit is None:
+            continue
+        out_steps[f"MAP_{name}"] = float(hit)
+        if steps:
+            out_frames[f"MAP_{name}"] = float(np.interp(hit, steps, frame_at))
+    return out_steps, out_frames
+
+
 def frames_per_step(run_dir: Path) -> float | None:
     """The run's mean emulated frames per env step (charts/frames over the step at the last update)."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -121,13 +151,20 @@ def random_first_steps(steps: int, seed: int, extra: list[str]) -> dict[str, flo
     import pokerl_fast
 
     episode_length = int(extra[extra.index("--episode-length") + 1]) if "--episode-length" in extra else 2048
+    from pokerl_fast.game.constants import MAP_IDS
+
     envs = pokerl_fast.make_vec_env(16, rom="benchworld", seed=seed, episode_length=episode_length)
     rng = np.random.default_rng(seed)
+    way = {MAP_IDS[name]: f"MAP_{name}" for name in WAY_MAPS}
+    arrived: dict[str, float] = {}
     try:
         envs.reset(seed=seed)
-        for _ in range(steps // 16):
-            envs.step(rng.integers(0, envs.single_action_space.n, 16))
-        return {name: float(step * 16) for name, step in envs.milestones.items()}
+        for t in range(steps // 16):
+            _, _, _, _, info = envs.step(rng.integers(0, envs.single_action_space.n, 16))
+            for m in np.unique(info["map"]):
+                if int(m) in way and way[int(m)] not in arrived:
+                    arrived[way[int(m)]] = float((t + 1) * 16)
+        return {**{name: float(step * 16) for name, step in envs.milestones.items()}, **arrived}
     finally:
         envs.close()
 
@@ -222,7 +259,9 @@ def main(argv=None) -> int:
             run_dir = out / f"{variant}-s{seed}"
             if not (run_dir / "done").exists():
                 continue
-            entry = {"seed": seed, "first_steps": first_steps(run_dir), "first_frames": first_steps(run_dir, "frames"),
+            map_steps, map_frames = first_arrivals(run_dir)
+            entry = {"seed": seed, "first_steps": {**first_steps(run_dir), **map_steps},
+                     "first_frames": {**first_steps(run_dir, "frames"), **map_frames},
                      "seconds": float((run_dir / "done").read_text()), "frames_per_step": frames_per_step(run_dir)}
             progress = run_dir / "progress.json"
             if progress.exists():
@@ -238,7 +277,8 @@ def main(argv=None) -> int:
     for r in (r for runs in summary.values() for r in runs):
         for m, step in r["first_steps"].items():
             firsts[m] = min(step, firsts.get(m, step))
-    seen = sorted(firsts, key=lambda m: (firsts[m], MILESTONE_NAMES.index(m)))
+    order = list(MILESTONE_NAMES) + [f"MAP_{name}" for name in WAY_MAPS]
+    seen = sorted(firsts, key=lambda m: (firsts[m], order.index(m) if m in order else len(order)))
     text = (table(summary, seen) + "\n\nIn emulated frames (millions):\n\n"
             + table({k: v for k, v in summary.items() if any(r.get("first_frames") for r in v)}, seen,
                     "first_frames", 1e6, "M")
