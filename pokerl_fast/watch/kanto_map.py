@@ -13,7 +13,7 @@ import pathlib
 
 import numpy as np
 
-from pokerl_fast.env.reference import CANVAS_CELL
+from pokerl_fast._native._core import CANVAS_CELL  # canvas pixels per map step (csrc/canvas.h)
 from pokerl_fast.game.constants import KANTO_HEIGHT, KANTO_WIDTH, MAPS
 from pokerl_fast.fileio import write_atomic
 

@@ -14,12 +14,11 @@ import sys
 import numpy as np
 
 from pokerl_fast._native import _core
-from pokerl_fast.env import reference
 from pokerl_fast.env.emulator import Emulator
 from pokerl_fast.env.vector import map_rect
 from pokerl_fast.game import constants as C
 from pokerl_fast.game.testworld import route
-from pokerl_fast.watch.kanto_map import kanto_picture, write_png
+from pokerl_fast.watch.kanto_map import global_position, kanto_picture, write_png
 
 
 class Painter:
@@ -54,7 +53,7 @@ class Painter:
         cur = int(wram[C.CUR_MAP - C.WRAM_BASE])
         _core.paint_view(emu.vram_view(), emu.oam_view(), emu.lcd_registers(), wram, map_rect(cur), self.canvas,
                          self.painted)
-        g = reference.global_tile(cur, int(wram[C.X_COORD - C.WRAM_BASE]), int(wram[C.Y_COORD - C.WRAM_BASE]))
+        g = global_position(cur, wram[C.X_COORD - C.WRAM_BASE], wram[C.Y_COORD - C.WRAM_BASE])
         if g is not None and (not self.walk or self.walk[-1] != g):
             self.counts[g[1], g[0]] += 1
             self.walk.append(g)
@@ -68,21 +67,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("png", help="where to write the picture")
     args = parser.parse_args(argv)
-    from pokerl_fast.game.emulator import new_pyboy
-    from pokerl_fast.game.testworld import benchworld_rom_path, boot
+    made: list[Painter] = []
 
-    pyboy = new_pyboy(benchworld_rom_path())
-    try:
-        boot(pyboy)
-        painter = Painter(pyboy)
-        for name, frames in route.play_route(painter):
-            print(f"{name}: frame {frames:,}")
-        write_png(painter.picture(), args.png)
-        print(f"map: {args.png} ({int(painter.painted.sum())} steps painted)")
-    finally:
-        pyboy.stop(save=False)
+    def painter(pyboy) -> Painter:
+        made.append(Painter(pyboy))
+        return made[0]
+
+    for name, frames in route.play_on_benchworld(painter):
+        print(f"{name}: frame {frames:,}")
+    write_png(made[0].picture(), args.png)
+    print(f"map: {args.png} ({int(made[0].painted.sum())} steps painted)")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -25,7 +25,7 @@ from pokerl_fast.game.testworld.drive import (
     wait_until,
 )
 
-__all__ = ["ROUTE", "play_route", "level", "event_set", "main"]
+__all__ = ["ROUTE", "play_route", "play_on_benchworld", "level", "event_set", "main"]
 
 
 def event_set(pyboy, name: str) -> bool:
@@ -112,19 +112,25 @@ def play_route(pyboy) -> list[tuple[str, int]]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args(argv)
+def play_on_benchworld(wrap=None) -> list[tuple[str, int]]:
+    """Boot the benchmark world ROM, play ROUTE on it (through ``wrap(pyboy)`` when given: something that
+    forwards to the PyBoy and watches its ticks), stop the emulator; play_route's table."""
     from pokerl_fast.game.emulator import new_pyboy
     from pokerl_fast.game.testworld import benchworld_rom_path, boot
 
     pyboy = new_pyboy(benchworld_rom_path())
     try:
         boot(pyboy)
-        print(f"| milestone | frames | env steps of {STEP_FRAMES} frames |\n|---|---|---|")
-        for name, frames in play_route(pyboy):
-            print(f"| {name} | {frames:,} | {frames // STEP_FRAMES:,} |")
+        return play_route(wrap(pyboy) if wrap else pyboy)
     finally:
         pyboy.stop(save=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args(argv)
+    print(f"| milestone | frames | env steps of {STEP_FRAMES} frames |\n|---|---|---|")
+    for name, frames in play_on_benchworld():
+        print(f"| {name} | {frames:,} | {frames // STEP_FRAMES:,} |")
     return 0
 
 
