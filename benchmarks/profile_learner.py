@@ -17,6 +17,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 import pokerl_fast
+from pokerl_fast import runtime
 from pokerl_fast.config import PolicyConfig, PPOConfig
 from pokerl_fast.learn import ppo
 from pokerl_fast.learn.policy import Policy
@@ -70,6 +71,7 @@ def main() -> None:
     fast = not args.plain
     torch.set_num_threads(2)
     torch.set_flush_denormal(fast)
+    runtime.keep_freed_memory()  # as the trainer does (run/checks.configure_torch): no page faults per minibatch
     policy, optimizer, batch, minibatch, carry, cfg = setup(fast, not args.fp32)
     for _ in range(2):  # warm-up: oneDNN builds its kernels, Adam its state
         ppo.ppo_update(policy, optimizer, batch, cfg, minibatch)

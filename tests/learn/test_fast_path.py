@@ -125,3 +125,35 @@ def test_a_resumed_fused_adam_keeps_stepping_as_the_uninterrupted_one():
             opt.step()
     for (name, p), q in zip(a.named_parameters(), b.parameters()):
         assert torch.equal(p, q), name
+
+
+@pytest.mark.parametrize("rows", [72, 13, 8])
+def test_image_blocks_hold_the_unpacked_pixels_block_by_block(rows):
+    """The fast path's lookup gives, for every 4x4 block and channel dy*8 + c*4 + dx, pixel (4Y+dy, 4X+dx) of image c
+    divided by 3, as the per-pixel reference unpacks it; rows past the last whole block are dropped."""
+    import numpy as np
+
+    from pokerl_fast.learn.policy import _pixel_table, image_blocks, unpack_2bit_reference
+
+    gen = np.random.default_rng(rows)
+    screen, visited = (gen.integers(0, 256, (3, rows, 5), dtype=np.uint8) for _ in range(2))
+    blocks = image_blocks(torch.from_numpy(screen), torch.from_numpy(visited),
+                          _pixel_table(torch.float32, torch.device("cpu")))
+    assert blocks.shape == (3, 32, rows // 4, 5) and blocks.is_contiguous(memory_format=torch.channels_last)
+    images = np.stack((unpack_2bit_reference(screen), unpack_2bit_reference(visited)), axis=1) / 3.0
+    for dy in range(4):
+        for c in range(2):
+            for dx in range(4):
+                want = images[:, c, dy : 4 * (rows // 4) : 4, dx::4]
+                np.testing.assert_allclose(blocks[:, dy * 8 + c * 4 + dx].numpy(), want, rtol=1e-6)
+
+
+def test_the_2x2_convolution_over_blocks_equals_the_8x8_stride_4_one():
+    from pokerl_fast.learn.policy import block_weight
+
+    gen = torch.Generator().manual_seed(0)
+    image = torch.randn(4, 2, 72, 80, generator=gen)
+    weight, bias = torch.randn(6, 2, 8, 8, generator=gen), torch.randn(6, generator=gen)
+    blocks = image.reshape(4, 2, 18, 4, 20, 4).permute(0, 3, 1, 5, 2, 4).reshape(4, 32, 18, 20)
+    torch.testing.assert_close(torch.nn.functional.conv2d(blocks, block_weight(weight), bias),
+                               torch.nn.functional.conv2d(image, weight, bias, stride=4), rtol=1e-4, atol=1e-4)
