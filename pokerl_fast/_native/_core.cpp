@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "blocks.h"
 #include "canvas.h"
 #include "core.h"
 
@@ -564,6 +565,33 @@ PYBIND11_MODULE(_core, m) {
        "within clip (x0, y0, x1, y1: the player's map's global steps), and marks the steps in painted "
        "(KANTO_HEIGHT x KANTO_WIDTH); returns the steps painted, 0 when the view is not a still picture of the map "
        "(battle, walk, a window on screen, no global place).");
+    m.def("image_blocks", [](py::object screen, py::object visited, py::object shades, py::object out) {
+        py::array s = py::reinterpret_borrow<py::array>(screen);
+        if (!py::isinstance<py::array>(screen) || s.ndim() != 3)
+            throw py::value_error("screen must be a (n, rows, bytes per row) uint8 numpy array");
+        const auto shape = shape_of(s);
+        checked("screen", screen, "uint8", shape, false);
+        const py::array v = checked("visited", visited, "uint8", shape, false);
+        py::array sh = py::reinterpret_borrow<py::array>(shades);
+        if (!py::isinstance<py::array>(shades) || sh.ndim() != 1)
+            throw py::value_error("shades must be a (4,) uint16 or uint32 numpy array");
+        const std::string dtype = sh.dtype().is(py::dtype("uint16")) ? "uint16" : "uint32";
+        sh = checked("shades", shades, dtype, {4}, false);
+        py::array o = checked("out", out, dtype, {shape[0], shape[1] / 4, shape[2], 32});
+        const auto n = static_cast<long>(shape[0]);
+        const int rows = static_cast<int>(shape[1]), cols = static_cast<int>(shape[2]);
+        const auto* sp = static_cast<const uint8_t*>(s.data());
+        const auto* vp = static_cast<const uint8_t*>(v.data());
+        py::gil_scoped_release nogil;
+        if (dtype == "uint16")
+            image_blocks(sp, vp, n, rows, cols, static_cast<const uint16_t*>(sh.data()), static_cast<uint16_t*>(o.mutable_data()));
+        else
+            image_blocks(sp, vp, n, rows, cols, static_cast<const uint32_t*>(sh.data()), static_cast<uint32_t*>(o.mutable_data()));
+    }, py::arg("screen"), py::arg("visited"), py::arg("shades"), py::arg("out"),
+       "Writes the packed (n, rows, cols) screen and visited images as 4x4 blocks of pixels into out "
+       "(n, rows // 4, cols, 32): element dy*8 + c*4 + dx of block (Y, X) is shades[pixel (4Y+dy, 4X+dx) of image c] "
+       "(blocks.h); shades (4,) and out share one dtype, uint16 (bfloat16 bits) or uint32 (float32 bits). Without "
+       "the GIL.");
     m.def("render_background", [](py::object vram, py::object regs) {
         auto v = as_bytes(vram, red::VRAM_SIZE, "vram");
         auto r = as_bytes(regs, NUM_LCD_REGS, "regs");

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from pokerl_fast._native import _core
 from pokerl_fast.config import PolicyConfig
 
 NUM_MAP_IDS = 256
@@ -46,16 +47,38 @@ def unpack_2bit(packed: Tensor) -> Tensor:
 def _pixel_table(dtype: torch.dtype, device: torch.device) -> Tensor:
     """(65536, 8) in ``dtype``: row ``s * 256 + v`` holds the four pixels of screen byte ``s`` then the four of
     visited byte ``v``, each shade / 3 rounded as ``unpack_2bit(...).to(dtype).mul_(1 / 3)`` rounds it."""
-    pixels = unpack_2bit(torch.arange(256, dtype=torch.uint8, device=device).unsqueeze(-1)).to(dtype).mul_(1.0 / 3.0)
+    pixels = _shades(dtype, device)[unpack_2bit(torch.arange(256, dtype=torch.uint8, device=device).unsqueeze(-1)).long()]
     return torch.cat((pixels.repeat_interleave(256, 0), pixels.repeat(256, 1)), dim=1).contiguous()
 
 
-def image_blocks(screen: Tensor, visited: Tensor, table: Tensor) -> Tensor:
+def _shades(dtype: torch.dtype, device: torch.device | str = "cpu") -> Tensor:
+    """The four shades as the image holds them: k / 3 in ``dtype``, rounded as the plain path rounds them."""
+    return torch.arange(4, dtype=torch.uint8, device=device).to(dtype).mul_(1.0 / 3.0)
+
+
+_BITS = {torch.bfloat16: (torch.int16, np.uint16), torch.float32: (torch.int32, np.uint32)}
+"""the native lookup's element types: the dtype's bits as torch and numpy see them"""
+_SHADE_BITS: dict[torch.dtype, np.ndarray] = {}
+
+
+def image_blocks(screen: Tensor, visited: Tensor, dtype: torch.dtype, table: Tensor | None = None) -> Tensor:
     """Packed (N, H, W/4) screen and visited -> the (screen, visited) image cut into 4x4 blocks of pixels ("space to
-    depth"): (N, 32, H/4, W/4), channels-last, channel ``dy * 8 + c * 4 + dx`` of block (Y, X) holding pixel
-    (4Y + dy, 4X + dx) of image c (0 screen, 1 visited), shade / 3; rows past the last whole block are dropped.
-    A packed byte is one block's row of 4 pixels, so this is one lookup of ``_pixel_table`` per pair of bytes."""
+    depth"): (N, 32, H/4, W/4) in ``dtype``, channels-last, channel ``dy * 8 + c * 4 + dx`` of block (Y, X) holding
+    pixel (4Y + dy, 4X + dx) of image c (0 screen, 1 visited), shade / 3; rows past the last whole block are dropped.
+    A packed byte is one block's row of 4 pixels. On the CPU the native core writes the blocks (csrc/blocks.h, one
+    pass, no GIL); elsewhere, or given ``table`` (``_pixel_table``), one lookup per pair of bytes in torch."""
     n, rows, cols = screen.shape
+    if table is None and screen.device.type == "cpu" and dtype in _BITS:
+        torch_bits, numpy_bits = _BITS[dtype]
+        out = torch.empty((n, rows // 4, cols, 32), dtype=dtype)
+        shades = _SHADE_BITS.get(dtype)
+        if shades is None:
+            shades = _SHADE_BITS[dtype] = _shades(dtype).view(torch_bits).numpy().view(numpy_bits)
+        _core.image_blocks(screen.contiguous().numpy(), visited.contiguous().numpy(), shades,
+                           out.view(torch_bits).numpy().view(numpy_bits))
+        return out.permute(0, 3, 1, 2)
+    if table is None:
+        table = _pixel_table(dtype, screen.device)
     rows -= rows % 4
     index = (screen[:, :rows].to(torch.int32) << 8) | visited[:, :rows]
     index = index.view(n, rows // 4, 4, cols).transpose(2, 3).contiguous()  # (N, Y, X, dy)
@@ -194,18 +217,20 @@ class Policy(nn.Module):
         return self.cnn(image.float().mul_(1.0 / 3.0))
 
     def _cnn_fast(self, obs: dict[str, Tensor]) -> Tensor:
-        """``self.cnn`` on the same image, computed faster (docs/performance.md): the image is looked up straight
-        into the compute dtype as 4x4 blocks of pixels, channels-last, and the first convolution (8x8, stride 4)
+        """``self.cnn`` on the same image, computed faster (docs/performance.md): the image is written straight
+        into the compute dtype as 4x4 blocks of pixels, channels-last (``image_blocks``), and the first convolution (8x8, stride 4)
         runs as the equal 2x2 stride-1 convolution over the blocks (its weight gradient 2x faster in oneDNN); the
         last convolution's ReLU runs after the Flatten (elementwise: the same values; its backward is 10x cheaper
         on the flat copy than on the channels-last tensor)."""
         device = obs["screen"].device
         dtype = torch.get_autocast_dtype(device.type) if torch.is_autocast_enabled(device.type) else torch.float32
-        table = self._tables.get((dtype, device))
-        if table is None:
-            table = self._tables[(dtype, device)] = _pixel_table(dtype, device)
+        table = None
+        if device.type != "cpu":  # the lookup table, made once per device and dtype
+            table = self._tables.get((dtype, device))
+            if table is None:
+                table = self._tables[(dtype, device)] = _pixel_table(dtype, device)
         conv1, _, conv2, _, conv3, _, flatten, linear, _ = self.cnn
-        x = image_blocks(obs["screen"], obs["visited"], table)
+        x = image_blocks(obs["screen"], obs["visited"], dtype, table)
         x = F.relu(F.conv2d(x, block_weight(conv1.weight), conv1.bias))
         x = F.relu(conv2(x))
         x = F.relu(flatten(conv3(x)))

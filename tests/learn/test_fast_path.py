@@ -128,24 +128,56 @@ def test_a_resumed_fused_adam_keeps_stepping_as_the_uninterrupted_one():
 
 
 @pytest.mark.parametrize("rows", [72, 13, 8])
-def test_image_blocks_hold_the_unpacked_pixels_block_by_block(rows):
-    """The fast path's lookup gives, for every 4x4 block and channel dy*8 + c*4 + dx, pixel (4Y+dy, 4X+dx) of image c
-    divided by 3, as the per-pixel reference unpacks it; rows past the last whole block are dropped."""
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("native", [True, False])
+def test_image_blocks_hold_the_unpacked_pixels_block_by_block(rows, dtype, native):
+    """The fast path's image (native: csrc/blocks.h; else torch's lookup table, as on a GPU) gives, for every 4x4
+    block and channel dy*8 + c*4 + dx, pixel (4Y+dy, 4X+dx) of image c divided by 3 in the compute dtype, as the
+    per-pixel reference unpacks it; rows past the last whole block are dropped."""
     import numpy as np
 
     from pokerl_fast.learn.policy import _pixel_table, image_blocks, unpack_2bit_reference
 
     gen = np.random.default_rng(rows)
-    screen, visited = (gen.integers(0, 256, (3, rows, 5), dtype=np.uint8) for _ in range(2))
-    blocks = image_blocks(torch.from_numpy(screen), torch.from_numpy(visited),
-                          _pixel_table(torch.float32, torch.device("cpu")))
-    assert blocks.shape == (3, 32, rows // 4, 5) and blocks.is_contiguous(memory_format=torch.channels_last)
-    images = np.stack((unpack_2bit_reference(screen), unpack_2bit_reference(visited)), axis=1) / 3.0
+    screen, visited = (gen.integers(0, 256, (70, rows, 5), dtype=np.uint8) for _ in range(2))  # 70: threaded
+    table = None if native else _pixel_table(dtype, torch.device("cpu"))
+    blocks = image_blocks(torch.from_numpy(screen), torch.from_numpy(visited), dtype, table)
+    assert blocks.shape == (70, 32, rows // 4, 5) and blocks.dtype == dtype
+    assert blocks.is_contiguous(memory_format=torch.channels_last)
+    images = torch.from_numpy(np.stack((unpack_2bit_reference(screen), unpack_2bit_reference(visited)), axis=1))
+    images = images.to(dtype).mul_(1.0 / 3.0)  # the plain path's image, rounded as it rounds
     for dy in range(4):
         for c in range(2):
             for dx in range(4):
                 want = images[:, c, dy : 4 * (rows // 4) : 4, dx::4]
-                np.testing.assert_allclose(blocks[:, dy * 8 + c * 4 + dx].numpy(), want, rtol=1e-6)
+                assert torch.equal(blocks[:, dy * 8 + c * 4 + dx], want), (dy, c, dx)
+
+
+def test_image_blocks_of_real_observations_agree_native_and_reference():
+    """On the test world's own screens (a few hundred random steps), native blocks equal the reference's."""
+    import numpy as np
+
+    import pokerl_fast
+    from pokerl_fast.learn.policy import image_blocks, unpack_2bit_reference
+
+    envs = pokerl_fast.make_vec_env(4, seed=0)
+    try:
+        obs, _ = envs.reset(seed=0)
+        rng = np.random.default_rng(0)
+        screens, visits = [], []
+        for _ in range(200):
+            obs, *_ = envs.step(rng.integers(0, envs.single_action_space.n, 4))
+            screens.append(obs["screen"].copy())
+            visits.append(obs["visited"].copy())
+    finally:
+        envs.close()
+    screen, visited = np.concatenate(screens), np.concatenate(visits)
+    assert len(np.unique(screen)) > 4 and visited.any()
+    blocks = image_blocks(torch.from_numpy(screen), torch.from_numpy(visited), torch.float32)
+    images = np.stack((unpack_2bit_reference(screen), unpack_2bit_reference(visited)), axis=1)
+    n, _, rows, cols = images.shape
+    want = images.reshape(n, 2, rows // 4, 4, cols // 4, 4).transpose(0, 3, 1, 5, 2, 4).reshape(n, 32, rows // 4, -1)
+    np.testing.assert_array_equal(blocks.numpy(), torch.from_numpy(want).float().mul_(1.0 / 3.0).numpy())
 
 
 def test_the_2x2_convolution_over_blocks_equals_the_8x8_stride_4_one():
