@@ -6,9 +6,10 @@
 //
 //   out[i][Y][X][dy*8 + c*4 + dx] = shade[pixel dx of byte (4Y+dy, X) of image c]   (c: 0 screen, 1 visited)
 //
-// out is (n, rows/4, cols, 32) elements of the compute dtype's bit pattern (T: uint16_t for bfloat16, uint32_t
-// for float32), i.e. the (n, 32, rows/4, cols) image laid out channels-last; shade[k] is k/3 in that dtype.
-// Rows past the last whole block are dropped. Samples are spread over OpenMP threads when there are many.
+// out is (n, blocks_y, blocks_x, 32) elements of the compute dtype's bit pattern (T: uint16_t for bfloat16,
+// uint32_t for float32), i.e. the (n, 32, blocks_y, blocks_x) image laid out channels-last; shade[k] is k/3 in that
+// dtype. Only the first blocks_y <= rows/4 block rows and blocks_x <= cols block columns are written (the CNN never
+// reads the rest). Samples are spread over OpenMP threads when there are many.
 #pragma once
 
 #include <cstdint>
@@ -16,17 +17,16 @@
 namespace pokerl {
 
 template <typename T>
-inline void image_blocks(const uint8_t* screen, const uint8_t* visited, long n, int rows, int cols,
-                         const T shade[4], T* out) {
-    const int blocks_y = rows / 4;
+inline void image_blocks(const uint8_t* screen, const uint8_t* visited, long n, int rows, int cols, int blocks_y,
+                         int blocks_x, const T shade[4], T* out) {
     const long per_sample = static_cast<long>(rows) * cols;
 #pragma omp parallel for schedule(static) if (n >= 64)
     for (long i = 0; i < n; ++i) {
         const uint8_t* s = screen + i * per_sample;
         const uint8_t* v = visited + i * per_sample;
-        T* o = out + i * static_cast<long>(blocks_y) * cols * 32;
+        T* o = out + i * static_cast<long>(blocks_y) * blocks_x * 32;
         for (int by = 0; by < blocks_y; ++by) {
-            for (int x = 0; x < cols; ++x, o += 32) {
+            for (int x = 0; x < blocks_x; ++x, o += 32) {
                 for (int dy = 0; dy < 4; ++dy) {
                     const int at = (4 * by + dy) * cols + x;
                     const uint8_t sb = s[at], vb = v[at];

@@ -577,19 +577,25 @@ PYBIND11_MODULE(_core, m) {
             throw py::value_error("shades must be a (4,) uint16 or uint32 numpy array");
         const std::string dtype = sh.dtype().is(py::dtype("uint16")) ? "uint16" : "uint32";
         sh = checked("shades", shades, dtype, {4}, false);
-        py::array o = checked("out", out, dtype, {shape[0], shape[1] / 4, shape[2], 32});
+        py::array o = py::reinterpret_borrow<py::array>(out);
+        if (!py::isinstance<py::array>(out) || o.ndim() != 4 || o.shape(1) > shape[1] / 4 || o.shape(2) > shape[2])
+            throw py::value_error("out must be a (n, blocks_y <= rows // 4, blocks_x <= cols, 32) numpy array");
+        o = checked("out", out, dtype, {shape[0], o.shape(1), o.shape(2), 32});
         const auto n = static_cast<long>(shape[0]);
         const int rows = static_cast<int>(shape[1]), cols = static_cast<int>(shape[2]);
+        const int blocks_y = static_cast<int>(o.shape(1)), blocks_x = static_cast<int>(o.shape(2));
         const auto* sp = static_cast<const uint8_t*>(s.data());
         const auto* vp = static_cast<const uint8_t*>(v.data());
         py::gil_scoped_release nogil;
         if (dtype == "uint16")
-            image_blocks(sp, vp, n, rows, cols, static_cast<const uint16_t*>(sh.data()), static_cast<uint16_t*>(o.mutable_data()));
+            image_blocks(sp, vp, n, rows, cols, blocks_y, blocks_x, static_cast<const uint16_t*>(sh.data()),
+                         static_cast<uint16_t*>(o.mutable_data()));
         else
-            image_blocks(sp, vp, n, rows, cols, static_cast<const uint32_t*>(sh.data()), static_cast<uint32_t*>(o.mutable_data()));
+            image_blocks(sp, vp, n, rows, cols, blocks_y, blocks_x, static_cast<const uint32_t*>(sh.data()),
+                         static_cast<uint32_t*>(o.mutable_data()));
     }, py::arg("screen"), py::arg("visited"), py::arg("shades"), py::arg("out"),
        "Writes the packed (n, rows, cols) screen and visited images as 4x4 blocks of pixels into out "
-       "(n, rows // 4, cols, 32): element dy*8 + c*4 + dx of block (Y, X) is shades[pixel (4Y+dy, 4X+dx) of image c] "
+       "(n, blocks_y <= rows // 4, blocks_x <= cols, 32): the first blocks_y x blocks_x blocks; element dy*8 + c*4 + dx of block (Y, X) is shades[pixel (4Y+dy, 4X+dx) of image c] "
        "(blocks.h); shades (4,) and out share one dtype, uint16 (bfloat16 bits) or uint32 (float32 bits). Without "
        "the GIL.");
     m.def("render_background", [](py::object vram, py::object regs) {

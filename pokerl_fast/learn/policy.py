@@ -61,16 +61,19 @@ _BITS = {torch.bfloat16: (torch.int16, np.uint16), torch.float32: (torch.int32, 
 _SHADE_BITS: dict[torch.dtype, np.ndarray] = {}
 
 
-def image_blocks(screen: Tensor, visited: Tensor, dtype: torch.dtype, table: Tensor | None = None) -> Tensor:
+def image_blocks(screen: Tensor, visited: Tensor, dtype: torch.dtype, table: Tensor | None = None,
+                 extent: tuple[int, int] | None = None) -> Tensor:
     """Packed (N, H, W/4) screen and visited -> the (screen, visited) image cut into 4x4 blocks of pixels ("space to
-    depth"): (N, 32, H/4, W/4) in ``dtype``, channels-last, channel ``dy * 8 + c * 4 + dx`` of block (Y, X) holding
-    pixel (4Y + dy, 4X + dx) of image c (0 screen, 1 visited), shade / 3; rows past the last whole block are dropped.
-    A packed byte is one block's row of 4 pixels. On the CPU the native core writes the blocks (csrc/blocks.h, one
-    pass, no GIL); elsewhere, or given ``table`` (``_pixel_table``), one lookup per pair of bytes in torch."""
+    depth"): (N, 32, Y, X) in ``dtype``, channels-last, channel ``dy * 8 + c * 4 + dx`` of block (Y, X) holding
+    pixel (4Y + dy, 4X + dx) of image c (0 screen, 1 visited), shade / 3. ``extent``: the blocks (Y, X) to make
+    (default: every whole block, H/4 x W/4). A packed byte is one block's row of 4 pixels. On the CPU the native
+    core writes the blocks (csrc/blocks.h, one pass, no GIL); elsewhere, or given ``table`` (``_pixel_table``), one
+    lookup per pair of bytes in torch."""
     n, rows, cols = screen.shape
+    blocks_y, blocks_x = extent or (rows // 4, cols)
     if table is None and screen.device.type == "cpu" and dtype in _BITS:
         torch_bits, numpy_bits = _BITS[dtype]
-        out = torch.empty((n, rows // 4, cols, 32), dtype=dtype)
+        out = torch.empty((n, blocks_y, blocks_x, 32), dtype=dtype)
         shades = _SHADE_BITS.get(dtype)
         if shades is None:
             shades = _SHADE_BITS[dtype] = _shades(dtype).view(torch_bits).numpy().view(numpy_bits)
@@ -79,10 +82,10 @@ def image_blocks(screen: Tensor, visited: Tensor, dtype: torch.dtype, table: Ten
         return out.permute(0, 3, 1, 2)
     if table is None:
         table = _pixel_table(dtype, screen.device)
-    rows -= rows % 4
-    index = (screen[:, :rows].to(torch.int32) << 8) | visited[:, :rows]
-    index = index.view(n, rows // 4, 4, cols).transpose(2, 3).contiguous()  # (N, Y, X, dy)
-    return F.embedding(index, table).view(n, rows // 4, cols, 32).permute(0, 3, 1, 2)
+    rows = 4 * blocks_y
+    index = (screen[:, :rows, :blocks_x].to(torch.int32) << 8) | visited[:, :rows, :blocks_x]
+    index = index.view(n, blocks_y, 4, blocks_x).transpose(2, 3).contiguous()  # (N, Y, X, dy)
+    return F.embedding(index, table).view(n, blocks_y, blocks_x, 32).permute(0, 3, 1, 2)
 
 
 def block_weight(weight: Tensor) -> Tensor:
@@ -135,6 +138,12 @@ class Policy(nn.Module):
         if h < 1 or w < 1:
             raise ValueError(f"a packed observation of {self.packed_shape} (an image of {self.image_shape}) is too "
                              f"small for the CNN")
+        used_h, used_w = h, w
+        for k, s in ((3, 1), (4, 2)):  # what each layer reads of the one before, back to the first's output
+            used_h, used_w = (used_h - 1) * s + k, (used_w - 1) * s + k
+        self.block_extent = (used_h + 1, used_w + 1)
+        """the 4x4 blocks the fast path's first convolution (2x2 over blocks) needs: the second convolution reads
+        16 x 18 of the first's 17 x 19 outputs on a 72 x 80 image, so the last block row and column are never made"""
         self.cnn = nn.Sequential(
             layer_init(nn.Conv2d(2, c1, 8, stride=4)),
             nn.ReLU(),
@@ -230,7 +239,7 @@ class Policy(nn.Module):
             if table is None:
                 table = self._tables[(dtype, device)] = _pixel_table(dtype, device)
         conv1, _, conv2, _, conv3, _, flatten, linear, _ = self.cnn
-        x = image_blocks(obs["screen"], obs["visited"], dtype, table)
+        x = image_blocks(obs["screen"], obs["visited"], dtype, table, self.block_extent)
         x = F.relu(F.conv2d(x, block_weight(conv1.weight), conv1.bias))
         x = F.relu(conv2(x))
         x = F.relu(flatten(conv3(x)))
