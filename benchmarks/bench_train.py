@@ -31,7 +31,7 @@ POLICIES = {"default": PolicyConfig(), "default-plain": PolicyConfig(fast_path=F
 path); default-plain: the same without the fast path (the learner before docs/performance.md's changes)"""
 
 
-def env_steps_per_second(num_envs: int, rounds: int = 3, seconds: float = 1.5) -> float:
+def env_steps_per_second(num_envs: int, rounds: int = 5, seconds: float = 1.0) -> float:
     """The vector env's random-action steps/s: the best of ``rounds`` rounds (a round slowed by other load on a
     shared VM would make every train/env ratio look better than it is; the best round makes it look worse)."""
     envs = pokerl_fast.make_vec_env(num_envs, seed=0)

@@ -13,6 +13,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+#include <unordered_map>
+#include <vector>
 
 namespace pokerl {
 
@@ -43,6 +46,53 @@ inline void image_blocks(const uint8_t* screen, const uint8_t* visited, long n, 
             }
         }
     }
+}
+
+
+// The distinct images of a batch: sample i's image is its screen row and visited row (row_bytes each). first[k]
+// is the first sample of the k-th distinct image in order of first appearance, inverse[i] the k of sample i;
+// returns the number of distinct images. Exact: a 64-bit hash picks candidates, the bytes decide.
+//
+// The policy's CNN then runs once per distinct image in a training minibatch (the same pixels give the same
+// features; their gradients add up through the gather): a agent that stands against a wall, waits in a menu or
+// reads a text box repeats its image for many steps.
+inline long unique_images(const uint8_t* screen, const uint8_t* visited, long n, long row_bytes, int64_t* first,
+                          int64_t* inverse) {
+    std::unordered_map<uint64_t, std::vector<int64_t>> by_hash;
+    by_hash.reserve(static_cast<size_t>(n) * 2);
+    long distinct = 0;
+    for (long i = 0; i < n; ++i) {
+        const uint8_t* s = screen + i * row_bytes;
+        const uint8_t* v = visited + i * row_bytes;
+        uint64_t h = 0x9E3779B97F4A7C15ull;
+        for (const uint8_t* row : {s, v}) {
+            long b = 0;
+            for (; b + 8 <= row_bytes; b += 8) {
+                uint64_t w;
+                std::memcpy(&w, row + b, 8);
+                h = (h ^ w) * 0x100000001B3ull;
+                h ^= h >> 29;
+            }
+            for (; b < row_bytes; ++b) h = (h ^ row[b]) * 0x100000001B3ull;
+        }
+        auto& candidates = by_hash[h];
+        long found = -1;
+        for (int64_t k : candidates) {
+            const long j = first[k];
+            if (std::memcmp(s, screen + j * row_bytes, row_bytes) == 0 &&
+                std::memcmp(v, visited + j * row_bytes, row_bytes) == 0) {
+                found = k;
+                break;
+            }
+        }
+        if (found < 0) {
+            found = distinct++;
+            first[found] = i;
+            candidates.push_back(found);
+        }
+        inverse[i] = found;
+    }
+    return distinct;
 }
 
 }  // namespace pokerl

@@ -968,3 +968,18 @@ def test_the_memory_estimate_counts_the_rollout_an_overlapped_run_keeps_waiting(
         check_inputs(dataclasses.replace(big, overlap="on"), resuming=False)
     check_inputs(dataclasses.replace(big, overlap="off"), resuming=False)
     assert not (tmp_path / "run").exists()
+
+
+def test_the_trainer_logs_the_share_of_distinct_images_its_cnn_ran_on(tmp_path):
+    """Minibatches of 128 samples: the fast path runs the CNN once per distinct image and the trainer logs the
+    share (perf/distinct_images); the first random steps in the bedroom repeat many images."""
+    from pokerl_fast.config import EnvConfig, PolicyConfig, PPOConfig, TrainConfig
+    from pokerl_fast.run.train import train
+
+    cfg = TrainConfig(run_dir=str(tmp_path), total_steps=256, num_envs=4, device="cpu", progress=False,
+                      torch_threads=1, env=EnvConfig(num_threads=1), eval_interval=0,
+                      ppo=PPOConfig(num_steps=32, bptt=16, num_minibatches=1, update_epochs=1),
+                      policy=PolicyConfig(hidden_size=32, cnn_channels=(4, 8, 8), cnn_features=32, map_embedding=4,
+                                          ram_hidden=16))
+    share = train(cfg)["scalars"]["perf/distinct_images"]
+    assert 0 < share < 1

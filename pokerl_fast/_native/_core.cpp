@@ -598,6 +598,28 @@ PYBIND11_MODULE(_core, m) {
        "(n, blocks_y <= rows // 4, blocks_x <= cols, 32): the first blocks_y x blocks_x blocks; element dy*8 + c*4 + dx of block (Y, X) is shades[pixel (4Y+dy, 4X+dx) of image c] "
        "(blocks.h); shades (4,) and out share one dtype, uint16 (bfloat16 bits) or uint32 (float32 bits). Without "
        "the GIL.");
+    m.def("unique_images", [](py::object screen, py::object visited) {
+        py::array s = py::reinterpret_borrow<py::array>(screen);
+        if (!py::isinstance<py::array>(screen) || s.ndim() < 2)
+            throw py::value_error("screen must be a (n, ...) uint8 numpy array");
+        const auto shape = shape_of(s);
+        checked("screen", screen, "uint8", shape, false);
+        const py::array v = checked("visited", visited, "uint8", shape, false);
+        const auto n = static_cast<long>(shape[0]);
+        const long row_bytes = n ? static_cast<long>(s.size() / n) : 0;
+        py::array_t<int64_t> first(n), inverse(n);
+        long distinct;
+        {
+            py::gil_scoped_release nogil;
+            distinct = unique_images(static_cast<const uint8_t*>(s.data()), static_cast<const uint8_t*>(v.data()), n,
+                                     row_bytes, first.mutable_data(), inverse.mutable_data());
+        }
+        first.resize({distinct});
+        return py::make_tuple(first, inverse);
+    }, py::arg("screen"), py::arg("visited"),
+       "(first, inverse) of the distinct images of a batch, an image being sample i's screen and visited rows: "
+       "first[k] the first sample of the k-th distinct image in order of first appearance, inverse[i] the k of "
+       "sample i (int64; blocks.h). Exact (the bytes are compared). Without the GIL.");
     m.def("render_background", [](py::object vram, py::object regs) {
         auto v = as_bytes(vram, red::VRAM_SIZE, "vram");
         auto r = as_bytes(regs, NUM_LCD_REGS, "regs");

@@ -34,6 +34,10 @@ from pokerl_fast._native import _core
 from pokerl_fast.config import PolicyConfig
 
 NUM_MAP_IDS = 256
+DISTINCT_MIN_BATCH = 64
+"""the fast path runs the CNN once per distinct image in batches this large (training minibatches)"""
+DISTINCT_BUCKET = 32
+"""... padded to a multiple of this many images"""
 
 _SHIFTS = torch.tensor([6, 4, 2, 0], dtype=torch.uint8)
 
@@ -103,6 +107,19 @@ def unpack_2bit_reference(packed: np.ndarray) -> np.ndarray:
         for k in range(4):
             out[idx[:-1] + (idx[-1] * 4 + k,)] = (byte >> (6 - 2 * k)) & 3
     return out
+
+
+def unique_images_reference(screen: np.ndarray, visited: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Plain dict version of ``_core.unique_images``, for tests: (first, inverse) in order of first appearance."""
+    seen: dict[bytes, int] = {}
+    first, inverse = [], []
+    for i in range(len(screen)):
+        key = screen[i].tobytes() + visited[i].tobytes()
+        if key not in seen:
+            seen[key] = len(first)
+            first.append(i)
+        inverse.append(seen[key])
+    return np.array(first, dtype=np.int64), np.array(inverse, dtype=np.int64)
 
 
 def layer_init(layer: nn.Module, std: float = float(np.sqrt(2)), bias: float = 0.0) -> nn.Module:
@@ -176,6 +193,8 @@ class Policy(nn.Module):
         if cfg.fast_path:  # oneDNN's convolutions (AMX, AVX-512) run fastest on channels-last (NHWC) tensors
             self.cnn.to(memory_format=torch.channels_last)
         self._tables: dict[tuple[torch.dtype, torch.device], Tensor] = {}
+        self.image_counts = [0, 0]
+        """(images, distinct images) the fast path's CNN saw in large batches since the trainer last read them"""
 
     @classmethod
     def from_spaces(cls, observation_space, action_space, config: PolicyConfig | None = None) -> Policy:
@@ -226,12 +245,32 @@ class Policy(nn.Module):
         return self.cnn(image.float().mul_(1.0 / 3.0))
 
     def _cnn_fast(self, obs: dict[str, Tensor]) -> Tensor:
-        """``self.cnn`` on the same image, computed faster (docs/performance.md): the image is written straight
-        into the compute dtype as 4x4 blocks of pixels, channels-last (``image_blocks``), and the first convolution (8x8, stride 4)
-        runs as the equal 2x2 stride-1 convolution over the blocks (its weight gradient 2x faster in oneDNN); the
-        last convolution's ReLU runs after the Flatten (elementwise: the same values; its backward is 10x cheaper
-        on the flat copy than on the channels-last tensor)."""
-        device = obs["screen"].device
+        """``self.cnn`` on the same images, computed faster (docs/performance.md). A batch of at least
+        ``DISTINCT_MIN_BATCH`` on the CPU (a training minibatch) runs the CNN once per distinct image (screen and
+        visited the same bytes; ``_core.unique_images``) and gathers the features back: the same pixels give the same
+        features, and their gradients add up through the gather, so nothing changes but the work. The distinct
+        images are padded to a multiple of ``DISTINCT_BUCKET`` (oneDNN builds kernels per batch size)."""
+        screen, visited = obs["screen"], obs["visited"]
+        n = screen.shape[0]
+        if n >= DISTINCT_MIN_BATCH and screen.device.type == "cpu":
+            first, inverse = _core.unique_images(screen.contiguous().numpy(), visited.contiguous().numpy())
+            self.image_counts[0] += n
+            self.image_counts[1] += len(first)
+            size = min(n, -(-len(first) // DISTINCT_BUCKET) * DISTINCT_BUCKET)
+            if size < n:
+                index = torch.from_numpy(first)
+                index = torch.cat((index, index[:1].expand(size - len(first))))  # padding: computed, never used
+                features = self._cnn_images(screen.index_select(0, index), visited.index_select(0, index))
+                return features.index_select(0, torch.from_numpy(inverse))
+        return self._cnn_images(screen, visited)
+
+    def _cnn_images(self, screen: Tensor, visited: Tensor) -> Tensor:
+        """The CNN of the fast path: the image is written straight into the compute dtype as 4x4 blocks of pixels,
+        channels-last (``image_blocks``), and the first convolution (8x8, stride 4) runs as the equal 2x2 stride-1
+        convolution over the blocks (its weight gradient 2x faster in oneDNN); the last convolution's ReLU runs
+        after the Flatten (elementwise: the same values; its backward is 10x cheaper on the flat copy than on the
+        channels-last tensor)."""
+        device = screen.device
         dtype = torch.get_autocast_dtype(device.type) if torch.is_autocast_enabled(device.type) else torch.float32
         table = None
         if device.type != "cpu":  # the lookup table, made once per device and dtype
@@ -239,7 +278,7 @@ class Policy(nn.Module):
             if table is None:
                 table = self._tables[(dtype, device)] = _pixel_table(dtype, device)
         conv1, _, conv2, _, conv3, _, flatten, linear, _ = self.cnn
-        x = image_blocks(obs["screen"], obs["visited"], dtype, table, self.block_extent)
+        x = image_blocks(screen, visited, dtype, table, self.block_extent)
         x = F.relu(F.conv2d(x, block_weight(conv1.weight), conv1.bias))
         x = F.relu(conv2(x))
         x = F.relu(flatten(conv3(x)))

@@ -138,6 +138,10 @@ def build_scalars(losses: dict[str, float], learner: Learner, envs, sps: float, 
     scalars["charts/frames"] = float(envs.total_frames)  # emulated by all envs so far
     scalars["perf/rollout_seconds"] = rollout_seconds
     scalars["perf/update_seconds"] = update_seconds
+    images, distinct = learner.policy.image_counts
+    if images:  # the share of a minibatch's images the CNN ran on (the fast path runs it once per distinct image)
+        scalars["perf/distinct_images"] = distinct / images
+        learner.policy.image_counts[:] = [0, 0]
     scalars.update({f"helpers/{k}": float(v) for k, v in envs.helper_counts().items()})
     return scalars
 

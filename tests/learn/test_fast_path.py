@@ -192,3 +192,84 @@ def test_the_2x2_convolution_over_blocks_equals_the_8x8_stride_4_one():
     blocks = image.reshape(4, 2, 18, 4, 20, 4).permute(0, 3, 1, 5, 2, 4).reshape(4, 32, 18, 20)
     torch.testing.assert_close(torch.nn.functional.conv2d(blocks, block_weight(weight), bias),
                                torch.nn.functional.conv2d(image, weight, bias, stride=4), rtol=1e-4, atol=1e-4)
+
+
+def _repeating(n: int, distinct: int, seed: int, shape=PACKED_SHAPE):
+    """n (screen, visited) pairs drawn from ``distinct`` images, some differing only in visited or in one byte."""
+    import numpy as np
+
+    gen = np.random.default_rng(seed)
+    screens = gen.integers(0, 256, (distinct,) + shape, dtype=np.uint8)
+    visits = gen.integers(0, 256, (distinct,) + shape, dtype=np.uint8)
+    visits[1] = visits[0]
+    screens[1] = screens[0]
+    screens[1, -1, -1] ^= 1  # one byte apart from image 0
+    visits[2], screens[2] = visits[0] ^ 3, screens[0]  # the same screen, another visited mask
+    pick = gen.integers(0, distinct, n)
+    return screens[pick], visits[pick]
+
+
+@pytest.mark.parametrize("n, distinct", [(1, 3), (97, 5), (512, 60), (300, 300)])
+def test_unique_images_native_agrees_with_the_reference(n, distinct):
+    import numpy as np
+
+    from pokerl_fast._native import _core
+    from pokerl_fast.learn.policy import unique_images_reference
+
+    screen, visited = _repeating(n, distinct, seed=n)
+    first, inverse = _core.unique_images(screen, visited)
+    want_first, want_inverse = unique_images_reference(screen, visited)
+    np.testing.assert_array_equal(first, want_first)
+    np.testing.assert_array_equal(inverse, want_inverse)
+    np.testing.assert_array_equal(screen[first][inverse], screen)
+    np.testing.assert_array_equal(visited[first][inverse], visited)
+
+
+def test_unique_images_of_real_observations_agree_with_the_reference():
+    import numpy as np
+
+    import pokerl_fast
+    from pokerl_fast._native import _core
+    from pokerl_fast.learn.policy import unique_images_reference
+
+    envs = pokerl_fast.make_vec_env(8, seed=1)
+    try:
+        envs.reset(seed=1)
+        rng = np.random.default_rng(1)
+        screens, visits = [], []
+        for _ in range(64):
+            obs, *_ = envs.step(rng.integers(0, envs.single_action_space.n, 8))
+            screens.append(obs["screen"].copy())
+            visits.append(obs["visited"].copy())
+    finally:
+        envs.close()
+    screen, visited = np.concatenate(screens), np.concatenate(visits)
+    first, inverse = _core.unique_images(screen, visited)
+    want = unique_images_reference(screen, visited)
+    np.testing.assert_array_equal(first, want[0])
+    np.testing.assert_array_equal(inverse, want[1])
+    assert 1 < len(first) < len(screen)  # the random walk repeats images: the case this is for
+
+
+@pytest.mark.parametrize("bf16, tol", [(False, 1e-4), (True, 3e-2)])
+def test_a_minibatch_of_repeated_images_learns_as_the_plain_path(bf16, tol):
+    """A minibatch of 2 x 64 steps whose images repeat (the CNN runs once per distinct image, padded to a bucket):
+    the losses and every gradient agree with the plain path, which runs the CNN on every sample."""
+    from pokerl_fast.learn.policy import DISTINCT_MIN_BATCH
+
+    plain, fast = pair(bf16)
+    _, batch = synthetic_rollout(plain, T=64, N=2, bptt=64)
+    n = batch.dones.numel()
+    assert n >= DISTINCT_MIN_BATCH
+    screen, visited = _repeating(n, 20, seed=7)
+    batch.obs["screen"].copy_(torch.from_numpy(screen).reshape(batch.obs["screen"].shape))
+    batch.obs["visited"].copy_(torch.from_numpy(visited).reshape(batch.obs["visited"].shape))
+    stats_p, grads_p = loss_and_grads(plain, batch)
+    fast.image_counts[:] = [0, 0]
+    stats_f, grads_f = loss_and_grads(fast, batch)
+    assert fast.image_counts == [n, 20]
+    for key in ("policy_loss", "value_loss", "entropy", "loss"):
+        assert stats_f[key] == pytest.approx(stats_p[key], rel=tol, abs=tol), key
+    for name, g in grads_p.items():
+        scale = g.abs().max().item() + 1e-12
+        assert (grads_f[name] - g).abs().max().item() <= tol * scale * 10, name
