@@ -1,9 +1,10 @@
 """Where the learner's time goes: torch.profiler tables of one PPO update and of one rollout forward, as Markdown.
 
-    python benchmarks/profile_learner.py [--plain] [--fp32]     # the tables in docs/performance.md
+    python benchmarks/profile_learner.py [--plain] [--fp32] [--world]     # the tables in docs/performance.md
 
 The update is the trainer's: the default policy (or --plain: without the fast path; --fp32: float32), 16 envs x
-128 steps of the test world's observation shapes (random content), 3 epochs of 4 minibatches; the rollout forward
+128 steps of the test world's observation shapes (random content, every image distinct; --world: the world's own
+observations after random steps, whose images repeat), 3 epochs of 4 minibatches; the rollout forward
 is one step of 16 envs, as ``ppo.act`` runs it inside ``Policy.acting``. Run it on a quiet machine: times taken
 beside another CPU-heavy job are wrong by 2-50x.
 """
@@ -25,7 +26,31 @@ from pokerl_fast.learn.policy import Policy
 NUM_ENVS = 16
 
 
-def setup(fast: bool, bf16: bool):
+def world_observations(buf: ppo.Rollout) -> None:
+    """Fill the rollout's observations with the test world's own: 16 envs of the trainer's env config after 128
+    random steps (the images repeat as a learning agent's do: about 44% of a minibatch's are distinct, against
+    ~42% over a 600k-step training run on the benchmark world)."""
+    import dataclasses
+
+    import numpy as np
+
+    from pokerl_fast.config import training_env
+
+    config = training_env()
+    envs = pokerl_fast.make_vec_env(NUM_ENVS, **{f.name: getattr(config, f.name) for f in dataclasses.fields(config)})
+    try:
+        envs.reset(seed=0)
+        rng = np.random.default_rng(0)
+        for step in range(2 * buf.num_steps):
+            obs, *_ = envs.step(rng.integers(0, envs.single_action_space.n, NUM_ENVS))
+            if step >= buf.num_steps:
+                for key, tensor in buf.obs.items():
+                    tensor[step - buf.num_steps] = torch.from_numpy(obs[key])
+    finally:
+        envs.close()
+
+
+def setup(fast: bool, bf16: bool, world: bool = False):
     envs = pokerl_fast.make_vec_env(1, seed=0, observe_progress=True)
     space, actions = envs.single_observation_space, envs.single_action_space
     envs.close()
@@ -41,6 +66,8 @@ def setup(fast: bool, bf16: bool):
     buf.rewards.normal_(generator=gen)
     buf.values.normal_(generator=gen)
     buf.logprobs.fill_(-2.0)
+    if world:
+        world_observations(buf)
     zeros = torch.zeros(NUM_ENVS)
     adv, ret = ppo.compute_gae(buf.rewards, buf.values, buf.dones, zeros, zeros, cfg.gamma, cfg.gae_lambda)
     batch = ppo.Batch.from_rollout(buf, adv, ret)
@@ -67,12 +94,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plain", action="store_true", help="without the fast path")
     parser.add_argument("--fp32", action="store_true", help="float32 (default: bfloat16 autocast)")
+    parser.add_argument("--world", action="store_true",
+                        help="the test world's observations (repeating images) instead of random bytes (all distinct)")
     args = parser.parse_args()
     fast = not args.plain
     torch.set_num_threads(2)
     torch.set_flush_denormal(fast)
     runtime.keep_freed_memory()  # as the trainer does (run/checks.configure_torch): no page faults per minibatch
-    policy, optimizer, batch, minibatch, carry, cfg = setup(fast, not args.fp32)
+    policy, optimizer, batch, minibatch, carry, cfg = setup(fast, not args.fp32, args.world)
     for _ in range(2):  # warm-up: oneDNN builds its kernels, Adam its state
         ppo.ppo_update(policy, optimizer, batch, cfg, minibatch)
     start = time.perf_counter()
@@ -80,7 +109,9 @@ def main() -> None:
     update_s = time.perf_counter() - start
     with profile(activities=[ProfilerActivity.CPU], with_flops=True) as prof:
         ppo.ppo_update(policy, optimizer, batch, cfg, minibatch)
-    print(f"one update: {update_s:.3f} s ({1e6 * update_s / batch.dones.numel():.0f} us per collected env step)\n")
+    images, distinct = policy.image_counts
+    share = f", the CNN on {distinct / images:.0%} of the images (the distinct ones)" if images else ""
+    print(f"one update: {update_s:.3f} s ({1e6 * update_s / batch.dones.numel():.0f} us per collected env step{share})\n")
     print(table(prof, "One PPO update", 14))
     with policy.acting("cpu"):
         for _ in range(20):
