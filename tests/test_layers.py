@@ -2,7 +2,8 @@
 
     base     config, cli, fileio, runtime        plain Python: every option, flags, files; no emulator, no torch
     game     pokerl_fast.game                    what Pokemon Red is: constants, ROM, start states, test world
-    native   pokerl_fast._native                 the bindings (the Cython bridge and the pybind11 core)
+    native   pokerl_fast._native                 the bindings (the Cython bridge and the pybind11 core, whose kernels
+                                                 the policy uses too)
     env      pokerl_fast.env                     emulators stepped as one batch, Gymnasium envs, swarming, tallies
     learn    pokerl_fast.learn                   policy, PPO, checkpoints, ranks; the policy alone run on envs
     watch    pokerl_fast.watch                   map pictures, videos, the live page, the eval command
@@ -23,7 +24,7 @@ ALLOWED = {
     "game": {"base", "game"},
     "native": set(),
     "env": {"base", "game", "native", "env"},
-    "learn": {"base", "env", "learn"},
+    "learn": {"base", "native", "env", "learn"},  # native: the policy's image kernels (csrc/blocks.h)
     "watch": {"base", "game", "native", "env", "learn", "watch"},
     "run": {"base", "game", "native", "env", "learn", "watch", "run"},
     "entry": {"run", "watch"},

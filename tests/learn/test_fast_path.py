@@ -187,9 +187,9 @@ def test_the_2x2_convolution_over_blocks_equals_the_8x8_stride_4_one():
     from pokerl_fast.learn.policy import block_weight
 
     gen = torch.Generator().manual_seed(0)
-    image = torch.randn(4, 2, 72, 80, generator=gen)
+    image = torch.randn(4, 2, 36, 48, generator=gen)
     weight, bias = torch.randn(6, 2, 8, 8, generator=gen), torch.randn(6, generator=gen)
-    blocks = image.reshape(4, 2, 18, 4, 20, 4).permute(0, 3, 1, 5, 2, 4).reshape(4, 32, 18, 20)
+    blocks = image.reshape(4, 2, 9, 4, 12, 4).permute(0, 3, 1, 5, 2, 4).reshape(4, 32, 9, 12)
     torch.testing.assert_close(torch.nn.functional.conv2d(blocks, block_weight(weight), bias),
                                torch.nn.functional.conv2d(image, weight, bias, stride=4), rtol=1e-4, atol=1e-4)
 
