@@ -108,6 +108,25 @@ def test_replaying_segments_from_stored_states_reproduces_the_rollout():
     torch.testing.assert_close(values, batch.values, rtol=1e-5, atol=1e-5)
 
 
+def test_the_loss_takes_log_probs_and_entropy_as_torch_categorical_gives_them():
+    """ppo_loss computes them from one log_softmax; the entropy statistic and the policy loss agree with
+    torch.distributions.Categorical's (a perturbed batch: the ratio is not 1)."""
+    torch.manual_seed(1)
+    policy = Policy(RAM_FEATURES, 7, TINY, packed_shape=PACKED_SHAPE)
+    _, batch = synthetic_rollout(policy)
+    batch.logprobs.add_(0.05 * torch.randn_like(batch.logprobs))
+    cfg = ppo.PPOConfig(num_steps=32, bptt=8, clip_coef=0.1)
+    stats = full_batch_loss(policy, batch, cfg)
+    with torch.no_grad():
+        logits, _, _ = policy.forward_sequence(batch.obs, (batch.lstm_h, batch.lstm_c), batch.dones)
+    dist = torch.distributions.Categorical(logits=logits)
+    assert stats["entropy"] == pytest.approx(float(dist.entropy().mean()), rel=1e-6)
+    ratio = (dist.log_prob(batch.actions) - batch.logprobs).exp()
+    adv = (batch.advantages - batch.advantages.mean()) / (batch.advantages.std() + 1e-8)
+    pg = torch.max(-adv * ratio, -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean()
+    assert stats["policy_loss"] == pytest.approx(float(pg), rel=1e-5, abs=1e-7)
+
+
 def test_one_update_lowers_the_loss_on_a_fixed_batch():
     torch.manual_seed(0)
     policy = Policy(RAM_FEATURES, 7, TINY, packed_shape=PACKED_SHAPE)
