@@ -315,11 +315,12 @@ class PolicyConfig:
     it) and off elsewhere, says which in its first lines and keeps the choice in config.yaml (a Policy built with
     none runs float32). On this project's 2-core AMX CPU it trains the default policy about 1.25x faster"""
     fast_path: bool = True
-    """the learner's fast path (docs/performance.md): channels-last convolutions, the image unpacked straight into
-    the compute dtype, weights cast to bfloat16 once per rollout instead of once per step, a fused Adam and
-    denormal floats flushed to zero on the CPU. The
-    same network and losses within float/bfloat16 rounding (tests/learn/test_fast_path.py); off: the plain path,
-    kept so benchmarks can compare the two in one run"""
+    """the learner's fast path (docs/performance.md): the image made natively as 4x4 pixel blocks in the compute
+    dtype and the first convolution run over them, the CNN of a training minibatch run once per distinct image,
+    channels-last convolutions, the smallest layers in float32, weights cast to bfloat16 once per rollout instead of
+    once per step, a fused Adam and denormal floats flushed to zero on the CPU. The same network and losses within
+    float/bfloat16 rounding (tests/learn/test_fast_path.py); off: the plain path, kept so benchmarks can compare
+    the two in one run"""
 
 def training_env() -> EnvConfig:
     """The trainer's env defaults: the progress mechanisms chosen from the ablations on the benchmark world

@@ -156,25 +156,33 @@ def test_image_blocks_hold_the_unpacked_pixels_block_by_block(rows, dtype, nativ
                 assert torch.equal(blocks[:, dy * 8 + c * 4 + dx], want), (dy, c, dx)
 
 
-def test_image_blocks_of_real_observations_agree_native_and_reference():
-    """On the test world's own screens (a few hundred random steps), native blocks equal the reference's."""
+def world_images(num_envs: int, steps: int, seed: int):
+    """The (screen, visited) observations of ``num_envs`` test-world envs over ``steps`` random steps, stacked."""
     import numpy as np
 
     import pokerl_fast
-    from pokerl_fast.learn.policy import image_blocks, unpack_2bit_reference
 
-    envs = pokerl_fast.make_vec_env(4, seed=0)
+    envs = pokerl_fast.make_vec_env(num_envs, seed=seed)
     try:
-        obs, _ = envs.reset(seed=0)
-        rng = np.random.default_rng(0)
+        envs.reset(seed=seed)
+        rng = np.random.default_rng(seed)
         screens, visits = [], []
-        for _ in range(200):
-            obs, *_ = envs.step(rng.integers(0, envs.single_action_space.n, 4))
+        for _ in range(steps):
+            obs, *_ = envs.step(rng.integers(0, envs.single_action_space.n, num_envs))
             screens.append(obs["screen"].copy())
             visits.append(obs["visited"].copy())
     finally:
         envs.close()
-    screen, visited = np.concatenate(screens), np.concatenate(visits)
+    return np.concatenate(screens), np.concatenate(visits)
+
+
+def test_image_blocks_of_real_observations_agree_native_and_reference():
+    """On the test world's own screens (a few hundred random steps), native blocks equal the reference's."""
+    import numpy as np
+
+    from pokerl_fast.learn.policy import image_blocks, unpack_2bit_reference
+
+    screen, visited = world_images(4, 200, seed=0)
     assert len(np.unique(screen)) > 4 and visited.any()
     blocks = image_blocks(torch.from_numpy(screen), torch.from_numpy(visited), torch.float32)
     images = np.stack((unpack_2bit_reference(screen), unpack_2bit_reference(visited)), axis=1)
@@ -228,22 +236,10 @@ def test_unique_images_native_agrees_with_the_reference(n, distinct):
 def test_unique_images_of_real_observations_agree_with_the_reference():
     import numpy as np
 
-    import pokerl_fast
     from pokerl_fast._native import _core
     from pokerl_fast.learn.policy import unique_images_reference
 
-    envs = pokerl_fast.make_vec_env(8, seed=1)
-    try:
-        envs.reset(seed=1)
-        rng = np.random.default_rng(1)
-        screens, visits = [], []
-        for _ in range(64):
-            obs, *_ = envs.step(rng.integers(0, envs.single_action_space.n, 8))
-            screens.append(obs["screen"].copy())
-            visits.append(obs["visited"].copy())
-    finally:
-        envs.close()
-    screen, visited = np.concatenate(screens), np.concatenate(visits)
+    screen, visited = world_images(8, 64, seed=1)
     first, inverse = _core.unique_images(screen, visited)
     want = unique_images_reference(screen, visited)
     np.testing.assert_array_equal(first, want[0])
