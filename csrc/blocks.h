@@ -54,7 +54,7 @@ inline void image_blocks(const uint8_t* screen, const uint8_t* visited, long n, 
 // returns the number of distinct images. Exact: a 64-bit hash picks candidates, the bytes decide.
 //
 // The policy's CNN then runs once per distinct image in a training minibatch (the same pixels give the same
-// features; their gradients add up through the gather): a agent that stands against a wall, waits in a menu or
+// features; their gradients add up through the gather): an agent that stands against a wall, waits in a menu or
 // reads a text box repeats its image for many steps.
 inline long unique_images(const uint8_t* screen, const uint8_t* visited, long n, long row_bytes, int64_t* first,
                           int64_t* inverse) {

@@ -73,6 +73,17 @@ py::array_t<uint8_t, py::array::c_style> as_bytes(const py::object& data, py::ss
     return py::array_t<uint8_t, py::array::c_style>::ensure(a.attr("reshape")(-1));
 }
 
+// A batch of packed images for the policy's kernels (blocks.h): screen and visited as C-contiguous uint8 arrays of
+// one (n, ...) shape with `ndim` dimensions (0: any, at least 2), or a ValueError saying what to pass.
+std::pair<py::array, py::array> image_batch(const py::object& screen, const py::object& visited, int ndim) {
+    const std::string want = "a C-contiguous uint8 numpy array of shape (n, rows, bytes per row)";
+    if (!py::isinstance<py::array>(screen)) throw py::value_error("screen must be " + want);
+    const auto s = py::reinterpret_borrow<py::array>(screen);
+    if (ndim ? s.ndim() != ndim : s.ndim() < 2) throw py::value_error("screen must be " + want);
+    const auto shape = shape_of(s);
+    return {checked("screen", screen, "uint8", shape, false), checked("visited", visited, "uint8", shape, false)};
+}
+
 template <typename T>
 py::array_t<T> copy_array(const T* data, std::vector<py::ssize_t> shape) {
     py::array_t<T> out(shape);
@@ -566,12 +577,8 @@ PYBIND11_MODULE(_core, m) {
        "(KANTO_HEIGHT x KANTO_WIDTH); returns the steps painted, 0 when the view is not a still picture of the map "
        "(battle, walk, a window on screen, no global place).");
     m.def("image_blocks", [](py::object screen, py::object visited, py::object shades, py::object out) {
-        py::array s = py::reinterpret_borrow<py::array>(screen);
-        if (!py::isinstance<py::array>(screen) || s.ndim() != 3)
-            throw py::value_error("screen must be a (n, rows, bytes per row) uint8 numpy array");
+        const auto [s, v] = image_batch(screen, visited, 3);
         const auto shape = shape_of(s);
-        checked("screen", screen, "uint8", shape, false);
-        const py::array v = checked("visited", visited, "uint8", shape, false);
         py::array sh = py::reinterpret_borrow<py::array>(shades);
         if (!py::isinstance<py::array>(shades) || sh.ndim() != 1)
             throw py::value_error("shades must be a (4,) uint16 or uint32 numpy array");
@@ -595,16 +602,12 @@ PYBIND11_MODULE(_core, m) {
                          static_cast<uint32_t*>(o.mutable_data()));
     }, py::arg("screen"), py::arg("visited"), py::arg("shades"), py::arg("out"),
        "Writes the packed (n, rows, cols) screen and visited images as 4x4 blocks of pixels into out "
-       "(n, blocks_y <= rows // 4, blocks_x <= cols, 32): the first blocks_y x blocks_x blocks; element dy*8 + c*4 + dx of block (Y, X) is shades[pixel (4Y+dy, 4X+dx) of image c] "
-       "(blocks.h); shades (4,) and out share one dtype, uint16 (bfloat16 bits) or uint32 (float32 bits). Without "
+       "(n, blocks_y <= rows // 4, blocks_x <= cols, 32): the first blocks_y x blocks_x blocks; element "
+       "dy*8 + c*4 + dx of block (Y, X) is shades[pixel (4Y+dy, 4X+dx) of image c] (blocks.h); shades (4,) and out share one dtype, uint16 (bfloat16 bits) or uint32 (float32 bits). Without "
        "the GIL.");
     m.def("unique_images", [](py::object screen, py::object visited) {
-        py::array s = py::reinterpret_borrow<py::array>(screen);
-        if (!py::isinstance<py::array>(screen) || s.ndim() < 2)
-            throw py::value_error("screen must be a (n, ...) uint8 numpy array");
+        const auto [s, v] = image_batch(screen, visited, 0);
         const auto shape = shape_of(s);
-        checked("screen", screen, "uint8", shape, false);
-        const py::array v = checked("visited", visited, "uint8", shape, false);
         const auto n = static_cast<long>(shape[0]);
         const long row_bytes = n ? static_cast<long>(s.size() / n) : 0;
         py::array_t<int64_t> first(n), inverse(n);

@@ -24,6 +24,7 @@ states replay exactly.
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import numpy as np
 import torch
@@ -39,6 +40,9 @@ DISTINCT_MIN_BATCH = 64
 DISTINCT_BUCKET = 32
 """... padded to a multiple of this many images"""
 
+CONVS = ((8, 4), (4, 2), (3, 1))
+"""(kernel, stride) of the CNN's three convolutions (the Atari "Nature" shape)"""
+
 _SHIFTS = torch.tensor([6, 4, 2, 0], dtype=torch.uint8)
 
 
@@ -48,6 +52,13 @@ def unpack_2bit(packed: Tensor) -> Tensor:
     return ((packed.unsqueeze(-1) >> shifts) & 3).flatten(-2)
 
 
+@functools.cache
+def _shades(dtype: torch.dtype, device: torch.device | str = "cpu") -> Tensor:
+    """The four shades as the image holds them: k / 3 in ``dtype``, rounded as the plain path rounds them."""
+    return torch.arange(4, dtype=torch.uint8, device=device).to(dtype).mul_(1.0 / 3.0)
+
+
+@functools.cache
 def _pixel_table(dtype: torch.dtype, device: torch.device) -> Tensor:
     """(65536, 8) in ``dtype``: row ``s * 256 + v`` holds the four pixels of screen byte ``s`` then the four of
     visited byte ``v``, each shade / 3 rounded as ``unpack_2bit(...).to(dtype).mul_(1 / 3)`` rounds it."""
@@ -55,40 +66,39 @@ def _pixel_table(dtype: torch.dtype, device: torch.device) -> Tensor:
     return torch.cat((pixels.repeat_interleave(256, 0), pixels.repeat(256, 1)), dim=1).contiguous()
 
 
-def _shades(dtype: torch.dtype, device: torch.device | str = "cpu") -> Tensor:
-    """The four shades as the image holds them: k / 3 in ``dtype``, rounded as the plain path rounds them."""
-    return torch.arange(4, dtype=torch.uint8, device=device).to(dtype).mul_(1.0 / 3.0)
-
-
 _BITS = {torch.bfloat16: (torch.int16, np.uint16), torch.float32: (torch.int32, np.uint32)}
-"""the native lookup's element types: the dtype's bits as torch and numpy see them"""
-_SHADE_BITS: dict[torch.dtype, np.ndarray] = {}
+"""the native blocks' element types: the dtype's bits as torch and numpy see them"""
 
 
-def image_blocks(screen: Tensor, visited: Tensor, dtype: torch.dtype, table: Tensor | None = None,
-                 extent: tuple[int, int] | None = None) -> Tensor:
+@functools.cache
+def _shade_bits(dtype: torch.dtype) -> np.ndarray:
+    """``_shades(dtype)`` as the native core takes them: their bits, uint16 or uint32."""
+    torch_bits, numpy_bits = _BITS[dtype]
+    return _shades(dtype).view(torch_bits).numpy().view(numpy_bits)
+
+
+def image_blocks(screen: Tensor, visited: Tensor, dtype: torch.dtype, extent: tuple[int, int] | None = None,
+                 native: bool | None = None) -> Tensor:
     """Packed (N, H, W/4) screen and visited -> the (screen, visited) image cut into 4x4 blocks of pixels ("space to
     depth"): (N, 32, Y, X) in ``dtype``, channels-last, channel ``dy * 8 + c * 4 + dx`` of block (Y, X) holding
     pixel (4Y + dy, 4X + dx) of image c (0 screen, 1 visited), shade / 3. ``extent``: the blocks (Y, X) to make
-    (default: every whole block, H/4 x W/4). A packed byte is one block's row of 4 pixels. On the CPU the native
-    core writes the blocks (csrc/blocks.h, one pass, no GIL); elsewhere, or given ``table`` (``_pixel_table``), one
-    lookup per pair of bytes in torch."""
+    (default: every whole block, H/4 x W/4). A packed byte is one block's row of 4 pixels. ``native`` (default: on
+    the CPU, in bfloat16 or float32): the native core writes the blocks (csrc/blocks.h, one pass, no GIL);
+    otherwise one lookup per pair of bytes in torch's ``_pixel_table`` (a GPU)."""
     n, rows, cols = screen.shape
     blocks_y, blocks_x = extent or (rows // 4, cols)
-    if table is None and screen.device.type == "cpu" and dtype in _BITS:
+    if native is None:
+        native = screen.device.type == "cpu" and dtype in _BITS
+    if native:
         torch_bits, numpy_bits = _BITS[dtype]
         out = torch.empty((n, blocks_y, blocks_x, 32), dtype=dtype)
-        shades = _SHADE_BITS.get(dtype)
-        if shades is None:
-            shades = _SHADE_BITS[dtype] = _shades(dtype).view(torch_bits).numpy().view(numpy_bits)
-        _core.image_blocks(screen.contiguous().numpy(), visited.contiguous().numpy(), shades,
+        _core.image_blocks(screen.contiguous().numpy(), visited.contiguous().numpy(), _shade_bits(dtype),
                            out.view(torch_bits).numpy().view(numpy_bits))
         return out.permute(0, 3, 1, 2)
-    if table is None:
-        table = _pixel_table(dtype, screen.device)
     rows = 4 * blocks_y
     index = (screen[:, :rows, :blocks_x].to(torch.int32) << 8) | visited[:, :rows, :blocks_x]
     index = index.view(n, blocks_y, 4, blocks_x).transpose(2, 3).contiguous()  # (N, Y, X, dy)
+    table = _pixel_table(dtype, screen.device)
     return F.embedding(index, table).view(n, blocks_y, blocks_x, 32).permute(0, 3, 1, 2)
 
 
@@ -150,23 +160,23 @@ class Policy(nn.Module):
         self.image_shape = (rows, 4 * packed_w)  # the unpacked (screen, visited) image: (rows, columns)
         c1, c2, c3 = cfg.cnn_channels
         h, w = self.image_shape
-        for k, s in ((8, 4), (4, 2), (3, 1)):
+        for k, s in CONVS:
             h, w = _conv_out(h, k, s), _conv_out(w, k, s)
         if h < 1 or w < 1:
             raise ValueError(f"a packed observation of {self.packed_shape} (an image of {self.image_shape}) is too "
                              f"small for the CNN")
         used_h, used_w = h, w
-        for k, s in ((3, 1), (4, 2)):  # what each layer reads of the one before, back to the first's output
+        for k, s in reversed(CONVS[1:]):  # what each layer reads of the one before, back to the first's output
             used_h, used_w = (used_h - 1) * s + k, (used_w - 1) * s + k
         self.block_extent = (used_h + 1, used_w + 1)
         """the 4x4 blocks the fast path's first convolution (2x2 over blocks) needs: the second convolution reads
         16 x 18 of the first's 17 x 19 outputs on a 72 x 80 image, so the last block row and column are never made"""
         self.cnn = nn.Sequential(
-            layer_init(nn.Conv2d(2, c1, 8, stride=4)),
+            layer_init(nn.Conv2d(2, c1, *CONVS[0])),  # (kernel, stride)
             nn.ReLU(),
-            layer_init(nn.Conv2d(c1, c2, 4, stride=2)),
+            layer_init(nn.Conv2d(c1, c2, *CONVS[1])),
             nn.ReLU(),
-            layer_init(nn.Conv2d(c2, c3, 3, stride=1)),
+            layer_init(nn.Conv2d(c2, c3, *CONVS[2])),
             nn.ReLU(),
             nn.Flatten(),
             layer_init(nn.Linear(c3 * h * w, cfg.cnn_features)),
@@ -192,7 +202,6 @@ class Policy(nn.Module):
         self.critic = layer_init(nn.Linear(cfg.hidden_size, 1), std=1.0)
         if cfg.fast_path:  # oneDNN's convolutions (AMX, AVX-512) run fastest on channels-last (NHWC) tensors
             self.cnn.to(memory_format=torch.channels_last)
-        self._tables: dict[tuple[torch.dtype, torch.device], Tensor] = {}
         self.image_counts = [0, 0]
         """(images, distinct images) the fast path's CNN saw in large batches since the trainer last read them"""
 
@@ -231,10 +240,9 @@ class Policy(nn.Module):
     def _small(self, layer: nn.Module, x: Tensor) -> Tensor:
         """A layer too small for bfloat16 to pay: on the fast path it runs in float32 even under autocast (a
         bfloat16 GEMM of 16 x 30 x 128 costs ~45 us in oneDNN's setup, float32 ~10 us)."""
-        if self.config.fast_path and torch.is_autocast_enabled(x.device.type):
-            with torch.autocast(x.device.type, enabled=False):
-                return layer(x.float())
-        return layer(x.float())
+        fp32 = self.config.fast_path and torch.is_autocast_enabled(x.device.type)
+        with torch.autocast(x.device.type, enabled=False) if fp32 else contextlib.nullcontext():
+            return layer(x.float())
 
     def _heads(self, hidden: Tensor) -> tuple[Tensor, Tensor]:
         """(logits, value) from the LSTM's output"""
@@ -254,8 +262,9 @@ class Policy(nn.Module):
         n = screen.shape[0]
         if n >= DISTINCT_MIN_BATCH and screen.device.type == "cpu":
             first, inverse = _core.unique_images(screen.contiguous().numpy(), visited.contiguous().numpy())
-            self.image_counts[0] += n
-            self.image_counts[1] += len(first)
+            if torch.is_grad_enabled():  # a training minibatch (an evaluation's large batch is not counted)
+                self.image_counts[0] += n
+                self.image_counts[1] += len(first)
             size = min(n, -(-len(first) // DISTINCT_BUCKET) * DISTINCT_BUCKET)
             if size < n:
                 index = torch.from_numpy(first)
@@ -270,15 +279,10 @@ class Policy(nn.Module):
         convolution over the blocks (its weight gradient 2x faster in oneDNN); the last convolution's ReLU runs
         after the Flatten (elementwise: the same values; its backward is 10x cheaper on the flat copy than on the
         channels-last tensor)."""
-        device = screen.device
-        dtype = torch.get_autocast_dtype(device.type) if torch.is_autocast_enabled(device.type) else torch.float32
-        table = None
-        if device.type != "cpu":  # the lookup table, made once per device and dtype
-            table = self._tables.get((dtype, device))
-            if table is None:
-                table = self._tables[(dtype, device)] = _pixel_table(dtype, device)
+        kind = screen.device.type
+        dtype = torch.get_autocast_dtype(kind) if torch.is_autocast_enabled(kind) else torch.float32
         conv1, _, conv2, _, conv3, _, flatten, linear, _ = self.cnn
-        x = image_blocks(screen, visited, dtype, table, self.block_extent)
+        x = image_blocks(screen, visited, dtype, self.block_extent)
         x = F.relu(F.conv2d(x, block_weight(conv1.weight), conv1.bias))
         x = F.relu(conv2(x))
         x = F.relu(flatten(conv3(x)))

@@ -136,15 +136,14 @@ def test_image_blocks_hold_the_unpacked_pixels_block_by_block(rows, dtype, nativ
     per-pixel reference unpacks it; rows past the last whole block are dropped."""
     import numpy as np
 
-    from pokerl_fast.learn.policy import _pixel_table, image_blocks, unpack_2bit_reference
+    from pokerl_fast.learn.policy import image_blocks, unpack_2bit_reference
 
     gen = np.random.default_rng(rows)
     screen, visited = (gen.integers(0, 256, (70, rows, 5), dtype=np.uint8) for _ in range(2))  # 70: threaded
-    table = None if native else _pixel_table(dtype, torch.device("cpu"))
-    blocks = image_blocks(torch.from_numpy(screen), torch.from_numpy(visited), dtype, table)
+    blocks = image_blocks(torch.from_numpy(screen), torch.from_numpy(visited), dtype, native=native)
     assert blocks.shape == (70, 32, rows // 4, 5) and blocks.dtype == dtype
     assert blocks.is_contiguous(memory_format=torch.channels_last)
-    part = image_blocks(torch.from_numpy(screen), torch.from_numpy(visited), dtype, table, (rows // 4 - 1, 3))
+    part = image_blocks(torch.from_numpy(screen), torch.from_numpy(visited), dtype, (rows // 4 - 1, 3), native=native)
     assert part.is_contiguous(memory_format=torch.channels_last)
     assert torch.equal(part, blocks[:, :, : rows // 4 - 1, :3])  # an extent makes the first blocks only
     images = torch.from_numpy(np.stack((unpack_2bit_reference(screen), unpack_2bit_reference(visited)), axis=1))
