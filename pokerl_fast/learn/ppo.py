@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import Tensor, nn
+from torch.distributions import Categorical
 
 from pokerl_fast.config import PPOConfig
 from pokerl_fast.learn.policy import Policy
@@ -273,9 +274,9 @@ class Batch:
 def ppo_loss(policy: Policy, mb: Batch, cfg: PPOConfig) -> tuple[Tensor, dict[str, Tensor]]:
     """The clipped PPO objective on one minibatch of segments: (loss, detached statistics)."""
     logits, newvalue, _ = policy.forward_sequence(mb.obs, (mb.lstm_h, mb.lstm_c), mb.dones)
-    logp = torch.log_softmax(logits, dim=-1)  # Categorical(logits=logits)'s log_prob and entropy, without building it
-    newlogprob = logp.gather(-1, mb.actions.unsqueeze(-1)).squeeze(-1)
-    entropy = -(logp.exp() * logp).sum(-1)
+    dist = Categorical(logits=logits)
+    newlogprob = dist.log_prob(mb.actions)
+    entropy = dist.entropy()
     logratio = newlogprob - mb.logprobs
     ratio = logratio.exp()
 

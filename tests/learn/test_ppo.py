@@ -109,8 +109,8 @@ def test_replaying_segments_from_stored_states_reproduces_the_rollout():
 
 
 def test_the_loss_takes_log_probs_and_entropy_as_torch_categorical_gives_them():
-    """ppo_loss computes them from one log_softmax; the entropy statistic and the policy loss agree with
-    torch.distributions.Categorical's (a perturbed batch: the ratio is not 1)."""
+    """The entropy statistic and the clipped policy loss of ppo_loss, recomputed by hand from the policy's logits
+    through torch.distributions.Categorical (a perturbed batch: the ratio is not 1)."""
     torch.manual_seed(1)
     policy = Policy(RAM_FEATURES, 7, TINY, packed_shape=PACKED_SHAPE)
     _, batch = synthetic_rollout(policy)
